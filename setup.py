@@ -1,0 +1,35 @@
+from setuptools import find_packages, setup
+
+requires = [
+    "pyramid>=2.0,<3",
+    "cornice>=6,<7",
+    "colander>=2",
+    "waitress>=3",
+    "libvirt-python",
+    # Pyramid and Cornice still import pkg_resources, which setuptools 81 removes.
+    "setuptools<81",
+]
+
+testing_requires = [
+    "WebTest>=3",
+    "pytest>=8",
+]
+
+setup(
+    name="virtdancer",
+    version="0.1.0",
+    description="Manage libvirt virtual machines from a browser or through a REST API",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(exclude=["tests", "tests.*"]),
+    include_package_data=True,
+    package_data={"virtdancer": ["demo/*.xml", "static/*", "static/**/*"]},
+    zip_safe=False,
+    install_requires=requires,
+    extras_require={"testing": testing_requires},
+    entry_points={
+        "paste.app_factory": ["main = virtdancer:main"],
+        "console_scripts": ["virtdancer = virtdancer.cli:main"],
+    },
+)

@@ -1,0 +1,47 @@
+"""VirtDancer: manage libvirt virtual machines from a browser or through a REST API.
+
+The whole application, top to bottom:
+
+- `hypervisor`  one supervised libvirt connection per host, bulk queries, lifecycle actions;
+                the only package that imports libvirt
+- `resources`   the traversal tree Root → vm → Domain that views work on
+- `routes`      VirtDancer's routes, each with its own traversal (mountable under a prefix)
+- `views`       Cornice services with Colander schemas, and JSON error views
+- `static`      the browser UI's files
+
+`includeme` adds all of it to any Pyramid configuration; `main` is the standalone application
+that `pserve development.ini` runs.
+"""
+
+from pyramid.config import Configurator
+
+from .views.errors import error_response
+
+
+def includeme(config):
+    """Add VirtDancer to a Pyramid configuration, standalone or inside a host portal.
+
+    It never sets the root factory or the security policy: those belong to the host.
+    """
+    settings = config.get_settings()
+    # Cornice's catch-all exception views would change a host portal's own error pages;
+    # VirtDancer brings error views scoped to its own routes instead.
+    settings.setdefault("handle_exceptions", False)
+    if not hasattr(config.registry, "cornice_services"):
+        config.include("cornice")
+    config.include(".hypervisor")
+    config.include(".routes")
+    config.include(".views")
+
+
+def json_not_found(request):
+    return error_response(404, f"nothing at {request.path}")
+
+
+def main(global_config, **settings):
+    """The standalone VirtDancer application (a PasteDeploy `app_factory`)."""
+    with Configurator(settings=settings) as config:
+        config.include(includeme)
+        # Standalone, every URL is VirtDancer's, so even unknown ones answer in JSON.
+        config.add_notfound_view(json_not_found)
+    return config.make_wsgi_app()

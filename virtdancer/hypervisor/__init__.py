@@ -1,0 +1,69 @@
+"""The hypervisor service: the only part of VirtDancer that talks to libvirt.
+
+Everything above it (resources, views, UI) sees plain Python values and the errors of
+`virtdancer.hypervisor.errors`; nothing above it imports libvirt.
+"""
+
+import logging
+
+from pyramid.path import AssetResolver
+from zope.interface import implementer
+
+from ..interfaces import IHypervisor
+from .connection import HostConnection
+from .fleet import ACTIONS, STATE_NAMES, Fleet, state_name  # noqa: F401  (the service's API)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URI = "qemu:///system"
+
+
+@implementer(IHypervisor)
+class Hypervisor:
+    """One libvirt host: its supervised connection and the fleet of VMs on it."""
+
+    def __init__(self, uri, **connection_options):
+        self.uri = uri
+        self.connection = HostConnection(uri, **connection_options)
+        self.fleet = Fleet(self.connection)
+
+    def start(self):
+        self.connection.start()
+        return self
+
+    def close(self):
+        self.connection.close()
+
+
+def resolve_uri(uri):
+    """Turn `test:///package:path` (a Pyramid asset spec) into the file's absolute path.
+
+    This lets development.ini name the demo fleet shipped inside the package without knowing
+    where the package is installed.
+    """
+    prefix = "test:///"
+    if uri.startswith(prefix):
+        spec = uri[len(prefix):]
+        if ":" in spec and not spec.startswith("/"):
+            return prefix + AssetResolver().resolve(spec).abspath().lstrip("/")
+    return uri
+
+
+def hypervisor_from_settings(settings):
+    """Build (not start) the hypervisor service from `virtdancer.*` settings."""
+    return Hypervisor(
+        resolve_uri(settings.get("virtdancer.libvirt_uri", DEFAULT_URI)),
+        keepalive_interval=int(settings.get("virtdancer.keepalive_interval", 5)),
+        keepalive_count=int(settings.get("virtdancer.keepalive_count", 3)),
+        retry_max=float(settings.get("virtdancer.reconnect_max_delay", 15)),
+    )
+
+
+def includeme(config):
+    """Start the hypervisor service and make it `request.hypervisor`."""
+    registry = config.registry
+    if registry.queryUtility(IHypervisor) is None:
+        hypervisor = hypervisor_from_settings(config.get_settings())
+        registry.registerUtility(hypervisor.start(), IHypervisor)
+    config.add_request_method(lambda request: request.registry.getUtility(IHypervisor),
+                              "hypervisor", reify=True)

@@ -1,0 +1,224 @@
+"""One long-lived, supervised libvirt connection per host.
+
+libvirt connections are thread-safe, so every request thread shares one. A supervisor thread
+opens it, and reopens it with exponential backoff whenever it is lost: libvirt's close callback
+tells us at once when libvirtd goes away, and keepalive probes tell us when a remote host stops
+answering. Requests never wait for a reconnection: while the connection is down they get
+`HostUnavailable` at once, with the number of seconds until the next attempt.
+"""
+
+import logging
+import math
+import threading
+import time
+from contextlib import contextmanager
+
+import libvirt
+
+from . import eventloop
+from .errors import HostUnavailable, HypervisorFailure, NoSuchDomain
+
+log = logging.getLogger(__name__)
+
+# Error codes that mean the connection itself is gone, whatever the call was.
+_CONNECTION_ERRORS = {
+    libvirt.VIR_ERR_NO_CONNECT,
+    libvirt.VIR_ERR_INVALID_CONN,
+    libvirt.VIR_ERR_RPC,
+    libvirt.VIR_ERR_AUTH_FAILED,
+}
+
+_CLOSE_REASONS = {
+    libvirt.VIR_CONNECT_CLOSE_REASON_ERROR: "connection error",
+    libvirt.VIR_CONNECT_CLOSE_REASON_EOF: "libvirtd closed the connection",
+    libvirt.VIR_CONNECT_CLOSE_REASON_KEEPALIVE: "keepalive timed out",
+    libvirt.VIR_CONNECT_CLOSE_REASON_CLIENT: "closed by client",
+}
+
+
+class HostConnection:
+    """A libvirt connection to one host, kept open for the life of the application.
+
+    Listeners added with `add_listener` are told when a new connection is established
+    (`on_connected()`) and when a domain's lifecycle changes (`on_domain_event(uuid)`), so that
+    caches above can stay true without asking libvirt on every request.
+    """
+
+    def __init__(self, uri, *, keepalive_interval=5, keepalive_count=3,
+                 retry_min=0.5, retry_max=15.0, connect_wait=5.0):
+        self.uri = uri
+        self.keepalive_interval = keepalive_interval
+        self.keepalive_count = keepalive_count
+        self.retry_min = retry_min
+        self.retry_max = retry_max
+        self.connect_wait = connect_wait
+        self.connections_opened = 0
+        self.events_supported = False
+        self._cond = threading.Condition()
+        self._conn = None
+        self._stopping = False
+        self._attempts = 0
+        self._retry_delay = retry_min
+        self._next_attempt = 0.0
+        self._last_error = "not connected yet"
+        self._listeners = []
+        self._thread = None
+
+    def add_listener(self, listener):
+        self._listeners.append(listener)
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def start(self):
+        """Start supervising; wait a little for the first connection, never forever."""
+        eventloop.ensure_running()
+        self._thread = threading.Thread(target=self._supervise, daemon=True,
+                                        name="virtdancer-host-supervisor")
+        self._thread.start()
+        with self._cond:
+            self._cond.wait_for(lambda: self._attempts > 0, timeout=self.connect_wait)
+        return self
+
+    def close(self):
+        """Stop the supervisor and let go of the connection."""
+        with self._cond:
+            self._stopping = True
+            conn, self._conn = self._conn, None
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if conn is not None:
+            self._release(conn)
+            try:
+                conn.close()
+            except libvirt.libvirtError:
+                pass
+
+    @property
+    def connected(self):
+        return self._conn is not None
+
+    # -- for the rest of the hypervisor service ---------------------------------------------
+
+    def get(self):
+        """The live connection, or `HostUnavailable` at once if there is none."""
+        conn = self._conn
+        if conn is None:
+            raise self._unavailable()
+        return conn
+
+    @contextmanager
+    def session(self):
+        """Yield the connection; translate any libvirt error raised inside."""
+        conn = self.get()
+        try:
+            yield conn
+        except libvirt.libvirtError as error:
+            raise self.translate(conn, error) from error
+
+    def translate(self, conn, error):
+        """Map a libvirt error to VirtDancer's errors; notice a dead connection."""
+        code = error.get_error_code()
+        message = error.get_error_message() or str(error)
+        if code == libvirt.VIR_ERR_NO_DOMAIN:
+            return NoSuchDomain(message)
+        if code in _CONNECTION_ERRORS or not _is_alive(conn):
+            self._lost(conn, message)
+            return self._unavailable()
+        return HypervisorFailure(message)
+
+    # -- supervision -----------------------------------------------------------------------
+
+    def _unavailable(self):
+        wait = math.ceil(self._next_attempt - time.monotonic())
+        return HostUnavailable(
+            f"the hypervisor is unreachable ({self._last_error}); VirtDancer is reconnecting",
+            retry_after=wait)
+
+    def _supervise(self):
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._stopping or self._conn is None)
+                if self._stopping:
+                    return
+                wait = self._next_attempt - time.monotonic()
+                if wait > 0 and self._cond.wait_for(lambda: self._stopping, timeout=wait):
+                    return
+            try:
+                conn = self._open()
+            except libvirt.libvirtError as error:
+                with self._cond:
+                    self._attempts += 1
+                    self._last_error = error.get_error_message() or str(error)
+                    self._next_attempt = time.monotonic() + self._retry_delay
+                    log.info("connecting to %s failed (%s); next try in %.1f s",
+                             self.uri, self._last_error, self._retry_delay)
+                    self._retry_delay = min(self._retry_delay * 2, self.retry_max)
+                    self._cond.notify_all()
+                continue
+            for listener in self._listeners:
+                listener.on_connected()
+            with self._cond:
+                self._attempts += 1
+                self._retry_delay = self.retry_min
+                self._next_attempt = 0.0
+                if self._stopping:
+                    self._release(conn)
+                    return
+                self._conn = conn
+                self._cond.notify_all()
+            level = logging.WARNING if self.connections_opened > 1 else logging.INFO
+            log.log(level, "connected to libvirt at %s", self.uri)
+
+    def _open(self):
+        conn = libvirt.open(self.uri)
+        self.connections_opened += 1
+        try:
+            conn.setKeepAlive(self.keepalive_interval, self.keepalive_count)
+        except libvirt.libvirtError:
+            # Drivers that run inside this process (the test driver) have no keepalive: there
+            # is no peer that could go silent.
+            pass
+        conn.registerCloseCallback(self._on_close, None)
+        try:
+            conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                        self._on_lifecycle, None)
+            self.events_supported = True
+        except libvirt.libvirtError:
+            self.events_supported = False
+        return conn
+
+    def _release(self, conn):
+        try:
+            conn.unregisterCloseCallback()
+        except libvirt.libvirtError:
+            pass
+
+    def _lost(self, conn, why):
+        with self._cond:
+            if self._conn is not conn:
+                return
+            self._conn = None
+            self._last_error = why
+            self._next_attempt = 0.0
+            self._cond.notify_all()
+        # No clean-up here: this may run inside libvirt's close callback, where unregistering
+        # that callback would deadlock. The dead connection is freed with its last reference.
+        log.warning("lost the libvirt connection to %s: %s", self.uri, why)
+
+    # Both callbacks run on the libvirt event loop thread.
+
+    def _on_close(self, conn, reason, _opaque):
+        self._lost(conn, _CLOSE_REASONS.get(reason, f"closed (reason {reason})"))
+
+    def _on_lifecycle(self, _conn, dom, _event, _detail, _opaque):
+        uuid = dom.UUIDString()
+        for listener in self._listeners:
+            listener.on_domain_event(uuid)
+
+
+def _is_alive(conn):
+    try:
+        return conn.isAlive() == 1
+    except libvirt.libvirtError:
+        return False

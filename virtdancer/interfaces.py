@@ -1,0 +1,7 @@
+"""Interfaces under which VirtDancer's services are registered, so tests and hosts can swap them."""
+
+from zope.interface import Interface
+
+
+class IHypervisor(Interface):
+    """The hypervisor service: a supervised connection to one libvirt host and its fleet."""

@@ -1,0 +1,15 @@
+"""VirtDancer's routes: each carries its own traversal, so the add-on mounts under any prefix.
+
+The root factory is given per route (a hybrid application), never as the application's root
+factory, which belongs to whoever hosts VirtDancer.
+"""
+
+from .resources import root_factory
+
+
+def includeme(config):
+    config.add_route("virtdancer.vms", "/vm", factory=root_factory, traverse="/vm")
+    config.add_route("virtdancer.vm", "/vm/{uuid}", factory=root_factory,
+                     traverse="/vm/{uuid}")
+    config.add_route("virtdancer.vm.action", "/vm/{uuid}/action", factory=root_factory,
+                     traverse="/vm/{uuid}")
