@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install everything VirtDancer and its tests need on Debian 12, into .venv beside this repo.
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(
+  # building libvirt-python
+  gcc pkg-config libvirt-dev python3-dev python3-venv
+  # the real-hypervisor test ring: libvirtd with the QEMU driver
+  libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 libvirt-clients
+)
+
+missing=()
+for package in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/pip install -q --upgrade pip
+.venv/bin/pip install -q -e ".[testing]"
+echo "setup: done (.venv has VirtDancer and its test tools)"
