@@ -121,14 +121,16 @@ class Fleet:
         active = domain_id >= 0
         state = stats.get("state.state")
         memory = [stats.get(key) for key in _MEMORY_KEYS]
-        # libvirt reports an inactive domain's CPU time as 0 in `info()` but keeps the last
-        # run's figure in its stats; the seed's API said 0.
         cpu_time = stats.get("cpu.time") if active else 0
         if state is None or None in memory or cpu_time is None:
             # This driver lacks a bulk stats group: ask this one domain.
             state, max_mem, mem, vcpus, cpu_time = dom.info()
         else:
             max_mem, mem, vcpus = memory
+        if not active:
+            # QEMU keeps the last run's CPU time in its stats and the test driver reports the
+            # clock; a VM that is not running has used none, as the seed's API said.
+            cpu_time = 0
         return {
             "id": domain_id,
             "uuid": uuid,

@@ -1,0 +1,75 @@
+"""GET /vm and GET /vm/<uuid>: the first VirtDancer's shapes, on the demo fleet."""
+
+import pytest
+
+from .conftest import BUILD_1, DB_1, WEB_1, WEB_2
+
+SEED_DETAIL_FIELDS = {
+    "id": int, "uuid": str, "name": str, "active": bool, "persistent": bool,
+    "updated": bool, "os": str, "autostart": bool, "info": dict,
+}
+SEED_INFO_FIELDS = ("maxMem", "memory", "cpuTime", "nrVirtCpu", "state")
+
+# name -> (uuid, active, state, maxMem KiB, memory KiB, vCPUs), from virtdancer/demo/fleet.xml
+DEMO_FLEET = {
+    "build-1": (BUILD_1, True, 1, 16 * 1024 * 1024, 12 * 1024 * 1024, 8),
+    "db-1": (DB_1, False, 5, 8 * 1024 * 1024, 8 * 1024 * 1024, 4),
+    "web-1": (WEB_1, True, 1, 2 * 1024 * 1024, 2 * 1024 * 1024, 2),
+    "web-2": (WEB_2, True, 3, 2 * 1024 * 1024, 1536 * 1024, 2),
+}
+
+
+def test_list_is_the_seed_shape_sorted_by_name(testapp):
+    response = testapp.get("/vm")
+    assert response.content_type == "application/json"
+    assert response.json == [
+        {"uuid": uuid, "name": name, "active": active}
+        for name, (uuid, active, *_rest) in sorted(DEMO_FLEET.items())
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(DEMO_FLEET))
+def test_detail_has_the_seed_fields_and_types(testapp, name):
+    uuid, active, state, max_mem, memory, vcpus = DEMO_FLEET[name]
+    vm = testapp.get(f"/vm/{uuid}").json
+    for field, kind in SEED_DETAIL_FIELDS.items():
+        assert type(vm[field]) is kind, field
+    assert all(type(vm["info"][field]) is int for field in SEED_INFO_FIELDS)
+    assert (vm["uuid"], vm["name"], vm["active"]) == (uuid, name, active)
+    assert vm["info"]["state"] == state
+    assert (vm["info"]["maxMem"], vm["info"]["memory"], vm["info"]["nrVirtCpu"]) == \
+        (max_mem, memory, vcpus)
+    assert vm["persistent"] is True
+    assert vm["state_name"] == {1: "running", 3: "paused", 5: "shut off"}[state]
+    # A shut-off domain has no ID on the host and has used no CPU time since it stopped.
+    if active:
+        assert vm["id"] > 0
+    else:
+        assert vm["id"] == -1 and vm["info"]["cpuTime"] == 0
+
+
+def test_uuid_lookup_is_case_insensitive(testapp):
+    assert testapp.get(f"/vm/{WEB_1.upper()}").json["uuid"] == WEB_1
+
+
+def without_cpu_time(vm):
+    # The test driver reports the wall clock as CPU time, so it moves between two calls.
+    return {**vm, "info": {k: v for k, v in vm["info"].items() if k != "cpuTime"}}
+
+
+def test_detail_list_matches_each_detail(testapp):
+    listed = testapp.get("/vm?detail=1").json
+    assert [vm["name"] for vm in listed] == sorted(DEMO_FLEET)
+    for vm in listed:
+        one = testapp.get(f"/vm/{vm['uuid']}").json
+        assert without_cpu_time(vm) == without_cpu_time(one)
+
+
+@pytest.mark.parametrize("value", ["0", "false", "no"])
+def test_detail_can_be_turned_off(testapp, value):
+    assert testapp.get(f"/vm?detail={value}").json == testapp.get("/vm").json
+
+
+def test_head_answers_like_get_without_a_body(testapp):
+    response = testapp.head("/vm")
+    assert response.status_int == 200 and response.body == b""
