@@ -1,0 +1,58 @@
+"""VirtDancer as an add-on: `config.include` under a prefix leaves the host app as it was."""
+
+import pytest
+import webtest
+from pyramid.config import Configurator
+from pyramid.response import Response
+
+from virtdancer.interfaces import IHypervisor
+
+from .conftest import DEMO_URI, WEB_1
+
+
+class HostRoot:
+    """The host portal's own root; VirtDancer must not replace it."""
+
+    __name__ = ""
+    __parent__ = None
+
+    def __init__(self, request):
+        self.request = request
+
+
+def host_home(context, request):
+    return Response(f"portal home, root is {type(context).__name__}")
+
+
+@pytest.fixture
+def portal():
+    with Configurator(settings={"virtdancer.libvirt_uri": DEMO_URI},
+                      root_factory=HostRoot) as config:
+        config.add_route("home", "/")
+        config.add_view(host_home, route_name="home")
+        config.include("virtdancer", route_prefix="/virt")
+    app = config.make_wsgi_app()
+    yield webtest.TestApp(app)
+    app.registry.getUtility(IHypervisor).close()
+
+
+def test_api_answers_under_the_prefix(portal):
+    names = [vm["name"] for vm in portal.get("/virt/vm").json]
+    assert names == ["build-1", "db-1", "web-1", "web-2"]
+    assert portal.get(f"/virt/vm/{WEB_1}").json["name"] == "web-1"
+    assert portal.post_json(f"/virt/vm/{WEB_1}/action", {"action": "pause"}).json["result"] \
+        == "done"
+
+
+def test_errors_under_the_prefix_are_virtdancers_json(portal):
+    response = portal.get("/virt/vm/00000000-0000-0000-0000-000000000000", status=404)
+    assert response.json["status"] == "error"
+
+
+def test_host_keeps_its_root_and_its_own_404(portal):
+    assert portal.get("/").text == "portal home, root is HostRoot"
+    # Pyramid's own 404 page, not VirtDancer's JSON: the host's errors are its own.
+    for path in ("/no/such/page", "/vm"):
+        response = portal.get(path, status=404)
+        assert response.content_type != "application/json"
+        assert "The resource could not be found" in response.text
