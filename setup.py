@@ -1,4 +1,4 @@
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 requires = [
     "pyramid>=2.0,<3",
@@ -22,9 +22,9 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=find_packages(exclude=["tests", "tests.*"]),
-    include_package_data=True,
-    package_data={"virtdancer": ["demo/*.xml", "static/*", "static/**/*"]},
+    # Namespace discovery, so that the data folders (demo/, static/) are packages too.
+    packages=find_namespace_packages(include=["virtdancer", "virtdancer.*"]),
+    package_data={"virtdancer.demo": ["*.xml"], "virtdancer.static": ["**/*"]},
     zip_safe=False,
     install_requires=requires,
     extras_require={"testing": testing_requires},
