@@ -34,6 +34,18 @@ _DETAIL_GROUPS = (libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_CPU_
 _MEMORY_KEYS = ("balloon.maximum", "balloon.current", "vcpu.current")
 
 
+class DomainRef:
+    """One domain as found on the host: its identity, and a handle only this package uses."""
+
+    __slots__ = ("uuid", "name", "active", "handle")
+
+    def __init__(self, dom):
+        self.uuid = dom.UUIDString()
+        self.name = dom.name()
+        self.active = dom.ID() >= 0
+        self.handle = dom
+
+
 def state_name(state):
     return STATE_NAMES.get(state, f"unknown ({state})")
 
@@ -66,16 +78,15 @@ class Fleet:
                     for dom, stats in records]
         return sorted(rows, key=lambda row: row["name"])
 
-    def lookup(self, uuid):
-        """`{uuid, name, active}` of one domain, or `NoSuchDomain`."""
+    def find(self, uuid):
+        """The domain with this UUID, or `NoSuchDomain`."""
         with self.host.session() as conn:
-            dom = conn.lookupByUUIDString(uuid)
-        return {"uuid": dom.UUIDString(), "name": dom.name(), "active": dom.ID() >= 0}
+            return DomainRef(conn.lookupByUUIDString(uuid))
 
-    def detail(self, uuid):
+    def detail(self, ref):
         """The detail object of one domain."""
+        dom = ref.handle
         with self.host.session() as conn:
-            dom = conn.lookupByUUIDString(uuid)
             try:
                 [(_, stats)] = conn.domainListGetStats([dom], _DETAIL_GROUPS, 0)
             except libvirt.libvirtError as error:
@@ -84,14 +95,15 @@ class Fleet:
                 stats = {}
             return self._detail(dom, stats, bool(dom.isPersistent()), bool(dom.autostart()))
 
-    # -- actions ---------------------------------------------------------------------------
+    def run(self, ref, action):
+        """Run a lifecycle action; `InvalidState` if the domain's state does not allow it.
 
-    def run(self, uuid, action):
-        """Run a lifecycle action; `InvalidState` if the domain's state does not allow it."""
+        Answers the domain as it is afterwards: starting it gives it a new ID.
+        """
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")
+        dom = ref.handle
         with self.host.session() as conn:
-            dom = conn.lookupByUUIDString(uuid)
             state = dom.state()[0]
             call = _action_call(dom, action, state)
             if call is None:
@@ -101,17 +113,12 @@ class Fleet:
             except libvirt.libvirtError:
                 # The state may have changed under us; if it now forbids the action, say so
                 # as a conflict rather than as a hypervisor failure.
-                fresh = conn.lookupByUUIDString(uuid)
+                fresh = conn.lookupByUUIDString(ref.uuid)
                 now = fresh.state()[0]
                 if _action_call(fresh, action, now) is None:
                     raise _invalid(action, now) from None
                 raise
-
-    def current_state(self, uuid):
-        """`(state, state_name)` of one domain."""
-        with self.host.session() as conn:
-            state = conn.lookupByUUIDString(uuid).state()[0]
-        return state, state_name(state)
+            return DomainRef(conn.lookupByUUIDString(ref.uuid))
 
     # -- helpers ---------------------------------------------------------------------------
 

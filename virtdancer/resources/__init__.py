@@ -41,10 +41,10 @@ class VMCollection:
         if not _UUID.match(uuid):
             raise KeyError(uuid)
         try:
-            found = self.fleet.lookup(uuid)
+            found = self.fleet.find(uuid)
         except NoSuchDomain:
             raise KeyError(uuid) from None
-        return Domain(self, found["uuid"], found["name"])
+        return Domain(self, found)
 
     def summaries(self):
         return self.fleet.summaries()
@@ -56,18 +56,19 @@ class VMCollection:
 class Domain:
     """One VM, named in the tree by its UUID."""
 
-    def __init__(self, parent, uuid, name):
+    def __init__(self, parent, found):
         self.__parent__ = parent
-        self.__name__ = uuid
-        self.uuid = uuid
-        self.name = name
+        self.__name__ = found.uuid
+        self.uuid = found.uuid
+        self.name = found.name
         self.fleet = parent.fleet
+        self._found = found
 
     def detail(self):
-        return self.fleet.detail(self.uuid)
+        return self.fleet.detail(self._found)
 
     def run(self, action):
-        self.fleet.run(self.uuid, action)
+        self._found = self.fleet.run(self._found, action)
 
 
 def root_factory(request):
