@@ -27,6 +27,11 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -e ".[testing]"
+# Reinstall only when setup.py (the list of Python dependencies) has changed since last time.
+stamp=.venv/.virtdancer-setup.py.sha256
+if ! sha256sum --check --status "$stamp" 2>/dev/null; then
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e ".[testing]"
+  sha256sum setup.py > "$stamp"
+fi
 echo "setup: done (.venv has VirtDancer and its test tools)"
