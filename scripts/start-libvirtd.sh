@@ -14,8 +14,22 @@ id libvirt-qemu >/dev/null 2>&1 \
 mkdir -p /var/log/libvirt /var/run/libvirt /var/lib/libvirt
 
 running() {  # running PIDFILE: true if the pid in PIDFILE is alive
-  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+  # A killed daemon can linger as a zombie where nothing reaps orphans; that is not running.
+  local pid state
+  [ -f "$1" ] || return 1
+  pid=$(cat "$1")
+  state=$(ps -o stat= -p "$pid" 2>/dev/null) || return 1
+  [[ "$state" != Z* ]]
 }
+
+# libvirt probes QEMU's capabilities again whenever /dev/kvm's accessibility changes, which makes
+# every define and start take seconds. Give it the access Debian's udev rule gives: group kvm.
+if [ -e /dev/kvm ]; then
+  getent group kvm >/dev/null || groupadd --system kvm
+  usermod -a -G kvm libvirt-qemu
+  chgrp kvm /dev/kvm
+  chmod 0660 /dev/kvm
+fi
 
 running /var/run/virtlogd.pid || virtlogd -d
 running /var/run/libvirtd.pid || libvirtd -d

@@ -54,6 +54,7 @@ class HostConnection:
         self.connect_wait = connect_wait
         self.connections_opened = 0
         self.events_supported = False
+        self._event_callback = None
         self._cond = threading.Condition()
         self._conn = None
         self._stopping = False
@@ -62,6 +63,7 @@ class HostConnection:
         self._next_attempt = 0.0
         self._last_error = "not connected yet"
         self._listeners = []
+        self._retired = []   # lost connections, released by the supervisor thread
         self._thread = None
 
     def add_listener(self, listener):
@@ -87,12 +89,9 @@ class HostConnection:
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self._release_retired()
         if conn is not None:
-            self._release(conn)
-            try:
-                conn.close()
-            except libvirt.libvirtError:
-                pass
+            self._dispose(conn)
 
     @property
     def connected(self):
@@ -144,6 +143,7 @@ class HostConnection:
                 wait = self._next_attempt - time.monotonic()
                 if wait > 0 and self._cond.wait_for(lambda: self._stopping, timeout=wait):
                     return
+            self._release_retired()
             try:
                 conn = self._open()
             except libvirt.libvirtError as error:
@@ -162,11 +162,13 @@ class HostConnection:
                 self._attempts += 1
                 self._retry_delay = self.retry_min
                 self._next_attempt = 0.0
-                if self._stopping:
-                    self._release(conn)
-                    return
-                self._conn = conn
+                stopped = self._stopping
+                if not stopped:
+                    self._conn = conn
                 self._cond.notify_all()
+            if stopped:
+                self._dispose(conn)
+                return
             level = logging.WARNING if self.connections_opened > 1 else logging.INFO
             log.log(level, "connected to libvirt at %s", self.uri)
 
@@ -181,18 +183,42 @@ class HostConnection:
             pass
         conn.registerCloseCallback(self._on_close, None)
         try:
-            conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-                                        self._on_lifecycle, None)
+            self._event_callback = conn.domainEventRegisterAny(
+                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle, None)
             self.events_supported = True
         except libvirt.libvirtError:
+            self._event_callback = None
             self.events_supported = False
         return conn
 
-    def _release(self, conn):
+    def _release(self, conn, event_callback):
+        """Drop the callbacks, which hold references to the connection and so keep it open."""
+        if event_callback is not None:
+            try:
+                conn.domainEventDeregisterAny(event_callback)
+            except libvirt.libvirtError:
+                pass
         try:
             conn.unregisterCloseCallback()
         except libvirt.libvirtError:
             pass
+
+    def _dispose(self, conn):
+        """Release and close a connection no request can be using any more."""
+        self._release(conn, self._event_callback)
+        try:
+            conn.close()
+        except libvirt.libvirtError:
+            pass
+
+    def _release_retired(self):
+        # Lost connections are not closed: request threads may still hold one, and closing a
+        # libvirt-python connection under them would turn their libvirt errors into Python
+        # errors. Without its callbacks, a connection is freed with its last reference.
+        with self._cond:
+            retired, self._retired = self._retired, []
+        for conn, event_callback in retired:
+            self._release(conn, event_callback)
 
     def _lost(self, conn, why):
         with self._cond:
@@ -202,8 +228,9 @@ class HostConnection:
             self._last_error = why
             self._next_attempt = 0.0
             self._cond.notify_all()
-        # No clean-up here: this may run inside libvirt's close callback, where unregistering
-        # that callback would deadlock. The dead connection is freed with its last reference.
+            # Released later by the supervisor: this may run inside libvirt's close callback,
+            # where unregistering that callback would deadlock.
+            self._retired.append((conn, self._event_callback))
         log.warning("lost the libvirt connection to %s: %s", self.uri, why)
 
     # Both callbacks run on the libvirt event loop thread.

@@ -98,7 +98,8 @@ class Fleet:
     def run(self, ref, action):
         """Run a lifecycle action; `InvalidState` if the domain's state does not allow it.
 
-        Answers the domain as it is afterwards: starting it gives it a new ID.
+        Answers the domain as it is afterwards (starting it gives it a new ID), or None when
+        the action made it vanish, as stopping a transient VM does.
         """
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")
@@ -118,7 +119,12 @@ class Fleet:
                 if _action_call(fresh, action, now) is None:
                     raise _invalid(action, now) from None
                 raise
-            return DomainRef(conn.lookupByUUIDString(ref.uuid))
+            try:
+                return DomainRef(conn.lookupByUUIDString(ref.uuid))
+            except libvirt.libvirtError as error:
+                if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                    return None   # a transient VM ceases to exist when it stops
+                raise
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -65,7 +65,8 @@ class Domain:
         self._found = found
 
     def detail(self):
-        return self.fleet.detail(self._found)
+        """The VM's detail object, or None once it no longer exists."""
+        return self.fleet.detail(self._found) if self._found is not None else None
 
     def run(self, action):
         self._found = self.fleet.run(self._found, action)

@@ -33,7 +33,10 @@ def show_vm(request):
 @vm_action.post(context=Domain, permission=Permission.OPERATE, schema=ActionBody(),
                 validators=(colander_body_validator,))
 def run_action(request):
-    """Run a lifecycle action and answer with the VM as it is afterwards."""
+    """Run a lifecycle action and answer with the VM as it is afterwards.
+
+    `vm` is null when the action made the VM vanish (destroying a transient VM).
+    """
     domain = request.context
     domain.run(request.validated["action"])
     return {"result": "done", "vm": domain.detail()}
