@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-
 URI = "qemu:///system"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_LIBVIRTD = REPO_ROOT / "scripts" / "start-libvirtd.sh"

@@ -15,9 +15,15 @@ import pytest
 
 from tests.conftest import close_app, make_app
 
-from .conftest import (PAUSED, RECONNECT_MAX_DELAY,
-                       libvirtd_clients_of, libvirtd_pid, process_gone, start_libvirtd,
-                       wait_until)
+from .conftest import (
+    PAUSED,
+    RECONNECT_MAX_DELAY,
+    libvirtd_clients_of,
+    libvirtd_pid,
+    process_gone,
+    start_libvirtd,
+    wait_until,
+)
 
 REQUESTS = 50
 OUTAGE_ANSWER_WITHIN = 3.0   # seconds: a 503 must come at once, not after a libvirt timeout

@@ -3,7 +3,6 @@
 Other domains may exist on the host (other users, other runs): the tests only look at their own.
 """
 
-import pytest
 
 from .conftest import MEMORY_KIB, RUNNING, SHUT_OFF, VCPUS, virsh
 

@@ -2,7 +2,8 @@
 
 Listing every VM costs a fixed number of libvirt round trips however many VMs exist: domains,
 their state, CPU time, memory and vCPUs come from `getAllDomainStats`, persistence and autostart
-from `listAllDomains` filters, and name, UUID and ID travel with the domain objects themselves.
+from `listAllDomains` filters (the transient list, usually empty, rather than the persistent
+one), and name, UUID and ID travel with the domain objects themselves.
 Only where a driver lacks a stats group (the test driver has just "state") does VirtDancer fall
 back to asking each VM.
 """
@@ -29,8 +30,11 @@ STATE_NAMES = {
 _RUNNING = (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_BLOCKED)
 _PAUSED = libvirt.VIR_DOMAIN_PAUSED
 
-_DETAIL_GROUPS = (libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
-                  | libvirt.VIR_DOMAIN_STATS_BALLOON | libvirt.VIR_DOMAIN_STATS_VCPU)
+_INACTIVE_GROUPS = (libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_BALLOON
+                    | libvirt.VIR_DOMAIN_STATS_VCPU)
+_ACTIVE_GROUPS = _INACTIVE_GROUPS | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
+_ONLY_ACTIVE = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
+_ONLY_INACTIVE = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_INACTIVE
 _MEMORY_KEYS = ("balloon.maximum", "balloon.current", "vcpu.current")
 
 
@@ -71,11 +75,18 @@ class Fleet:
         """The detail object of every domain, sorted by name, from bulk calls."""
         with self.host.session() as conn:
             records = _all_stats(conn)
-            persistent = _uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_PERSISTENT)
+            transient = _uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
             autostart = _uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART)
-            rows = [self._detail(dom, stats, dom.UUIDString() in persistent,
-                                 dom.UUIDString() in autostart)
-                    for dom, stats in records]
+            rows = []
+            for dom, stats in records:
+                uuid = dom.UUIDString()
+                try:
+                    rows.append(self._detail(dom, uuid, stats, uuid not in transient,
+                                             uuid in autostart))
+                except libvirt.libvirtError as error:
+                    # Undefined while the fleet was being listed: it is no longer part of it.
+                    if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                        raise
         return sorted(rows, key=lambda row: row["name"])
 
     def find(self, uuid):
@@ -88,12 +99,14 @@ class Fleet:
         dom = ref.handle
         with self.host.session() as conn:
             try:
-                [(_, stats)] = conn.domainListGetStats([dom], _DETAIL_GROUPS, 0)
+                groups = _ACTIVE_GROUPS if ref.active else _INACTIVE_GROUPS
+                [(_, stats)] = conn.domainListGetStats([dom], groups, 0)
             except libvirt.libvirtError as error:
                 if error.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
                     raise
                 stats = {}
-            return self._detail(dom, stats, bool(dom.isPersistent()), bool(dom.autostart()))
+            return self._detail(dom, ref.uuid, stats, bool(dom.isPersistent()),
+                                bool(dom.autostart()))
 
     def run(self, ref, action):
         """Run a lifecycle action; `InvalidState` if the domain's state does not allow it.
@@ -128,8 +141,7 @@ class Fleet:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _detail(self, dom, stats, persistent, autostart):
-        uuid = dom.UUIDString()
+    def _detail(self, dom, uuid, stats, persistent, autostart):
         domain_id = dom.ID()
         active = domain_id >= 0
         state = stats.get("state.state")
@@ -166,12 +178,19 @@ class Fleet:
 
 
 def _all_stats(conn):
+    """`(domain, stats)` for every domain: two bulk calls, or one list where there are none."""
     try:
-        return conn.getAllDomainStats(_DETAIL_GROUPS, 0)
+        # CPU time only for running domains: libvirt answers it for a shut-off domain by
+        # reading its own process's figures, once per domain, and VirtDancer reports 0 there.
+        records = conn.getAllDomainStats(_ACTIVE_GROUPS, _ONLY_ACTIVE)
+        records += conn.getAllDomainStats(_INACTIVE_GROUPS, _ONLY_INACTIVE)
     except libvirt.libvirtError as error:
         if error.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
             raise
         return [(dom, {}) for dom in conn.listAllDomains(0)]
+    # A domain that started or stopped between the two calls is in both: keep one.
+    unique = {dom.UUIDString(): (dom, stats) for dom, stats in records}
+    return list(unique.values())
 
 
 def _uuids(conn, flags):
