@@ -15,11 +15,13 @@ mkdir -p /var/log/libvirt /var/run/libvirt /var/lib/libvirt
 
 running() {  # running PIDFILE: true if the pid in PIDFILE is alive
   # A killed daemon can linger as a zombie where nothing reaps orphans; that is not running.
-  local pid state
+  local pid stat
   [ -f "$1" ] || return 1
   pid=$(cat "$1")
-  state=$(ps -o stat= -p "$pid" 2>/dev/null) || return 1
-  [[ "$state" != Z* ]]
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+  # The state is the first field after the command name in parentheses.
+  stat=${stat##*) }
+  [[ "$stat" != Z* && "$stat" != X* ]]
 }
 
 # libvirt probes QEMU's capabilities again whenever /dev/kvm's accessibility changes, which makes
