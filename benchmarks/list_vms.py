@@ -27,6 +27,7 @@ import cProfile
 import http.client
 import io
 import json
+import logging
 import math
 import os
 import platform
@@ -46,6 +47,9 @@ import libvirt  # noqa: E402
 PREFIX = "vdbench-"
 DETAIL_GROUPS = (libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
                  | libvirt.VIR_DOMAIN_STATS_BALLOON | libvirt.VIR_DOMAIN_STATS_VCPU)
+NO_CPU_GROUPS = DETAIL_GROUPS & ~libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
+ACTIVE = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
+INACTIVE = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_INACTIVE
 DETAIL_KEYS = {"id", "uuid", "name", "active", "persistent", "updated", "os", "autostart",
                "info", "state_name"}
 INFO_KEYS = {"maxMem", "memory", "cpuTime", "nrVirtCpu", "state"}
@@ -72,6 +76,28 @@ DOMAIN_XML = """\
 
 class BenchmarkError(Exception):
     """The benchmark could not measure what it should (exit status 2)."""
+
+
+class Disturbed(BenchmarkError):
+    """Something outside the benchmark interfered (libvirtd restarted): worth another try."""
+
+
+class ConnectionLosses(logging.Handler):
+    """Collects VirtDancer's "lost the libvirt connection" log records during a run."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        message = record.getMessage()
+        if "lost the libvirt connection" in message:
+            self.messages.append(message)
+
+    @property
+    def external(self):
+        """Losses that libvirtd caused by going away (not, e.g., a keepalive timeout)."""
+        return [m for m in self.messages if "libvirtd closed the connection" in m]
 
 
 def _silence(_opaque, _error):
@@ -127,6 +153,23 @@ def measure(label, func, *, warmup, reps):
     return Timing(label, samples), result
 
 
+def measure_interleaved(pieces, *, warmup, reps):
+    """Like `measure` for several functions at once, alternating them call by call, so that a
+    change of load on the host (other users of libvirtd) weighs on all of them alike.
+
+    `pieces` is a list of (label, func); returns a list of (Timing, last result)."""
+    results = [None] * len(pieces)
+    samples = [[] for _ in pieces]
+    for rep_index in range(warmup + reps):
+        for index, (_, func) in enumerate(pieces):
+            start = time.perf_counter()
+            results[index] = func()
+            if rep_index >= warmup:
+                samples[index].append(time.perf_counter() - start)
+    return [(Timing(label, samples[index]), results[index])
+            for index, (label, _) in enumerate(pieces)]
+
+
 def fmt_ms(seconds):
     ms = seconds * 1000
     if ms >= 100:
@@ -164,11 +207,25 @@ def remove_bench_domains(conn):
     return removed
 
 
+SLOW_DEFINE_S = 5.0
+
+
 def define_bench_domains(conn, count):
+    started = time.monotonic()
     for index in range(1, count + 1):
+        start = time.monotonic()
         conn.defineXML(DOMAIN_XML.format(name=f"{PREFIX}{index:04d}"))
+        took = time.monotonic() - start
+        if took > SLOW_DEFINE_S and index <= 3:
+            # Seen on containers without udev: /dev/kvm exists but the QEMU user may not open
+            # it, while QEMU run by libvirt's capability probe does use KVM; libvirt then finds
+            # its cached QEMU capabilities "outdated" at every lookup and probes QEMU again
+            # (libvirtd debug log: "KVM was enabled when probing ..., but it is not available
+            # now"), so that every defineXML takes seconds to minutes.
+            log(f"  warning: defining {PREFIX}{index:04d} took {took:.0f} s; libvirtd may be "
+                "re-probing QEMU capabilities at every call (see benchmarks/README.md)")
         if index % 100 == 0 or index == count:
-            log(f"  defined {index}/{count}")
+            log(f"  defined {index}/{count} in {time.monotonic() - started:.1f} s")
 
 
 # -- (a) the seed's pattern ---------------------------------------------------------------------
@@ -177,8 +234,15 @@ def seed_list_request(uri):
     """The seed's GET /vm: a new connection, listAllDomains, name/UUID/isActive per VM."""
     conn = libvirt.open(uri)
     try:
-        rows = [{"uuid": dom.UUIDString(), "name": dom.name(), "active": bool(dom.isActive())}
-                for dom in conn.listAllDomains(0)]
+        rows = []
+        for dom in conn.listAllDomains(0):
+            try:
+                rows.append({"uuid": dom.UUIDString(), "name": dom.name(),
+                             "active": bool(dom.isActive())})
+            except libvirt.libvirtError as error:
+                if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                    raise
+                # Undefined meanwhile by someone else: the seed would have answered 404.
     finally:
         conn.close()
     return sorted(rows, key=lambda row: row["name"])
@@ -208,9 +272,15 @@ def seed_detail_request(uri, uuid):
 
 
 def seed_pattern(uri):
-    """The old UI's 1 + N requests."""
-    rows = seed_list_request(uri)
-    return [seed_detail_request(uri, row["uuid"]) for row in rows]
+    """The old UI's 1 + N requests (a 404 for a VM undefined meanwhile is skipped)."""
+    details = []
+    for row in seed_list_request(uri):
+        try:
+            details.append(seed_detail_request(uri, row["uuid"]))
+        except libvirt.libvirtError as error:
+            if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                raise
+    return details
 
 
 # -- (c) VirtDancer behind waitress -------------------------------------------------------------
@@ -295,6 +365,8 @@ class Client:
 
 def check_list(status, content_type, body, count, *, full):
     """Raise BenchmarkError unless the response is 200 and lists `count`+ VMs in detail."""
+    if status == 503:
+        raise Disturbed(f"GET /vm?detail=1 answered 503: {body[:200]!r}")
     if status != 200:
         raise BenchmarkError(f"GET /vm?detail=1 answered {status}: {body[:300]!r}")
     if not full:
@@ -330,20 +402,28 @@ def wsgi_get(app, path):
 def breakdown(args, conn, server, reps, warmup):
     """Time the pieces of GET /vm?detail=1, inner to outer."""
     fleet = server.hypervisor.fleet
-    persistent = libvirt.VIR_CONNECT_LIST_DOMAINS_PERSISTENT
+    transient = libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT
     autostart = libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART
+
+    def stats_by_state():
+        return (conn.getAllDomainStats(DETAIL_GROUPS, ACTIVE),
+                conn.getAllDomainStats(NO_CPU_GROUPS, INACTIVE))
+
     pieces = [
         ("getAllDomainStats (= b)", lambda: conn.getAllDomainStats(DETAIL_GROUPS, 0)),
-        ("listAllDomains(PERSISTENT)", lambda: conn.listAllDomains(persistent)),
+        # VirtDancer asks CPU time of running domains only: libvirt 9.0 answers it for a
+        # shut-off domain by reading libvirtd's own figures from /proc, once per domain.
+        ("4 groups ACTIVE + 3 groups INACTIVE", stats_by_state),
+        ("listAllDomains(TRANSIENT)", lambda: conn.listAllDomains(transient)),
         ("listAllDomains(AUTOSTART)", lambda: conn.listAllDomains(autostart)),
-        ("the 3 calls above, in sequence", lambda: (conn.getAllDomainStats(DETAIL_GROUPS, 0),
-                                                    conn.listAllDomains(persistent),
-                                                    conn.listAllDomains(autostart))),
+        ("VirtDancer's 4 calls, in sequence", lambda: (stats_by_state(),
+                                                       conn.listAllDomains(transient),
+                                                       conn.listAllDomains(autostart))),
         ("Fleet.details() (no HTTP)", fleet.details),
         ("json.dumps(Fleet.details())", lambda: json.dumps(fleet.details())),
         ("WSGI app in-process (no socket)", lambda: wsgi_get(server.app, "/vm?detail=1")),
     ]
-    return [measure(label, func, warmup=warmup, reps=reps)[0] for label, func in pieces]
+    return [timing for timing, _ in measure_interleaved(pieces, warmup=warmup, reps=reps)]
 
 
 def profile_details(server, reps):
@@ -380,20 +460,49 @@ def run(args):
         log(f"defining {args.count} domains {PREFIX}0001..{PREFIX}{args.count:04d} on {args.uri}")
         try:
             define_bench_domains(admin, args.count)
-            results = measure_all(args, admin)
+            losses = ConnectionLosses()
+            logging.getLogger("virtdancer.hypervisor.connection").addHandler(losses)
+            try:
+                results = measure_all(args, admin)
+            except libvirt.libvirtError as error:
+                raise Disturbed(f"libvirt failed during the measurements: {error}") from error
+            finally:
+                logging.getLogger("virtdancer.hypervisor.connection").removeHandler(losses)
+            results["connection_losses"] = losses.messages
+            if losses.external:
+                raise Disturbed("libvirtd went away during the measurements "
+                                f"({len(losses.external)} time(s)); the figures would be wrong")
         finally:
             log(f"undefining the {PREFIX}* domains")
-            removed = remove_bench_domains(admin)
-            left = len(bench_domains(admin))
-            log(f"  undefined {removed}; {left} left")
+            admin = final_cleanup(args.uri, admin)
     finally:
-        admin.close()
+        try:
+            admin.close()
+        except libvirt.libvirtError:
+            pass
     return results
 
 
+def final_cleanup(uri, conn, attempts=20, delay=0.5):
+    """Undefine the bench domains even if the connection died meanwhile: reopen it a bounded
+    number of times. Return the connection last used."""
+    for attempt in range(attempts):
+        try:
+            if attempt:
+                conn = libvirt.open(uri)
+            removed = remove_bench_domains(conn)
+            log(f"  undefined {removed}; {len(bench_domains(conn))} left")
+            return conn
+        except libvirt.libvirtError as error:
+            log(f"  cleanup failed ({error}); retrying in {delay} s")
+            time.sleep(delay)
+    log(f"warning: could not undefine the {PREFIX}* domains; run this script again "
+        f"(it removes leftovers first) or `virsh undefine` them")
+    return conn
+
+
 def measure_all(args, admin):
-    total_vms = len(admin.listAllDomains(0))
-    results = {"uri": args.uri, "count": args.count, "vms_on_host": total_vms,
+    results = {"uri": args.uri, "count": args.count,
                "libvirt": libvirt.getVersion(), "python": platform.python_version()}
 
     # The app is built after the domains are defined, as a long-running server would be.
@@ -411,25 +520,23 @@ def measure_all(args, admin):
         results["c_first_request_s"] = time.perf_counter() - start
         check_list(status, ctype, body, args.count, full=True)
 
-        # (b) the raw bulk call, on one open connection of this process.
-        log(f"(b) getAllDomainStats: {args.warmup} warm-up + {args.reps} timed")
+        # (b) the raw bulk call, on one open connection of this process, and (c) GET
+        # /vm?detail=1 over HTTP on one keep-alive connection, call by call in turn.
+        log(f"(b) getAllDomainStats and (c) GET /vm?detail=1, alternating: "
+            f"{args.warmup} warm-up + {args.reps} timed each")
         bulk = libvirt.open(args.uri)
         try:
-            timing_b, records = measure("b", lambda: bulk.getAllDomainStats(DETAIL_GROUPS, 0),
-                                        warmup=args.warmup, reps=args.reps)
-            if len(records) < args.count:
-                raise BenchmarkError(f"getAllDomainStats returned {len(records)} records")
-
-            # (c) GET /vm?detail=1 over HTTP, one keep-alive connection.
-            log(f"(c) GET /vm?detail=1: {args.warmup} warm-up + {args.reps} timed")
-
             def get_list():
                 status, ctype, body = client.get("/vm?detail=1")
                 check_list(status, ctype, body, args.count, full=False)
                 return status, ctype, body
 
-            timing_c, last = measure("c", get_list, warmup=args.warmup, reps=args.reps)
-            check_list(*last, args.count, full=True)
+            (timing_b, records), (timing_c, last) = measure_interleaved(
+                [("b", lambda: bulk.getAllDomainStats(DETAIL_GROUPS, 0)), ("c", get_list)],
+                warmup=args.warmup, reps=args.reps)
+            if len(records) < args.count:
+                raise BenchmarkError(f"getAllDomainStats returned {len(records)} records")
+            results["c_vms_listed"] = len(check_list(*last, args.count, full=True))
             results["c_response_bytes"] = len(last[2])
 
             # (d) libvirt connections opened by the app over --requests requests.
@@ -460,12 +567,13 @@ def measure_all(args, admin):
         server.close()
 
     # (a) the seed's pattern, last: it is by far the slowest.
-    log(f"(a) seed pattern, 1 + {total_vms} requests each with a new connection: "
+    log(f"(a) seed pattern, 1 + N requests each with a new connection: "
         f"{args.seed_warmup} warm-up + {args.seed_reps} timed")
     timing_a, details = measure("a", lambda: seed_pattern(args.uri),
                                 warmup=args.seed_warmup, reps=args.seed_reps)
     if len(details) < args.count:
         raise BenchmarkError(f"the seed pattern saw {len(details)} VMs, expected {args.count}+")
+    results["a_vms_listed"] = len(details)
 
     results.update(a=timing_a, b=timing_b, c=timing_c)
     return results
@@ -490,14 +598,15 @@ def verdicts(results):
 
 def report(results, args):
     a, b, c = results["a"], results["b"], results["c"]
-    n = results["vms_on_host"]
+    n = results["a_vms_listed"]
     major, rest = divmod(results["libvirt"], 1000000)
     minor, micro = divmod(rest, 1000)
     lines = [
         "",
         f"VirtDancer list benchmark: {args.uri}, libvirt {major}.{minor}.{micro}, "
         f"Python {results['python']}",
-        f"{results['count']} {PREFIX}* domains defined (shut off); {n} domains on the host",
+        f"{results['count']} {PREFIX}* domains defined (shut off); domains listed: "
+        f"{results['c_vms_listed']} by (c), {n} by (a)",
         "",
         f"{'measurement':<58}{'median':>11}{'p90':>11}{'min':>11}{'reps':>6}",
     ]
@@ -517,8 +626,10 @@ def report(results, args):
         f"({results['d_requests'] / results['d_elapsed_s']:,.0f} req/s) "
         f"over {results['http_sockets_used']} HTTP connection(s)",
         f"(a) per VM: {fmt_ms(a.median / (n + 1))} per request; "
-        f"(c) per VM: {c.median / n * 1e6:.1f} us",
+        f"(c) per VM: {c.median / results['c_vms_listed'] * 1e6:.1f} us",
     ]
+    for message in results.get("connection_losses", []):
+        lines.append(f"note: VirtDancer logged: {message}")
     if "breakdown" in results:
         lines += ["", "where the time of (c) goes (median; inner to outer):"]
         for timing in results["breakdown"]:
@@ -570,6 +681,11 @@ def parse_args(argv):
                         help="timed repetitions of (a) (default 5)")
     parser.add_argument("--seed-warmup", type=int, default=1,
                         help="untimed warm-up repetitions of (a) (default 1)")
+    parser.add_argument("--attempts", type=int, default=3,
+                        help="runs to try when libvirtd restarts under the benchmark "
+                             "(default 3)")
+    parser.add_argument("--retry-pause", type=float, default=5.0, metavar="SECONDS",
+                        help="pause before another attempt (default 5)")
     parser.add_argument("--no-check", action="store_true",
                         help="only report: exit 0 even if a target fails")
     parser.add_argument("--no-breakdown", action="store_true",
@@ -583,7 +699,8 @@ def parse_args(argv):
     limits = {"--count": (args.count, 1, 9999), "--requests": (args.requests, 1, 100000),
               "--reps": (args.reps, 1, 10000), "--warmup": (args.warmup, 0, 1000),
               "--seed-reps": (args.seed_reps, 1, 100), "--seed-warmup": (args.seed_warmup, 0, 10),
-              "--profile": (args.profile, 0, 1000)}
+              "--profile": (args.profile, 0, 1000), "--attempts": (args.attempts, 1, 10),
+              "--retry-pause": (args.retry_pause, 0, 600)}
     for flag, (value, low, high) in limits.items():
         if not low <= value <= high:
             parser.error(f"{flag} must be between {low} and {high}")
@@ -599,8 +716,17 @@ def main(argv=None):
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
+    results = None
     try:
-        results = run(args)
+        for attempt in range(1, args.attempts + 1):
+            try:
+                results = run(args)
+                break
+            except Disturbed as error:
+                log(f"attempt {attempt}/{args.attempts} disturbed: {error}")
+                if attempt == args.attempts:
+                    raise
+                time.sleep(args.retry_pause)
     except BenchmarkError as error:
         log(f"benchmark failed: {error}")
         return 2
