@@ -5,6 +5,7 @@ requires = [
     "cornice>=6,<7",
     "colander>=2",
     "waitress>=3",
+    "argon2-cffi>=21",
     "libvirt-python",
     # Pyramid and Cornice still import pkg_resources, which setuptools 81 removes.
     "setuptools<81",
@@ -24,7 +25,7 @@ setup(
     python_requires=">=3.11",
     # Namespace discovery, so that the data folders (demo/, static/) are packages too.
     packages=find_namespace_packages(include=["virtdancer", "virtdancer.*"]),
-    package_data={"virtdancer.demo": ["*.xml"], "virtdancer.static": ["**/*"]},
+    package_data={"virtdancer.demo": ["*.xml", "*.ini"], "virtdancer.static": ["**/*"]},
     zip_safe=False,
     install_requires=requires,
     extras_require={"testing": testing_requires},

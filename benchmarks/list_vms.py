@@ -23,6 +23,7 @@ Exit status: 0 all targets met (or --no-check), 1 a target failed, 2 the benchma
 """
 
 import argparse
+import base64
 import cProfile
 import http.client
 import io
@@ -45,6 +46,9 @@ if REPO not in sys.path:
 import libvirt  # noqa: E402
 
 PREFIX = "vdbench-"
+# The demo admin (virtdancer/demo/users.ini), as a script would authenticate.
+REQUEST_HEADERS = {"Accept": "application/json",
+                   "Authorization": "Basic " + base64.b64encode(b"admin:admin").decode()}
 DETAIL_GROUPS = (libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
                  | libvirt.VIR_DOMAIN_STATS_BALLOON | libvirt.VIR_DOMAIN_STATS_VCPU)
 NO_CPU_GROUPS = DETAIL_GROUPS & ~libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
@@ -292,7 +296,12 @@ class Server:
         from virtdancer import main
         from virtdancer.interfaces import IHypervisor
 
-        self.app = main({}, **{"virtdancer.libvirt_uri": uri})
+        self.app = main({}, **{
+            "virtdancer.libvirt_uri": uri,
+            # The demo users: the benchmark's requests come from a script using HTTP Basic.
+            "virtdancer.users_file": os.path.join(REPO, "virtdancer", "demo", "users.ini"),
+            "virtdancer.secret": os.urandom(32).hex(),
+        })
         self.hypervisor = self.app.registry.getUtility(IHypervisor)
         self.server = None
         self.thread = None
@@ -350,7 +359,7 @@ class Client:
         self._last_sock = None
 
     def get(self, path):
-        self.http.request("GET", path, headers={"Accept": "application/json"})
+        self.http.request("GET", path, headers=REQUEST_HEADERS)
         response = self.http.getresponse()
         body = response.read()
         if self.http.sock is not self._last_sock:
@@ -395,7 +404,7 @@ def wsgi_get(app, path):
     """Call the WSGI app in-process (no socket, no waitress)."""
     from webob import Request
 
-    response = Request.blank(path, headers={"Accept": "application/json"}).get_response(app)
+    response = Request.blank(path, headers=REQUEST_HEADERS).get_response(app)
     return response.status_code, response.body
 
 

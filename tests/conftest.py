@@ -1,5 +1,7 @@
 """Fixtures shared by every ring of VirtDancer's tests."""
 
+from pathlib import Path
+
 import pytest
 import webtest
 
@@ -7,6 +9,8 @@ from virtdancer import main
 from virtdancer.interfaces import IHypervisor
 
 DEMO_URI = "test:///virtdancer:demo/fleet.xml"
+DEMO_USERS = str(Path(__file__).resolve().parents[1] / "virtdancer" / "demo" / "users.ini")
+SECRET = "a-test-secret-that-is-long-enough-0123456789abcdef"
 
 # The demo fleet (virtdancer/demo/fleet.xml), as the tests expect to find it.
 WEB_1 = "6f1c3a52-2d4e-4b8a-9e61-0a7c5d2f8b11"
@@ -16,8 +20,11 @@ BUILD_1 = "e9b2c6a4-0f83-4d57-a1e3-5c8f2d7b9e44"
 
 
 def make_app(**settings):
-    """A standalone VirtDancer WSGI app; close it with `close_app`."""
+    """A standalone VirtDancer WSGI app (demo users); close it with `close_app`."""
     settings.setdefault("virtdancer.libvirt_uri", DEMO_URI)
+    settings.setdefault("virtdancer.users_file", DEMO_USERS)
+    settings.setdefault("virtdancer.secret", SECRET)
+    settings.setdefault("virtdancer.session.secure", "false")
     return main({}, **settings)
 
 
@@ -41,6 +48,14 @@ def app(app_settings):
 
 @pytest.fixture
 def testapp(app):
+    """A client authenticated as the demo admin with HTTP Basic, as a script would be."""
+    client = webtest.TestApp(app)
+    client.authorization = ("Basic", ("admin", "admin"))
+    return client
+
+
+@pytest.fixture
+def anonymous(app):
     return webtest.TestApp(app)
 
 

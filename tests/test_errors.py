@@ -55,7 +55,9 @@ def unreachable_app():
     app = make_app(**{"virtdancer.libvirt_uri": UNREACHABLE_URI})
     # The app starts even when libvirtd is away, and does not wait long for it.
     assert time.monotonic() - started < 6
-    yield webtest.TestApp(app)
+    client = webtest.TestApp(app)
+    client.authorization = ("Basic", ("admin", "admin"))
+    yield client
     close_app(app)
 
 

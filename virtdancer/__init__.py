@@ -7,14 +7,18 @@ The whole application, top to bottom:
 - `resources`   the traversal tree Root → vm → Domain that views work on
 - `routes`      VirtDancer's routes, each with its own traversal (mountable under a prefix)
 - `views`       Cornice services with Colander schemas, and JSON error views
+- `security`    users file, HTTP Basic and login sessions (standalone; opt-in for a portal)
 - `static`      the browser UI's files
 
 `includeme` adds all of it to any Pyramid configuration; `main` is the standalone application
 that `pserve development.ini` runs.
 """
 
+import sys
+
 from pyramid.config import Configurator
 
+from .security import SecuritySettingsError
 from .views.errors import error_response
 
 
@@ -23,12 +27,6 @@ def includeme(config):
 
     It never sets the root factory or the security policy: those belong to the host.
     """
-    settings = config.get_settings()
-    # Cornice's catch-all exception views would change a host portal's own error pages;
-    # VirtDancer brings error views scoped to its own routes instead.
-    settings.setdefault("handle_exceptions", False)
-    if not hasattr(config.registry, "cornice_services"):
-        config.include("cornice")
     config.include(".hypervisor")
     config.include(".routes")
     config.include(".views")
@@ -41,6 +39,12 @@ def json_not_found(request):
 def main(global_config, **settings):
     """The standalone VirtDancer application (a PasteDeploy `app_factory`)."""
     with Configurator(settings=settings) as config:
+        try:
+            config.include(".security")
+        except SecuritySettingsError as error:
+            # One line saying what to set, not a traceback: this is an operator's mistake.
+            print(f"VirtDancer cannot start: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
         config.include(includeme)
         # Standalone, every URL is VirtDancer's, so even unknown ones answer in JSON.
         config.add_notfound_view(json_not_found)

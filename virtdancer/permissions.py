@@ -1,4 +1,8 @@
-"""The permissions VirtDancer's views declare; resources grant them through `__acl__`."""
+"""Permissions VirtDancer's views declare, and the roles its resources grant them to.
+
+A host portal with its own security policy grants these by giving its users the principals
+`role:viewer`, `role:operator` or `role:admin` (see `Root.__acl__`).
+"""
 
 from enum import StrEnum
 
@@ -7,3 +11,16 @@ class Permission(StrEnum):
     READ = "vm:read"          # see VMs and their details
     OPERATE = "vm:operate"    # run lifecycle actions, open consoles
     ADMIN = "vm:admin"        # create, delete and edit VMs
+
+
+# Each role has the permissions of the roles before it.
+ROLES = ("viewer", "operator", "admin")
+ROLE_PERMISSIONS = {
+    "viewer": (Permission.READ,),
+    "operator": (Permission.READ, Permission.OPERATE),
+    "admin": (Permission.READ, Permission.OPERATE, Permission.ADMIN),
+}
+
+
+def role_principal(role):
+    return f"role:{role}"

@@ -9,7 +9,7 @@ from .resources import root_factory
 
 def includeme(config):
     config.add_route("virtdancer.ui", "/")
-    config.add_static_view("static", "virtdancer:static")
+    config.add_route("virtdancer.static", "/static/*subpath")
     config.add_route("virtdancer.vms", "/vm", factory=root_factory, traverse="/vm")
     config.add_route("virtdancer.vm", "/vm/{uuid}", factory=root_factory,
                      traverse="/vm/{uuid}")

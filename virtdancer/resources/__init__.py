@@ -2,11 +2,18 @@
 
 Resources are location-aware and know nothing of HTTP: a miss is a `KeyError`, which Pyramid
 turns into a 404. They ask the hypervisor service for everything they know.
+
+Permissions are granted by `Root.__acl__` to roles; every resource below inherits it. Which VMs
+exist at all is the identity's business: when the request's identity has a `sees(vm_name)`
+method (VirtDancer's users do), a VM it does not see is a miss like an unknown UUID.
 """
 
 import re
 
+from pyramid.authorization import DENY_ALL, Allow
+
 from ..hypervisor.errors import NoSuchDomain
+from ..permissions import ROLE_PERMISSIONS, role_principal
 
 # Only the canonical, hyphenated form: one VM, one URL.
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -17,10 +24,13 @@ class Root:
 
     __name__ = ""
     __parent__ = None
+    __acl__ = [(Allow, role_principal(role), permissions)
+               for role, permissions in ROLE_PERMISSIONS.items()] + [DENY_ALL]
 
     def __init__(self, request):
         self.request = request
         self.fleet = request.hypervisor.fleet
+        self.sees = getattr(request.identity, "sees", None) or _sees_everything
 
     def __getitem__(self, name):
         if name == "vm":
@@ -36,6 +46,7 @@ class VMCollection:
     def __init__(self, parent):
         self.__parent__ = parent
         self.fleet = parent.fleet
+        self.sees = parent.sees
 
     def __getitem__(self, uuid):
         if not _UUID.match(uuid):
@@ -44,13 +55,15 @@ class VMCollection:
             found = self.fleet.find(uuid)
         except NoSuchDomain:
             raise KeyError(uuid) from None
+        if not self.sees(found.name):
+            raise KeyError(uuid)
         return Domain(self, found)
 
     def summaries(self):
-        return self.fleet.summaries()
+        return [vm for vm in self.fleet.summaries() if self.sees(vm["name"])]
 
     def details(self):
-        return self.fleet.details()
+        return [vm for vm in self.fleet.details() if self.sees(vm["name"])]
 
 
 class Domain:
@@ -70,6 +83,10 @@ class Domain:
 
     def run(self, action):
         self._found = self.fleet.run(self._found, action)
+
+
+def _sees_everything(vm_name):
+    return True
 
 
 def root_factory(request):

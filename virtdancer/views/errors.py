@@ -8,11 +8,16 @@ VirtDancer keeps its own error pages.
 
 import logging
 
-from pyramid.httpexceptions import HTTPError, HTTPNotFound
+from pyramid.exceptions import BadCSRFToken
+from pyramid.httpexceptions import HTTPError, HTTPForbidden, HTTPNotFound
+from pyramid.interfaces import ISecurityPolicy
 from pyramid.response import Response
 from pyramid.view import exception_view_config
 
 from ..hypervisor.errors import HostUnavailable, HypervisorError, InvalidState
+from ..security.throttle import LoginThrottled
+
+REALM = "VirtDancer"
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +55,61 @@ def error_response(status, message, *, location="url", name=None, headers=None, 
     return response
 
 
+def authentication_required(request):
+    """401, asking scripts for HTTP Basic credentials.
+
+    VirtDancer's own page sends `X-Requested-With: XMLHttpRequest` and gets no Basic challenge,
+    which would make the browser pop up its own password dialog over the login form.
+    """
+    headers = {}
+    if request.headers.get("X-Requested-With") != "XMLHttpRequest":
+        headers["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
+    return error_response(401, "authentication required: log in, or send HTTP Basic "
+                               "credentials", location="header", name="Authorization",
+                          headers=headers)
+
+
+def throttled(exc):
+    return error_response(429, f"too many failed logins; try again in {exc.retry_after} s",
+                          location="header", headers={"Retry-After": str(exc.retry_after)})
+
+
+def anonymous(request):
+    """True when a security policy is in force and nobody is authenticated."""
+    return (request.registry.queryUtility(ISecurityPolicy) is not None
+            and request.authenticated_userid is None)
+
+
+@exception_view_config(HTTPForbidden, virtdancer_route=True)
+def forbidden(exc, request):
+    if anonymous(request):
+        return authentication_required(request)
+    permission = getattr(exc.result, "permission", None)
+    who = request.authenticated_userid or "this user"
+    message = f"{who} may not do this" + (f" (needs {permission})" if permission else "")
+    return error_response(403, message)
+
+
+@exception_view_config(BadCSRFToken, virtdancer_route=True)
+def bad_csrf_token(exc, request):
+    return error_response(403, "missing or wrong CSRF token: send the X-CSRF-Token header "
+                               "that GET /session gives", location="header",
+                          name="X-CSRF-Token")
+
+
+@exception_view_config(LoginThrottled, virtdancer_route=True)
+def login_throttled(exc, request):
+    return throttled(exc)
+
+
 @exception_view_config(HTTPNotFound, virtdancer_route=True)
 def not_found(exc, request):
+    # Nobody logged in learns nothing, not even which VMs do not exist.
+    try:
+        if anonymous(request):
+            return authentication_required(request)
+    except LoginThrottled as exc:
+        return throttled(exc)
     uuid = request.matchdict.get("uuid") if request.matchdict else None
     if uuid is not None:
         return error_response(404, f"no VM with UUID {uuid}", location="path", name="uuid")

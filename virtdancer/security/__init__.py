@@ -1,0 +1,66 @@
+"""VirtDancer's own authentication: users file, passwords, policy.
+
+Standalone, `main()` includes this package. A host portal that mounts VirtDancer keeps its own
+security policy unless it opts in with `config.include("virtdancer.security")`, which brings:
+
+- the users file (`virtdancer.users_file`) with roles and per-user VM filters;
+- HTTP Basic authentication for scripts, and a login session (signed cookie, CSRF token in a
+  header for writes) for the browser UI, at `POST /login`, `POST /logout`, `GET /session`;
+- throttling of failed logins per user name and per client address.
+"""
+
+from pyramid.exceptions import ConfigurationError
+from pyramid.session import JSONSerializer, SignedCookieSessionFactory
+from pyramid.settings import asbool
+
+from .policy import Authenticator, VirtDancerSecurityPolicy
+from .throttle import LoginThrottle
+from .users import UsersFile, UsersFileError
+
+SESSION_COOKIE = "virtdancer_session"
+
+
+class SecuritySettingsError(ConfigurationError):
+    """A setting VirtDancer's security needs is missing or wrong; the message says which."""
+
+
+def security_from_settings(settings):
+    """The security policy and session factory that `virtdancer.*` settings describe."""
+    users_path = settings.get("virtdancer.users_file", "").strip()
+    if not users_path:
+        raise SecuritySettingsError(
+            "virtdancer.users_file is not set: point it at a users file (see README, 'Users')")
+    secret = settings.get("virtdancer.secret", "").strip()
+    if len(secret) < 32:
+        raise SecuritySettingsError(
+            "virtdancer.secret is unset or shorter than 32 characters: set it to a long random "
+            "string, such as the output of "
+            "`python3 -c 'import secrets; print(secrets.token_hex(32))'`")
+    try:
+        users = UsersFile(users_path)
+    except UsersFileError as error:
+        raise SecuritySettingsError(f"virtdancer.users_file: {error}") from None
+    throttle = LoginThrottle(
+        per_user=int(settings.get("virtdancer.login.max_failures_per_user", 5)),
+        per_address=int(settings.get("virtdancer.login.max_failures_per_address", 20)),
+        window=float(settings.get("virtdancer.login.failure_window", 300)),
+    )
+    policy = VirtDancerSecurityPolicy(Authenticator(users, throttle))
+    sessions = SignedCookieSessionFactory(
+        secret,
+        cookie_name=SESSION_COOKIE,
+        secure=asbool(settings.get("virtdancer.session.secure", True)),
+        httponly=True,
+        samesite="Strict",
+        timeout=int(settings.get("virtdancer.session.timeout", 8 * 3600)),
+        reissue_time=60,
+        serializer=JSONSerializer(),
+    )
+    return policy, sessions
+
+
+def includeme(config):
+    policy, sessions = security_from_settings(config.get_settings())
+    config.set_security_policy(policy)
+    config.set_session_factory(sessions)
+    config.include(".views")

@@ -1,0 +1,144 @@
+"""The users file: who may log in, with which role, and which VMs each user sees.
+
+An INI file, one section per user, the section name being the login name:
+
+    [tenant]
+    password = $argon2id$v=19$m=65536,t=3,p=4$...
+    role = operator
+    prefix = web-
+    exact = db-1, db-2
+    suffix = -test
+
+`role` is viewer, operator or admin. A user sees the VMs whose name equals one of `exact`,
+starts with one of `prefix` or ends with one of `suffix` (values separated by commas or new
+lines); `vms = all` shows every VM; a user with neither sees none. The file is read again when
+it changes, so an operator can edit it without restarting VirtDancer.
+"""
+
+import configparser
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+
+from ..permissions import ROLES
+
+_KEYS = {"password", "role", "vms", "exact", "prefix", "suffix"}
+
+
+class UsersFileError(Exception):
+    """The users file is missing, unreadable or says something VirtDancer cannot use."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    password_hash: str
+    role: str
+    all_vms: bool = False
+    exact: frozenset = frozenset()
+    prefixes: tuple = ()
+    suffixes: tuple = ()
+
+    def sees(self, vm_name):
+        """Whether this user may know that the VM named `vm_name` exists."""
+        return (self.all_vms or vm_name in self.exact
+                or vm_name.startswith(self.prefixes) or vm_name.endswith(self.suffixes))
+
+
+def _values(text):
+    return [value.strip() for line in text.splitlines() for value in line.split(",")
+            if value.strip()]
+
+
+def parse_users(text, source="users file"):
+    """`{name: User}` from the text of a users file; `UsersFileError` says what is wrong."""
+    parser = configparser.ConfigParser(interpolation=None, default_section="__none__")
+    parser.optionxform = str
+    try:
+        parser.read_string(text, source=source)
+    except configparser.Error as error:
+        raise UsersFileError(f"{source}: {error}") from None
+    users = {}
+    for name in parser.sections():
+        section = parser[name]
+        where = f"{source}, user [{name}]"
+        unknown = set(section) - _KEYS
+        if unknown:
+            raise UsersFileError(f"{where}: unknown keys {', '.join(sorted(unknown))}; "
+                                 f"known keys are {', '.join(sorted(_KEYS))}")
+        password = section.get("password", "").strip()
+        if not password:
+            raise UsersFileError(f"{where}: no password hash (make one with "
+                                 "`virtdancer hash-password`)")
+        role = section.get("role", "").strip()
+        if role not in ROLES:
+            raise UsersFileError(f"{where}: role must be one of {', '.join(ROLES)}, "
+                                 f"not {role!r}")
+        vms = section.get("vms", "").strip()
+        if vms not in ("", "all"):
+            raise UsersFileError(f"{where}: vms can only be 'all'; use exact, prefix and "
+                                 "suffix to choose VMs")
+        users[name] = User(
+            name=name, password_hash=password, role=role, all_vms=vms == "all",
+            exact=frozenset(_values(section.get("exact", ""))),
+            prefixes=tuple(_values(section.get("prefix", ""))),
+            suffixes=tuple(_values(section.get("suffix", ""))),
+        )
+    return users
+
+
+class UsersFile:
+    """The users file on disk, read again whenever it changes."""
+
+    def __init__(self, path):
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp = None
+        self._users = {}
+        self.reload_if_changed()
+        if not self._users:
+            raise UsersFileError(f"{path}: no users (add one section per user)")
+
+    def get(self, name):
+        self.reload_if_changed()
+        return self._users.get(name)
+
+    def reload_if_changed(self):
+        try:
+            stat = os.stat(self.path)
+        except OSError as error:
+            if self._stamp is None:
+                raise UsersFileError(f"{self.path}: {error.strerror}") from None
+            return  # keep the users we have rather than lock everyone out mid-edit
+        stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        if stamp == self._stamp:
+            return
+        with self._lock:
+            with open(self.path, encoding="utf-8") as users_file:
+                text = users_file.read()
+            try:
+                self._users = parse_users(text, self.path)
+            except UsersFileError:
+                if self._stamp is None:
+                    raise
+                return  # a half-saved edit: keep the last good users until it is fixed
+            self._stamp = stamp
+
+    def replace_hash(self, name, old_hash, new_hash):
+        """Swap one user's password hash in the file, leaving the rest of it as written."""
+        with self._lock:
+            with open(self.path, encoding="utf-8") as users_file:
+                text = users_file.read()
+            if text.count(old_hash) != 1 or parse_users(text, self.path)[name].password_hash \
+                    != old_hash:
+                return False
+            directory = os.path.dirname(os.path.abspath(self.path))
+            mode = os.stat(self.path).st_mode & 0o7777
+            with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory,
+                                             delete=False) as new_file:
+                new_file.write(text.replace(old_hash, new_hash))
+            os.chmod(new_file.name, mode)
+            os.replace(new_file.name, self.path)
+        self.reload_if_changed()
+        return True

@@ -1,0 +1,65 @@
+"""Logging in and out of the browser UI, and who the session belongs to."""
+
+import colander
+from cornice import Service
+from cornice.validators import colander_body_validator
+from pyramid.csrf import get_csrf_token
+from pyramid.interfaces import ISecurityPolicy
+from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
+
+from ..views import use_cornice
+from ..views.errors import error_response
+
+
+class LoginBody(colander.MappingSchema):
+    username = colander.SchemaNode(colander.String(), validator=colander.Length(1, 256))
+    password = colander.SchemaNode(colander.String(), validator=colander.Length(1, 4096))
+
+
+login = Service(name="virtdancer.login", pyramid_route="virtdancer.login",
+                description="Log in to the browser UI")
+logout = Service(name="virtdancer.logout", pyramid_route="virtdancer.logout",
+                 description="Log out of the browser UI")
+session = Service(name="virtdancer.session", pyramid_route="virtdancer.session",
+                  description="Who is logged in, and the CSRF token for writes")
+
+
+def session_body(request, user):
+    return {"user": user.name, "role": user.role, "csrf_token": get_csrf_token(request)}
+
+
+@login.post(permission=NO_PERMISSION_REQUIRED, schema=LoginBody(),
+            validators=(colander_body_validator,))
+def log_in(request):
+    """Check the password and start a session; throttled like any login."""
+    policy = request.registry.getUtility(ISecurityPolicy)
+    user = policy.authenticator.authenticate(request.validated["username"],
+                                             request.validated["password"],
+                                             request.client_addr)
+    if user is None:
+        return error_response(401, "wrong user name or password", location="body",
+                              name="password")
+    request.response.headers.extend(remember(request, user.name))
+    return session_body(request, user)
+
+
+@logout.post(permission=NO_PERMISSION_REQUIRED)
+def log_out(request):
+    request.response.headers.extend(forget(request))
+    return {"result": "logged out"}
+
+
+@session.get(permission=NO_PERMISSION_REQUIRED)
+def show_session(request):
+    user = request.identity
+    if user is None:
+        return error_response(401, "not logged in")
+    return session_body(request, user)
+
+
+def includeme(config):
+    use_cornice(config)
+    config.add_route("virtdancer.login", "/login")
+    config.add_route("virtdancer.logout", "/logout")
+    config.add_route("virtdancer.session", "/session")
+    config.scan(".views")
