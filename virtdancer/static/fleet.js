@@ -101,7 +101,7 @@ async function start() {
   $("[data-login]").addEventListener("submit", logIn);
   $("[data-logout]").addEventListener("click", logOut);
   const { status, data } = await call("GET", "session");
-  session = status === 200 ? data : null;
+  session = status === 200 && data.user ? data : null;
   show(Boolean(session));
   refresh();
   setInterval(refresh, REFRESH_MS);
