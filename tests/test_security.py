@@ -241,3 +241,26 @@ def test_production_ini_refuses_to_start_without_a_secret():
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "VirtDancer cannot start: virtdancer.secret" in result.stderr
+
+
+def test_passwords_and_session_secrets_never_reach_the_log(app, caplog):
+    caplog.set_level("DEBUG")
+    client = client_of(app)
+    client.post_json("/login", {"username": "admin", "password": "hunter2-wrong"}, status=401)
+    token = log_in(client, "admin", "admin")
+    client_of(app, "viewer", "viewer-wrong-pw").get("/vm", status=401)
+    cookie = client.cookies["virtdancer_session"]
+    logged = caplog.text
+    assert "failed login for user 'admin'" in logged   # failures are logged, by name
+    for secret in ("hunter2-wrong", "viewer-wrong-pw", token, cookie):
+        assert secret not in logged
+
+
+def test_a_users_file_has_no_defaults_section(tmp_path, capsys):
+    """Keys every user would inherit are refused: they would quietly widen access."""
+    users = tmp_path / "users.ini"
+    users.write_text(f"[virtdancer: no defaults]\nvms = all\n"
+                     f"[ann]\npassword = {hash_password('pw')}\nrole = viewer\n")
+    with pytest.raises(SystemExit):
+        make_app(**{"virtdancer.users_file": str(users)})
+    assert "not a user name" in capsys.readouterr().err

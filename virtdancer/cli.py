@@ -4,12 +4,18 @@ Each task is a subcommand; `virtdancer --help` lists them.
 """
 
 import argparse
+import getpass
+import os
 import sys
+import tempfile
 
 from pyramid.paster import get_appsettings, setup_logging
 
 from .hypervisor import hypervisor_from_settings
 from .hypervisor.errors import HypervisorError
+from .permissions import ROLES
+from .security.import_users import UsersImportError, read_config, users_file_from_config
+from .security.passwords import hash_password
 
 
 def check(args):
@@ -29,12 +35,97 @@ def check(args):
     return 0
 
 
+def hash_password_command(args):
+    """Print an argon2id hash of a password typed twice (or given on two lines of stdin)."""
+    typed = sys.stdin.isatty()
+    try:
+        if typed:
+            first = getpass.getpass("Password: ", stream=sys.stderr)
+            second = getpass.getpass("Password again: ", stream=sys.stderr)
+        else:
+            first, second = _line(sys.stdin), _line(sys.stdin)
+    except (EOFError, KeyboardInterrupt, UnicodeDecodeError) as error:
+        problem = ("the password is not valid text" if isinstance(error, UnicodeDecodeError)
+                   else "cancelled")
+        print(f"\nvirtdancer hash-password: {problem}; no hash made", file=sys.stderr)
+        return 1
+    if not first:
+        problem = "the password is empty"
+    elif first != second:
+        problem = ("the two passwords differ" if typed
+                   else "the first two lines differ (give the password twice, one per line)")
+    else:
+        try:
+            print(hash_password(first))
+            return 0
+        except UnicodeEncodeError:  # bytes that are not UTF-8, read as lone surrogates
+            problem = "the password is not valid UTF-8 text"
+    print(f"virtdancer hash-password: {problem}; no hash made", file=sys.stderr)
+    return 1
+
+
+def _line(stream):
+    """The next line of `stream` without its line ending (and nothing else stripped)."""
+    line = stream.readline()
+    return line[:-2] if line.endswith("\r\n") else line.removesuffix("\n")
+
+
+def import_users_command(args):
+    """Convert the first VirtDancer's config.yml users into a VirtDancer users file."""
+    try:
+        text = users_file_from_config(read_config(args.config), args.config, args.role)
+    except UsersImportError as error:
+        print(f"virtdancer import-users: {error}", file=sys.stderr)
+        return 1
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        _write_private(args.output, text, replace=args.force)
+    except FileExistsError:
+        print(f"virtdancer import-users: {args.output} exists; use --force to replace it",
+              file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"virtdancer import-users: {args.output}: {error.strerror}", file=sys.stderr)
+        return 1
+    print(f"{args.output}: users imported from {args.config}", file=sys.stderr)
+    return 0
+
+
+def _write_private(path, text, replace):
+    """Write `text` to a new file at `path` that only its owner can read (it holds hashes)."""
+    if not replace:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    else:  # a new file moved over the old one, so the old one's mode and links do not carry over
+        fd, temp_path = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)))
+    try:
+        with open(fd, "w", encoding="utf-8") as output:
+            os.fchmod(output.fileno(), 0o600)
+            output.write(text)
+        if replace:
+            os.replace(temp_path, path)
+    except BaseException:
+        os.unlink(temp_path if replace else path)
+        raise
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="virtdancer", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check_parser = commands.add_parser("check", help=check.__doc__)
     check_parser.add_argument("config_uri", help="an INI file such as production.ini")
     check_parser.set_defaults(run=check)
+    hash_parser = commands.add_parser("hash-password", help=hash_password_command.__doc__)
+    hash_parser.set_defaults(run=hash_password_command)
+    import_parser = commands.add_parser("import-users", help=import_users_command.__doc__)
+    import_parser.add_argument("config", help="the first VirtDancer's config.yml")
+    import_parser.add_argument("-o", "--output", help="the users file to write (default: stdout)")
+    import_parser.add_argument("--force", action="store_true",
+                               help="replace the output file if it exists")
+    import_parser.add_argument("--role", choices=ROLES, default="operator",
+                               help="the role every imported user gets (default: operator)")
+    import_parser.set_defaults(run=import_users_command)
     return parser
 
 

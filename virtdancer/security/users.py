@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from ..permissions import ROLES
 
 _KEYS = {"password", "role", "vms", "exact", "prefix", "suffix"}
+_NO_DEFAULTS = "virtdancer: no defaults"
 
 
 class UsersFileError(Exception):
@@ -53,12 +54,15 @@ def _values(text):
 
 def parse_users(text, source="users file"):
     """`{name: User}` from the text of a users file; `UsersFileError` says what is wrong."""
-    parser = configparser.ConfigParser(interpolation=None, default_section="__none__")
+    # No DEFAULT section: keys inherited by every user would be a quiet way to widen access.
+    parser = configparser.ConfigParser(interpolation=None, default_section=_NO_DEFAULTS)
     parser.optionxform = str
     try:
         parser.read_string(text, source=source)
     except configparser.Error as error:
         raise UsersFileError(f"{source}: {error}") from None
+    if parser.defaults():
+        raise UsersFileError(f"{source}: [{_NO_DEFAULTS}] is not a user name VirtDancer allows")
     users = {}
     for name in parser.sections():
         section = parser[name]
