@@ -7,7 +7,7 @@ from pyramid.response import Response
 
 from virtdancer.interfaces import IHypervisor
 
-from .conftest import DEMO_URI, WEB_1
+from .conftest import DEMO_URI, DEMO_USERS, SECRET, WEB_1
 
 
 class HostRoot:
@@ -56,3 +56,27 @@ def test_host_keeps_its_root_and_its_own_404(portal):
         response = portal.get(path, status=404)
         assert response.content_type != "application/json"
         assert "The resource could not be found" in response.text
+
+
+def test_a_host_can_opt_into_virtdancers_own_security():
+    settings = {"virtdancer.libvirt_uri": DEMO_URI, "virtdancer.users_file": DEMO_USERS,
+                "virtdancer.secret": SECRET, "virtdancer.session.secure": "false"}
+    with Configurator(settings=settings, root_factory=HostRoot) as config:
+        config.add_route("home", "/")
+        config.add_view(host_home, route_name="home")
+        config.include("virtdancer", route_prefix="/virt")
+        config.include("virtdancer.security")
+    app = config.make_wsgi_app()
+    try:
+        client = webtest.TestApp(app)
+        assert client.get("/virt/vm", status=401).headers["WWW-Authenticate"]
+        client.authorization = ("Basic", ("tenant", "tenant"))
+        assert [vm["name"] for vm in client.get("/virt/vm").json] == ["web-1", "web-2"]
+        assert client.get("/").text == "portal home, root is HostRoot"
+    finally:
+        app.registry.getUtility(IHypervisor).close()
+
+
+def test_without_opting_in_the_host_policy_decides(portal):
+    # The portal has no security policy: VirtDancer adds none, so nothing asks for a login.
+    assert portal.get("/virt/vm").status_int == 200
