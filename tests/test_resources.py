@@ -25,8 +25,8 @@ def test_tree_is_location_aware(root):
     assert (domain.name, domain.__parent__) == ("web-1", vms)
 
 
-@pytest.mark.parametrize("name", ["", "vms", "stats", "VM"])
-def test_root_has_only_the_vm_collection(root, name):
+@pytest.mark.parametrize("name", ["", "vms", "metrics", "VM"])
+def test_root_has_only_the_vm_collection_and_stats(root, name):
     with pytest.raises(KeyError):
         root[name]
 

@@ -15,3 +15,16 @@ def includeme(config):
                      traverse="/vm/{uuid}")
     config.add_route("virtdancer.vm.action", "/vm/{uuid}/action", factory=root_factory,
                      traverse="/vm/{uuid}")
+    config.add_route("virtdancer.vm.stats", "/vm/{uuid}/stats", factory=root_factory,
+                     traverse="/vm/{uuid}/stats")
+    config.add_route("virtdancer.vm.stats.cpu", "/vm/{uuid}/stats/cpu", factory=root_factory,
+                     traverse="/vm/{uuid}/stats/cpu")
+    config.add_route("virtdancer.stats.cpu", "/stats/cpu", factory=root_factory,
+                     traverse="/stats/cpu")
+    config.add_route("virtdancer.stats.mem", "/stats/mem", factory=root_factory,
+                     traverse="/stats/mem")
+    config.add_route("virtdancer.stats.nic", "/stats/nic", factory=root_factory,
+                     traverse="/stats/nic")
+    config.add_route("virtdancer.stats.nic.one", "/stats/nic/{name}", factory=root_factory,
+                     traverse="/stats/nic/{name}")
+    config.add_route("virtdancer.metrics", "/metrics", factory=root_factory, traverse="")

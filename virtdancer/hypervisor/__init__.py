@@ -12,6 +12,8 @@ from zope.interface import implementer
 from ..interfaces import IHypervisor
 from .connection import HostConnection
 from .fleet import ACTIONS, STATE_NAMES, Fleet, state_name  # noqa: F401  (the service's API)
+from .hostinfo import is_local_uri
+from .sampler import StatsSampler
 
 log = logging.getLogger(__name__)
 
@@ -22,16 +24,21 @@ DEFAULT_URI = "qemu:///system"
 class Hypervisor:
     """One libvirt host: its supervised connection and the fleet of VMs on it."""
 
-    def __init__(self, uri, **connection_options):
+    def __init__(self, uri, *, stats_interval=2.0, stats_history=600.0, **connection_options):
         self.uri = uri
+        self.local = is_local_uri(uri)
         self.connection = HostConnection(uri, **connection_options)
         self.fleet = Fleet(self.connection)
+        self.sampler = StatsSampler(self.connection, interval=stats_interval,
+                                    history=stats_history, local=self.local)
 
     def start(self):
         self.connection.start()
+        self.sampler.start()
         return self
 
     def close(self):
+        self.sampler.close()
         self.connection.close()
 
 
@@ -56,6 +63,8 @@ def hypervisor_from_settings(settings):
         keepalive_interval=int(settings.get("virtdancer.keepalive_interval", 5)),
         keepalive_count=int(settings.get("virtdancer.keepalive_count", 3)),
         retry_max=float(settings.get("virtdancer.reconnect_max_delay", 15)),
+        stats_interval=float(settings.get("virtdancer.stats.interval", 2)),
+        stats_history=float(settings.get("virtdancer.stats.history", 600)),
     )
 
 

@@ -14,6 +14,7 @@ from pyramid.authorization import DENY_ALL, Allow
 
 from ..hypervisor.errors import NoSuchDomain
 from ..permissions import ROLE_PERMISSIONS, role_principal
+from .stats import DomainStats, HostStats
 
 # Only the canonical, hyphenated form: one VM, one URL.
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -30,12 +31,23 @@ class Root:
     def __init__(self, request):
         self.request = request
         self.fleet = request.hypervisor.fleet
+        self.sampler = request.hypervisor.sampler
+        self.local = request.hypervisor.local
         self.sees = getattr(request.identity, "sees", None) or _sees_everything
 
     def __getitem__(self, name):
         if name == "vm":
             return VMCollection(self)
+        if name == "stats":
+            return HostStats(self)
         raise KeyError(name)
+
+    def visible_vm_samples(self):
+        """The newest sample of every running VM the user sees, by UUID (for /metrics)."""
+        sample = self.sampler.latest()
+        if sample is None:
+            return {}
+        return {uuid: vm for uuid, vm in sample["vms"].items() if self.sees(vm["name"])}
 
 
 class VMCollection:
@@ -46,6 +58,7 @@ class VMCollection:
     def __init__(self, parent):
         self.__parent__ = parent
         self.fleet = parent.fleet
+        self.sampler = parent.sampler
         self.sees = parent.sees
 
     def __getitem__(self, uuid):
@@ -75,7 +88,13 @@ class Domain:
         self.uuid = found.uuid
         self.name = found.name
         self.fleet = parent.fleet
+        self.sampler = parent.sampler
         self._found = found
+
+    def __getitem__(self, name):
+        if name == "stats":
+            return DomainStats(self)
+        raise KeyError(name)
 
     def detail(self):
         """The VM's detail object, or None once it no longer exists."""

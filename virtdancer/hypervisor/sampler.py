@@ -1,0 +1,275 @@
+"""Statistics of a host and its VMs, sampled in the background.
+
+Every `interval` seconds one round asks libvirt for everything at once: one `getAllDomainStats`
+call for all running VMs (CPU, balloon, vCPU, block and interface groups) and the host's node
+statistics. Rates (percent, bytes per second) come from the difference with the round before,
+and each round is kept in a ring buffer of `history` seconds, so a request for statistics costs
+no libvirt call at all and charts get their series for free.
+
+When libvirtd is away a round is skipped, which leaves a gap in the history; the first round
+after it has no rates, since the counters may have restarted. Drivers that lack a stats group
+(libvirt's test driver has only "state") give samples with what there is.
+"""
+
+import logging
+import threading
+import time
+from collections import deque
+
+import libvirt
+
+from . import hostinfo
+from .errors import HypervisorError
+
+log = logging.getLogger(__name__)
+
+SAMPLE_GROUPS = (libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
+                 | libvirt.VIR_DOMAIN_STATS_BALLOON | libvirt.VIR_DOMAIN_STATS_VCPU
+                 | libvirt.VIR_DOMAIN_STATS_BLOCK | libvirt.VIR_DOMAIN_STATS_INTERFACE)
+_RUNNING_ONLY = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
+_NS = 1e9
+KIB = 1024
+
+
+class StatsSampler:
+    """Samples one host on a thread of its own; answers from memory."""
+
+    def __init__(self, host, *, interval=2.0, history=600.0, local=False,
+                 wall_clock=time.time, clock=time.monotonic):
+        self.host = host
+        self.interval = float(interval)
+        self.history_seconds = float(history)
+        self.local = local
+        self.wall_clock = wall_clock
+        self.clock = clock
+        self.rounds = 0
+        self._samples = deque(maxlen=max(2, int(self.history_seconds / self.interval)))
+        self._previous = None   # raw counters of the last round, for rates
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = None
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def start(self):
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name="virtdancer-stats-sampler")
+        self._thread.start()
+        return self
+
+    def close(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self):
+        while not self._stop.is_set():
+            started = self.clock()
+            try:
+                self.sample_once()
+            except Exception:  # pragma: no cover - a bug must not end the sampling for good
+                log.exception("statistics round failed")
+            self._stop.wait(max(0.0, self.interval - (self.clock() - started)))
+
+    # -- one round -------------------------------------------------------------------------
+
+    def sample_once(self):
+        """Take one sample of the host and every running VM; None when the host is away."""
+        try:
+            raw = self._read()
+        except HypervisorError as error:
+            log.info("statistics round skipped: %s", error.message)
+            with self._lock:
+                self._previous = None
+            return None
+        with self._lock:
+            sample = _rates(self._previous, raw)
+            self._previous = raw
+            self._samples.append(sample)
+            self.rounds += 1
+        return sample
+
+    def _read(self):
+        """Raw counters, as libvirt and the host report them."""
+        with self.host.session() as conn:
+            records = conn.getAllDomainStats(SAMPLE_GROUPS, _RUNNING_ONLY)
+            node_cpu = _optional(conn.getCPUStats, libvirt.VIR_NODE_CPU_STATS_ALL_CPUS)
+            node_memory = _optional(conn.getMemoryStats, libvirt.VIR_NODE_MEMORY_STATS_ALL_CELLS)
+            if node_memory is None:
+                # Drivers without node memory statistics still know the host's size (MiB).
+                node_memory = {"total": conn.getInfo()[1] * KIB}
+        return {
+            "time": self.wall_clock(),
+            "clock": self.clock(),
+            "node_cpu": node_cpu,
+            "node_memory": node_memory,
+            "swap": hostinfo.swap() if self.local else None,
+            "nics": hostinfo.nic_counters() if self.local else None,
+            "vms": {dom.UUIDString(): (dom.name(), dom.ID(), stats) for dom, stats in records},
+        }
+
+    # -- answers ---------------------------------------------------------------------------
+
+    def latest(self):
+        """The newest sample, or None before the first round."""
+        with self._lock:
+            return self._samples[-1] if self._samples else None
+
+    def samples(self):
+        """Every sample kept, oldest first."""
+        with self._lock:
+            return list(self._samples)
+
+
+def _optional(call, *args):
+    try:
+        return call(*args)
+    except libvirt.libvirtError as error:
+        if error.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
+            return None
+        raise
+
+
+# -- from raw counters to a sample -----------------------------------------------------------
+
+def _rates(previous, raw):
+    elapsed = raw["clock"] - previous["clock"] if previous else None
+    return {
+        "time": raw["time"],
+        "host": {
+            "cpu": _host_cpu(previous and previous["node_cpu"], raw["node_cpu"]),
+            "mem": _host_memory(raw["node_memory"], raw["swap"]),
+            "nic": _nic_rates(previous and previous["nics"], raw["nics"], elapsed),
+        },
+        "vms": {uuid: _vm_sample(previous and previous["vms"].get(uuid), record, elapsed)
+                for uuid, record in raw["vms"].items()},
+    }
+
+
+def _host_cpu(before, now):
+    """{usr, sys, steal, iowait, irq, total} in percent of all CPU time since the last round.
+
+    libvirt's node statistics count interrupts in "kernel" and have no steal time, so those two
+    are None: the host's driver does not tell them apart.
+    """
+    if not before or not now:
+        return None
+    deltas = {key: now.get(key, 0) - before.get(key, 0) for key in now}
+    spent = sum(value for value in deltas.values() if value > 0)
+    if spent <= 0:
+        return {"usr": 0.0, "sys": 0.0, "steal": None, "iowait": 0.0, "irq": None,
+                "total": 0.0}
+
+    def share(key):
+        return _percent(deltas.get(key, 0) / spent)
+
+    return {"usr": share("user"), "sys": share("kernel"), "steal": None,
+            "iowait": share("iowait"), "irq": None, "total": _percent(1 - deltas.get("idle", 0)
+                                                                       / spent)}
+
+
+def _host_memory(node, swap):
+    """{memTotal, memFree, memBuffer, swapTotal, swapFree} in bytes; None what is not known."""
+    def kib(key):
+        value = node.get(key)
+        return value * KIB if value is not None else None
+
+    swap = swap or {}
+    return {"memTotal": kib("total"), "memFree": kib("free"), "memBuffer": kib("buffers"),
+            "swapTotal": swap.get("total"), "swapFree": swap.get("free")}
+
+
+def _nic_rates(before, now, elapsed):
+    if not now:
+        return None
+    rates = {}
+    for name, counters in now.items():
+        old = before.get(name) if before else None
+        rates[name] = {direction: _per_second(old and old[direction], value, elapsed)
+                       for direction, value in counters.items()}
+    return rates
+
+
+def _vm_sample(previous, record, elapsed):
+    name, domain_id, stats = record
+    if previous is not None and previous[1] != domain_id:
+        previous = None   # restarted since: its counters began again
+    before = previous[2] if previous else {}
+    vcpu_count = stats.get("vcpu.current") or stats.get("vcpu.maximum")
+
+    def rate(key):
+        return _per_second(before.get(key), stats.get(key), elapsed)
+
+    cpu_ns = rate("cpu.time")
+    vcpus = {}
+    for index in range(stats.get("vcpu.maximum", 0)):
+        key = f"vcpu.{index}.time"
+        if key in stats:
+            per_second = rate(key)
+            vcpus[f"cpu_{index}"] = _percent(per_second / _NS) if per_second is not None else None
+    return {
+        "name": name,
+        "cpu": (_percent(cpu_ns / _NS / vcpu_count) if cpu_ns is not None and vcpu_count
+                else None),
+        "vcpus": vcpus,
+        "memory": _vm_memory(stats),
+        "disk": {"read": _summed_rate(before, stats, "block", "rd.bytes", elapsed),
+                 "write": _summed_rate(before, stats, "block", "wr.bytes", elapsed)},
+        "net": {"rx": _summed_rate(before, stats, "net", "rx.bytes", elapsed),
+                "tx": _summed_rate(before, stats, "net", "tx.bytes", elapsed)},
+        # Running totals since the VM started, for tools that compute rates themselves.
+        "counters": {
+            "cpu_seconds": stats["cpu.time"] / _NS if "cpu.time" in stats else None,
+            "disk_read_bytes": _summed(stats, "block", "rd.bytes"),
+            "disk_write_bytes": _summed(stats, "block", "wr.bytes"),
+            "net_rx_bytes": _summed(stats, "net", "rx.bytes"),
+            "net_tx_bytes": _summed(stats, "net", "tx.bytes"),
+        },
+    }
+
+
+def _summed(stats, group, field):
+    count = stats.get(f"{group}.count")
+    if count is None:
+        return None
+    return sum(stats.get(f"{group}.{index}.{field}", 0) for index in range(count))
+
+
+def _vm_memory(stats):
+    """{current, maximum, used} in bytes; used only where the guest's balloon driver reports."""
+    def kib(key):
+        value = stats.get(key)
+        return value * KIB if value is not None else None
+
+    available, unused = stats.get("balloon.available"), stats.get("balloon.unused")
+    used = (available - unused) * KIB if available is not None and unused is not None else None
+    return {"current": kib("balloon.current"), "maximum": kib("balloon.maximum"), "used": used}
+
+
+def _summed_rate(before, now, group, field, elapsed):
+    """Bytes per second summed over every disk (block) or interface (net) of the VM."""
+    count = now.get(f"{group}.count")
+    if count is None:
+        return None
+    keys = [f"{group}.{index}.{field}" for index in range(count)]
+    if not before or any(key not in before for key in keys if key in now):
+        return None
+    total = 0.0
+    for key in keys:
+        if key in now:
+            per_second = _per_second(before[key], now[key], elapsed)
+            if per_second is None:
+                return None
+            total += per_second
+    return total
+
+
+def _per_second(before, now, elapsed):
+    """Counter growth per second; None without a baseline, or when the counter went back."""
+    if before is None or now is None or not elapsed or now < before:
+        return None
+    return (now - before) / elapsed
+
+
+def _percent(fraction):
+    return round(min(100.0, max(0.0, fraction * 100)), 2)

@@ -1,0 +1,227 @@
+"""Statistics in the tree: /stats (the host) and /vm/<uuid>/stats (one VM).
+
+Everything here answers from the hypervisor service's sampler: beyond finding the VM, a request
+for the statistics of a running VM costs no libvirt round trip. Values the host's driver does not report
+are None; a sample older than a few intervals means the host is away, and is refused rather than
+shown as if it were current.
+"""
+
+from ..hypervisor import hostinfo
+from ..hypervisor.errors import HostUnavailable
+
+# A sample older than this many sampling intervals is not "current" any more.
+STALE_AFTER_INTERVALS = 3
+
+
+class NotSampledYet(HostUnavailable):
+    """The sampler has no fresh sample: the host is away, or VirtDancer has just started."""
+
+
+def fresh_sample(sampler):
+    """The newest sample, or `NotSampledYet` if there is none recent enough."""
+    sample = sampler.latest()
+    if sample is None or sampler.wall_clock() - sample["time"] > \
+            STALE_AFTER_INTERVALS * sampler.interval:
+        raise NotSampledYet("no recent statistics: the hypervisor is unreachable, or "
+                            "VirtDancer has only just started", retry_after=sampler.interval)
+    return sample
+
+
+def series(sampler, pick):
+    """`{"interval", "samples": [{"time", ...}]}` for charts, oldest first; `pick` chooses
+    the part of each sample (None leaves that sample out)."""
+    samples = []
+    for sample in sampler.samples():
+        part = pick(sample)
+        if part is not None:
+            samples.append({"time": sample["time"], **part})
+    return {"interval": sampler.interval, "samples": samples}
+
+
+class HostStats:
+    """/stats: the host's CPU, memory and network interfaces."""
+
+    __name__ = "stats"
+
+    def __init__(self, parent):
+        self.__parent__ = parent
+        self.sampler = parent.sampler
+        self.local = parent.local
+
+    def __getitem__(self, name):
+        if name in ("cpu", "mem"):
+            return HostStatsPart(self, name)
+        if name == "nic":
+            return NICs(self)
+        raise KeyError(name)
+
+
+class HostStatsPart:
+    """/stats/cpu or /stats/mem."""
+
+    def __init__(self, parent, name):
+        self.__parent__ = parent
+        self.__name__ = name
+        self.sampler = parent.sampler
+
+    def current(self):
+        return fresh_sample(self.sampler)["host"][self.__name__] or _unknown(self.__name__)
+
+    def history(self):
+        return series(self.sampler, lambda sample: sample["host"][self.__name__])
+
+
+def _unknown(part):
+    # Before two rounds there is no CPU rate yet; say "unknown" in the usual shape.
+    keys = {"cpu": ("usr", "sys", "steal", "iowait", "irq", "total"),
+            "mem": ("memTotal", "memFree", "memBuffer", "swapTotal", "swapFree")}[part]
+    return dict.fromkeys(keys)
+
+
+class NICs:
+    """/stats/nic: the host's network interfaces, when libvirt runs on this machine."""
+
+    __name__ = "nic"
+
+    def __init__(self, parent):
+        self.__parent__ = parent
+        self.sampler = parent.sampler
+        self.local = parent.local
+
+    def __getitem__(self, name):
+        if not self.local or name not in hostinfo.nic_names():
+            raise KeyError(name)
+        return NIC(self, name)
+
+    def counters(self, physical_only=False):
+        """`{<if>_rx, <if>_tx}` byte counters, as the first VirtDancer answered them."""
+        names = hostinfo.nic_names(physical_only)
+        flat = {}
+        for name, counters in hostinfo.nic_counters(names).items():
+            flat[f"{name}_rx"] = counters["rx"]
+            flat[f"{name}_tx"] = counters["tx"]
+        return flat
+
+    def history(self, physical_only=False):
+        names = set(hostinfo.nic_names(physical_only))
+
+        def pick(sample):
+            rates = sample["host"]["nic"]
+            if rates is None:
+                return None
+            return {f"{name}_{direction}": rate for name, pair in rates.items()
+                    if name in names for direction, rate in pair.items()}
+
+        return series(self.sampler, pick)
+
+
+class NIC:
+    """/stats/nic/<name>: one interface."""
+
+    def __init__(self, parent, name):
+        self.__parent__ = parent
+        self.__name__ = name
+        self.sampler = parent.sampler
+
+    def counters(self):
+        counters = hostinfo.nic_counters([self.__name__]).get(self.__name__)
+        if counters is None:
+            raise KeyError(self.__name__)   # gone since traversal found it
+        return counters
+
+    def history(self):
+        def pick(sample):
+            rates = sample["host"]["nic"]
+            return rates.get(self.__name__) if rates else None
+
+        return series(self.sampler, pick)
+
+
+class DomainStats:
+    """/vm/<uuid>/stats: one VM's CPU, memory, disk and network."""
+
+    __name__ = "stats"
+
+    def __init__(self, parent):
+        self.__parent__ = parent
+        self.domain = parent
+        self.sampler = parent.sampler
+
+    def __getitem__(self, name):
+        if name == "cpu":
+            return DomainCPUStats(self)
+        raise KeyError(name)
+
+    def current(self):
+        """The VM's newest sample; a VM that is not running uses nothing."""
+        sample = fresh_sample(self.sampler)["vms"].get(self.domain.uuid)
+        if sample is not None:
+            sample = {key: value for key, value in sample.items() if key != "name"}
+            memory = sample["memory"]
+            if sample["vcpus"] and None not in (memory["current"], memory["maximum"]):
+                return {**sample, "running": True}
+        # Not running, or a driver without balloon and vCPU stats: ask the VM's detail.
+        detail = self.domain.detail()
+        if sample is None:
+            sample = _idle_sample(detail) if not detail["active"] else _unsampled(detail)
+        return _completed(detail, sample)
+
+    def history(self):
+        def pick(sample):
+            vm = sample["vms"].get(self.domain.uuid)
+            return {key: value for key, value in vm.items() if key != "name"} if vm else None
+
+        return series(self.sampler, pick)
+
+
+class DomainCPUStats:
+    """/vm/<uuid>/stats/cpu: per-vCPU use in percent, `{cpu_0, cpu_1, ...}`."""
+
+    __name__ = "cpu"
+
+    def __init__(self, parent):
+        self.__parent__ = parent
+        self.stats = parent
+
+    def current(self):
+        return self.stats.current()["vcpus"]
+
+    def history(self):
+        def pick(sample):
+            vm = sample["vms"].get(self.stats.domain.uuid)
+            return vm["vcpus"] if vm else None
+
+        return series(self.stats.sampler, pick)
+
+
+_NO_COUNTERS = dict.fromkeys(("cpu_seconds", "disk_read_bytes", "disk_write_bytes",
+                              "net_rx_bytes", "net_tx_bytes"))
+
+
+def _idle_sample(detail):
+    vcpus = {f"cpu_{index}": 0.0 for index in range(detail["info"]["nrVirtCpu"])}
+    return {"cpu": 0.0, "vcpus": vcpus, "memory": {"current": None, "maximum": None,
+                                                   "used": None},
+            "disk": {"read": 0.0, "write": 0.0}, "net": {"rx": 0.0, "tx": 0.0},
+            "counters": dict(_NO_COUNTERS)}
+
+
+def _unsampled(detail):
+    # Started since the last round: nothing is known yet.
+    vcpus = dict.fromkeys(f"cpu_{index}" for index in range(detail["info"]["nrVirtCpu"]))
+    return {"cpu": None, "vcpus": vcpus,
+            "memory": {"current": None, "maximum": None, "used": None},
+            "disk": {"read": None, "write": None}, "net": {"rx": None, "tx": None},
+            "counters": dict(_NO_COUNTERS)}
+
+
+def _completed(detail, sample):
+    """Fill from the VM's detail what a driver without balloon or vCPU stats leaves out."""
+    memory = dict(sample["memory"])
+    if memory["current"] is None:
+        memory["current"] = detail["info"]["memory"] * 1024
+    if memory["maximum"] is None:
+        memory["maximum"] = detail["info"]["maxMem"] * 1024
+    vcpus = sample["vcpus"] or dict.fromkeys(
+        f"cpu_{index}" for index in range(detail["info"]["nrVirtCpu"]))
+    return {**sample, "running": detail["active"], "memory": memory, "vcpus": vcpus}

@@ -1,0 +1,56 @@
+"""Statistics of the host and of each VM, current or as a series for charts (`?history=1`)."""
+
+from cornice import Service
+from pyramid.httpexceptions import HTTPNotImplemented
+from pyramid.settings import asbool
+
+from ..permissions import Permission
+from ..resources.stats import NIC, DomainCPUStats, DomainStats, HostStatsPart, NICs
+
+
+def _service(name, description):
+    return Service(name=name, pyramid_route=name, description=description)
+
+
+host_cpu = _service("virtdancer.stats.cpu", "The host's CPU use, in percent")
+host_mem = _service("virtdancer.stats.mem", "The host's memory and swap, in bytes")
+host_nics = _service("virtdancer.stats.nic", "The host's network interfaces, byte counters")
+host_nic = _service("virtdancer.stats.nic.one", "One host network interface, byte counters")
+vm_stats = _service("virtdancer.vm.stats", "One VM's CPU, memory, disk and network use")
+vm_cpu = _service("virtdancer.vm.stats.cpu", "One VM's use of each vCPU, in percent")
+
+
+def wants_history(request):
+    return asbool(request.params.get("history", "0"))
+
+
+@host_cpu.get(context=HostStatsPart, permission=Permission.READ)
+@host_mem.get(context=HostStatsPart, permission=Permission.READ)
+@vm_stats.get(context=DomainStats, permission=Permission.READ)
+@vm_cpu.get(context=DomainCPUStats, permission=Permission.READ)
+def show_stats(request):
+    """The newest sample, or with `?history=1` every sample kept."""
+    if wants_history(request):
+        return request.context.history()
+    return request.context.current()
+
+
+@host_nics.get(context=NICs, permission=Permission.READ)
+def list_nics(request):
+    """`{<if>_rx, <if>_tx}`; `?filter=physical` keeps interfaces backed by a device."""
+    nics = request.context
+    if not nics.local:
+        raise HTTPNotImplemented(
+            "network interface counters exist only when libvirt runs on VirtDancer's machine")
+    physical_only = request.params.get("filter") == "physical"
+    if wants_history(request):
+        return nics.history(physical_only)
+    return nics.counters(physical_only)
+
+
+@host_nic.get(context=NIC, permission=Permission.READ)
+def show_nic(request):
+    """`{rx, tx}` byte counters of one interface."""
+    if wants_history(request):
+        return request.context.history()
+    return request.context.counters()
