@@ -1,9 +1,9 @@
 """Statistics in the tree: /stats (the host) and /vm/<uuid>/stats (one VM).
 
 Everything here answers from the hypervisor service's sampler: beyond finding the VM, a request
-for the statistics of a running VM costs no libvirt round trip. Values the host's driver does not report
-are None; a sample older than a few intervals means the host is away, and is refused rather than
-shown as if it were current.
+for the statistics of a running VM costs no libvirt round trip. Values the host's driver does
+not report are None; a sample older than a few intervals means the host is away, and is refused
+rather than shown as if it were current.
 """
 
 from ..hypervisor import hostinfo
