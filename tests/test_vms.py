@@ -1,6 +1,7 @@
 """GET /vm and GET /vm/<uuid>: the first VirtDancer's shapes, on the demo fleet."""
 
 import pytest
+import webtest
 
 from .conftest import BUILD_1, DB_1, WEB_1, WEB_2
 
@@ -73,3 +74,27 @@ def test_detail_can_be_turned_off(testapp, value):
 def test_head_answers_like_get_without_a_body(testapp):
     response = testapp.head("/vm")
     assert response.status_int == 200 and response.body == b""
+
+
+@pytest.mark.parametrize("path", ["/vm", "/vm?detail=1", f"/vm/{WEB_1}"])
+def test_an_unchanged_answer_costs_a_304(testapp, path):
+    first = testapp.get(path)
+    etag = first.headers["ETag"]
+    assert etag.startswith('W/"')
+    again = testapp.get(path, headers={"If-None-Match": etag}, status=304)
+    assert again.body == b"" and again.headers["ETag"] == etag
+
+
+def test_a_change_of_state_changes_the_etag(testapp):
+    etag = testapp.get("/vm?detail=1").headers["ETag"]
+    testapp.post_json(f"/vm/{WEB_1}/action", {"action": "pause"})
+    changed = testapp.get("/vm?detail=1", headers={"If-None-Match": etag})
+    assert changed.status_int == 200 and changed.headers["ETag"] != etag
+    assert {vm["name"]: vm["state_name"] for vm in changed.json}["web-1"] == "paused"
+
+
+def test_users_who_see_different_fleets_get_different_etags(app, testapp):
+    tenant = webtest.TestApp(app)
+    tenant.authorization = ("Basic", ("tenant", "tenant"))
+    etag = testapp.get("/vm").headers["ETag"]
+    assert tenant.get("/vm", headers={"If-None-Match": etag}).status_int == 200

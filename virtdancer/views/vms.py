@@ -1,7 +1,11 @@
 """The first VirtDancer's API: the fleet, one VM, and lifecycle actions."""
 
+import hashlib
+import json
+
 from cornice import Service
 from cornice.validators import colander_body_validator
+from pyramid.httpexceptions import HTTPNotModified
 from pyramid.settings import asbool
 
 from ..permissions import Permission
@@ -16,18 +20,41 @@ vm_action = Service(name="virtdancer.vm.action", pyramid_route="virtdancer.vm.ac
                     description="Lifecycle actions on one VM")
 
 
+def _without_cpu_time(body):
+    if isinstance(body, list):
+        return [_without_cpu_time(item) for item in body]
+    if isinstance(body, dict) and isinstance(body.get("info"), dict):
+        return {**body, "info": {k: v for k, v in body["info"].items() if k != "cpuTime"}}
+    return body
+
+
+def unless_unchanged(request, body):
+    """`body`, or 304 Not Modified when the client's copy is still good.
+
+    The ETag is weak and leaves CPU time out: it grows on every running VM all the time, so
+    counting it would make every poll of a UI a full answer although nothing it shows changed.
+    """
+    canonical = json.dumps(_without_cpu_time(body), sort_keys=True).encode()
+    etag = hashlib.sha256(canonical).hexdigest()[:32]
+    request.response.etag = (etag, False)
+    request.response.cache_control = "no-cache"
+    if etag in request.if_none_match:
+        raise HTTPNotModified(headers={"ETag": f'W/"{etag}"', "Cache-Control": "no-cache"})
+    return body
+
+
 @vms.get(context=VMCollection, permission=Permission.READ)
 def list_vms(request):
     """`[{uuid, name, active}]`, or with `?detail=1` every VM's full detail."""
     if asbool(request.params.get("detail", "0")):
-        return request.context.details()
-    return request.context.summaries()
+        return unless_unchanged(request, request.context.details())
+    return unless_unchanged(request, request.context.summaries())
 
 
 @vm.get(context=Domain, permission=Permission.READ)
 def show_vm(request):
     """The seed's detail object of one VM."""
-    return request.context.detail()
+    return unless_unchanged(request, request.context.detail())
 
 
 @vm_action.post(context=Domain, permission=Permission.OPERATE, schema=ActionBody(),
