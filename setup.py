@@ -7,6 +7,7 @@ requires = [
     "waitress>=3",
     "argon2-cffi>=21",
     "prometheus-client>=0.17",
+    "websockets>=13",
     "libvirt-python",
     "PyYAML>=6",
     # Pyramid and Cornice still import pkg_resources, which setuptools 81 removes.

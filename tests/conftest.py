@@ -6,7 +6,7 @@ import pytest
 import webtest
 
 from virtdancer import main
-from virtdancer.interfaces import IHypervisor
+from virtdancer.interfaces import IConsole, IHypervisor
 
 DEMO_URI = "test:///virtdancer:demo/fleet.xml"
 DEMO_USERS = str(Path(__file__).resolve().parents[1] / "virtdancer" / "demo" / "users.ini")
@@ -29,6 +29,9 @@ def make_app(**settings):
 
 
 def close_app(app):
+    console = app.registry.queryUtility(IConsole)
+    if console is not None:
+        console.close()
     app.registry.getUtility(IHypervisor).close()
 
 

@@ -8,6 +8,7 @@ The whole application, top to bottom:
 - `routes`      VirtDancer's routes, each with its own traversal (mountable under a prefix)
 - `views`       Cornice services with Colander schemas, and JSON error views
 - `security`    users file, HTTP Basic and login sessions (standalone; opt-in for a portal)
+- `console`     one-time console tokens and the WebSocket proxy to VMs' displays
 - `static`      the browser UI's files
 
 `includeme` adds all of it to any Pyramid configuration; `main` is the standalone application
@@ -28,6 +29,7 @@ def includeme(config):
     It never sets the root factory or the security policy: those belong to the host.
     """
     config.include(".hypervisor")
+    config.include(".console")
     config.include(".routes")
     config.include(".views")
 

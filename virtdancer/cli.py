@@ -110,6 +110,36 @@ def _write_private(path, text, replace):
         raise
 
 
+def console_proxy_command(args):
+    """Run the console proxy on its own, on virtdancer.console.listen of an INI file."""
+    import asyncio
+
+    from pyramid.settings import aslist
+
+    from .console import console_from_settings
+    from .console.proxy import ConsoleProxy, parse_listen
+
+    setup_logging(args.config_uri)
+    settings = get_appsettings(args.config_uri)
+    console = console_from_settings(settings)
+    if console is None or not console.listen:
+        print("virtdancer console-proxy: set virtdancer.secret and virtdancer.console.listen in "
+              f"{args.config_uri}", file=sys.stderr)
+        return 2
+    hypervisor = hypervisor_from_settings(settings).start()
+    proxy = ConsoleProxy(hypervisor, console.tokens,
+                         aslist(settings.get("virtdancer.console.allowed_origins", "")))
+    host, port = parse_listen(console.listen)
+    print(f"console proxy listening on {host}:{port}", file=sys.stderr)
+    try:
+        asyncio.run(proxy.serve_forever(host, port))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        hypervisor.close()
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="virtdancer", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -126,6 +156,9 @@ def build_parser():
     import_parser.add_argument("--role", choices=ROLES, default="operator",
                                help="the role every imported user gets (default: operator)")
     import_parser.set_defaults(run=import_users_command)
+    proxy_parser = commands.add_parser("console-proxy", help=console_proxy_command.__doc__)
+    proxy_parser.add_argument("config_uri", help="an INI file such as production.ini")
+    proxy_parser.set_defaults(run=console_proxy_command)
     return parser
 
 

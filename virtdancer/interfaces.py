@@ -5,3 +5,7 @@ from zope.interface import Interface
 
 class IHypervisor(Interface):
     """The hypervisor service: a supervised connection to one libvirt host and its fleet."""
+
+
+class IConsole(Interface):
+    """Console tokens and the whereabouts of the console proxy."""

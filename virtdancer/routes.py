@@ -15,6 +15,8 @@ def includeme(config):
                      traverse="/vm/{uuid}")
     config.add_route("virtdancer.vm.action", "/vm/{uuid}/action", factory=root_factory,
                      traverse="/vm/{uuid}")
+    config.add_route("virtdancer.vm.console", "/vm/{uuid}/console", factory=root_factory,
+                     traverse="/vm/{uuid}")
     config.add_route("virtdancer.vm.stats", "/vm/{uuid}/stats", factory=root_factory,
                      traverse="/vm/{uuid}/stats")
     config.add_route("virtdancer.vm.stats.cpu", "/vm/{uuid}/stats/cpu", factory=root_factory,

@@ -10,6 +10,7 @@ back to asking each VM.
 
 import libvirt
 
+from . import display
 from .errors import InvalidState
 from .facts import DomainFacts
 
@@ -138,6 +139,20 @@ class Fleet:
                 if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                     return None   # a transient VM ceases to exist when it stops
                 raise
+
+    # -- consoles --------------------------------------------------------------------------
+
+    def check_console(self, ref):
+        """Raise `ConsoleUnavailable` unless this domain's display can be opened now."""
+        with self.host.session() as conn:
+            display.check_console(conn, ref.handle, self.host.uri)
+
+    def open_console(self, uuid, local):
+        """A connected socket to the VNC display of the domain with this UUID."""
+        with self.host.session() as conn:
+            dom = conn.lookupByUUIDString(uuid)
+            display.check_console(conn, dom, self.host.uri)
+            return display.open_display(dom, local)
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -100,6 +100,10 @@ class Domain:
         """The VM's detail object, or None once it no longer exists."""
         return self.fleet.detail(self._found) if self._found is not None else None
 
+    def check_console(self):
+        """Raise `ConsoleUnavailable` (409) unless the VM's display can be opened now."""
+        self.fleet.check_console(self._found)
+
     def run(self, action):
         self._found = self.fleet.run(self._found, action)
 

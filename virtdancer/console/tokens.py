@@ -1,0 +1,74 @@
+"""Console tokens: signed, short-lived, bound to a user, a host and a VM, good for one connection.
+
+A token is `<payload>.<signature>`, both base64url: the payload is JSON, the signature an
+HMAC-SHA256 of it under a key derived from `virtdancer.secret` (so a console token can never
+pass for anything else signed with the same secret). Each carries a random nonce; the proxy
+remembers the nonces it has accepted until they expire, so a token opens one connection only.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+
+LIFETIME = 60.0   # seconds: long enough to load the console page, too short to be worth stealing
+
+
+class TokenRefused(Exception):
+    """The token is forged, expired, used already, or for something else; the message says."""
+
+
+def _b64encode(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class ConsoleTokens:
+    def __init__(self, secret, lifetime=LIFETIME, clock=time.time):
+        self._key = hmac.new(secret.encode("utf-8"), b"virtdancer console tokens",
+                             hashlib.sha256).digest()
+        self.lifetime = lifetime
+        self.clock = clock
+        self._used = {}   # nonce -> expiry
+        self._lock = threading.Lock()
+
+    def issue(self, *, user, host, vm, origin):
+        """A new token, and the Unix time it expires."""
+        expires = self.clock() + self.lifetime
+        payload = json.dumps({"u": user, "h": host, "v": vm, "o": origin, "e": expires,
+                              "n": secrets.token_urlsafe(16)}, separators=(",", ":"))
+        encoded = _b64encode(payload.encode("utf-8"))
+        return f"{encoded}.{self._sign(encoded)}", expires
+
+    def redeem(self, token, *, host):
+        """The token's claims {u, h, v, o, e, n} if it is good for this host; it is then used."""
+        try:
+            encoded, signature = token.split(".")
+        except (AttributeError, ValueError):
+            raise TokenRefused("malformed console token") from None
+        if not hmac.compare_digest(signature, self._sign(encoded)):
+            raise TokenRefused("console token has a wrong signature")
+        try:
+            claims = json.loads(_b64decode(encoded))
+        except ValueError:
+            raise TokenRefused("malformed console token") from None
+        now = self.clock()
+        if claims["e"] < now:
+            raise TokenRefused("console token expired: open the console again")
+        if claims["h"] != host:
+            raise TokenRefused("console token is for another host")
+        with self._lock:
+            self._used = {nonce: expiry for nonce, expiry in self._used.items() if expiry >= now}
+            if claims["n"] in self._used:
+                raise TokenRefused("console token was used already: open the console again")
+            self._used[claims["n"]] = claims["e"]
+        return claims
+
+    def _sign(self, encoded):
+        return _b64encode(hmac.new(self._key, encoded.encode("ascii"), hashlib.sha256).digest())

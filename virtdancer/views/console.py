@@ -1,0 +1,26 @@
+"""POST /vm/<uuid>/console: a one-time ticket to the VM's display, through the console proxy."""
+
+from cornice import Service
+from pyramid.httpexceptions import HTTPNotImplemented
+
+from ..interfaces import IConsole
+from ..permissions import Permission
+from ..resources import Domain
+
+console = Service(name="virtdancer.vm.console", pyramid_route="virtdancer.vm.console",
+                  description="Open a VM's console")
+
+
+@console.post(context=Domain, permission=Permission.OPERATE)
+def open_console(request):
+    """`{url, token, expires}`: connect a WebSocket (noVNC) to `url` within a minute."""
+    service = request.registry.queryUtility(IConsole)
+    if service is None or not service.configured:
+        raise HTTPNotImplemented("the console proxy is not configured: set "
+                                 "virtdancer.console.listen (and virtdancer.secret)")
+    domain = request.context
+    domain.check_console()
+    token, expires = service.tokens.issue(
+        user=request.authenticated_userid or "", host=request.hypervisor.uri, vm=domain.uuid,
+        origin=request.host_url)
+    return {"url": service.url_for(request, token), "token": token, "expires": expires}
