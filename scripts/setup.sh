@@ -24,6 +24,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# noVNC for the console page, from the npm registry into node_modules/ (git-ignored).
+if ! command -v npm >/dev/null; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+fi
+npm_stamp=node_modules/.virtdancer-package-lock.sha256
+if ! sha256sum --check --status "$npm_stamp" 2>/dev/null; then
+  npm ci --no-audit --no-fund --loglevel=error
+  sha256sum package-lock.json > "$npm_stamp"
+fi
+
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi

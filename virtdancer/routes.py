@@ -10,6 +10,8 @@ from .resources import root_factory
 def includeme(config):
     config.add_route("virtdancer.ui", "/")
     config.add_route("virtdancer.static", "/static/*subpath")
+    config.add_route("virtdancer.console_page", "/console")
+    config.add_route("virtdancer.novnc", "/novnc/*subpath")
     config.add_route("virtdancer.vms", "/vm", factory=root_factory, traverse="/vm")
     config.add_route("virtdancer.vm", "/vm/{uuid}", factory=root_factory,
                      traverse="/vm/{uuid}")

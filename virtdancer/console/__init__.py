@@ -31,16 +31,27 @@ class ConsoleService:
         proxy = ConsoleProxy(hypervisor, self.tokens, allowed_origins)
         self.proxy_thread = ProxyThread(proxy, self.listen).start()
 
-    def url_for(self, request, token):
-        """Where the browser connects: the public URL, or the proxy's port on this host name."""
+    def base_url(self, request):
+        """Where browsers connect: the public URL, or the proxy's port on this host name."""
         if self.public_url:
-            base = self.public_url
-        else:
-            scheme = "wss" if request.scheme == "https" else "ws"
-            port = self.proxy_thread.bound_port if self.proxy_thread else \
-                int(self.listen.rpartition(":")[2])
-            base = f"{scheme}://{request.domain}:{port}/"
-        return f"{base}?token={token}"
+            return self.public_url
+        if not self.listen:
+            return None
+        scheme = "wss" if request.scheme == "https" else "ws"
+        port = self.proxy_thread.bound_port if self.proxy_thread else \
+            int(self.listen.rpartition(":")[2])
+        return f"{scheme}://{request.domain}:{port}/"
+
+    def url_for(self, request, token):
+        return f"{self.base_url(request)}?token={token}"
+
+    def websocket_origin(self, request):
+        """`scheme://host:port` of the proxy, for the pages' Content-Security-Policy."""
+        base = self.base_url(request)
+        if base is None:
+            return None
+        scheme, _, rest = base.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"
 
     def close(self):
         if self.proxy_thread is not None:

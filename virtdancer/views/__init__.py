@@ -1,5 +1,7 @@
 """Cornice services and VirtDancer's JSON error views."""
 
+from .ui import add_novnc_view
+
 
 def use_cornice(config):
     """Include Cornice once, without its catch-all exception views.
@@ -16,3 +18,4 @@ def includeme(config):
     use_cornice(config)
     config.add_view_predicate("virtdancer_route", ".errors.VirtDancerRoutePredicate")
     config.scan(".")
+    add_novnc_view(config)

@@ -1,9 +1,11 @@
-"""The browser UI: its page at VirtDancer's root, its files under static/.
+"""The browser UI: its page at VirtDancer's root, its files under static/, the console page.
 
-The page and its files hold no data, so they need no permission: the login form is on them.
-Every response of VirtDancer's routes carries headers that keep the UI to its own origin.
+The pages and their files hold no data, so they need no permission: the login form is on them.
+Every response of VirtDancer's routes carries headers that keep the UI to its own origin (and
+to the console proxy's, for the console's WebSocket).
 """
 
+import os
 from importlib.resources import files
 
 from pyramid.events import NewResponse, subscriber
@@ -12,18 +14,28 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.static import static_view
 from pyramid.view import view_config
 
-from .errors import ROUTE_PREFIX
+from ..interfaces import IConsole
+from .errors import ROUTE_PREFIX, error_response
 
 STATIC = files("virtdancer.static")
 
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
+                           "img-src 'self' data:; connect-src 'self'{console}; "
+                           "object-src 'none'; base-uri 'self'; form-action 'self'; "
+                           "frame-ancestors 'none'")
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
-                               "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
-                               "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+
+# Where noVNC may be, when virtdancer.novnc_path does not say: installed from npm by
+# scripts/setup.sh beside the package (a checkout), or Debian's novnc package.
+NOVNC_CANDIDATES = (
+    os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                 "node_modules", "@novnc", "novnc"),
+    "/usr/share/novnc",
+)
 
 
 @view_config(route_name="virtdancer.ui", request_method=("GET", "HEAD"),
@@ -41,9 +53,48 @@ def static_file(request):
     return serve_static(request.context, request)
 
 
+@view_config(route_name="virtdancer.console_page", request_method=("GET", "HEAD"),
+             permission=NO_PERMISSION_REQUIRED)
+def console_page(request):
+    return FileResponse(str(STATIC / "console.html"), request=request, content_type="text/html")
+
+
+def novnc_path(settings):
+    """noVNC's folder (the one holding core/rfb.js), or None if it is nowhere."""
+    configured = settings.get("virtdancer.novnc_path", "").strip()
+    for candidate in (configured,) if configured else NOVNC_CANDIDATES:
+        if os.path.isfile(os.path.join(candidate, "core", "rfb.js")):
+            return candidate
+    return None
+
+
+def add_novnc_view(config):
+    path = novnc_path(config.get_settings())
+    if path is not None:
+        serve_novnc = static_view(path, use_subpath=True)
+
+        def novnc_file(request):
+            return serve_novnc(request.context, request)
+    else:
+        def novnc_file(request):
+            return error_response(404, "noVNC is not installed: run scripts/setup.sh, or set "
+                                       "virtdancer.novnc_path to a noVNC folder")
+    config.add_view(novnc_file, route_name="virtdancer.novnc", request_method=("GET", "HEAD"),
+                    permission=NO_PERMISSION_REQUIRED)
+
+
+def content_security_policy(request):
+    """Scripts, styles and connections only from VirtDancer itself and its console proxy."""
+    console = request.registry.queryUtility(IConsole)
+    source = console.websocket_origin(request) if console is not None else None
+    return CONTENT_SECURITY_POLICY.format(console=f" {source}" if source else "")
+
+
 @subscriber(NewResponse)
 def add_security_headers(event):
     route = event.request.matched_route
     if route is not None and route.name.startswith(ROUTE_PREFIX):
+        headers = event.response.headers
+        headers.setdefault("Content-Security-Policy", content_security_policy(event.request))
         for name, value in SECURITY_HEADERS.items():
-            event.response.headers.setdefault(name, value)
+            headers.setdefault(name, value)
