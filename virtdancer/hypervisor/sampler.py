@@ -43,7 +43,8 @@ class StatsSampler:
         self.wall_clock = wall_clock
         self.clock = clock
         self.rounds = 0
-        self._samples = deque(maxlen=max(2, int(self.history_seconds / self.interval)))
+        # round(), not int(): 0.6 / 0.2 is 2.9999999999999996 in floating point.
+        self._samples = deque(maxlen=max(2, round(self.history_seconds / self.interval)))
         self._previous = None   # raw counters of the last round, for rates
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -230,7 +231,7 @@ def _vm_sample(previous, record, elapsed):
 
 def _summed(stats, group, field):
     count = stats.get(f"{group}.count")
-    if count is None:
+    if not count:
         return None
     return sum(stats.get(f"{group}.{index}.{field}", 0) for index in range(count))
 
@@ -249,8 +250,8 @@ def _vm_memory(stats):
 def _summed_rate(before, now, group, field, elapsed):
     """Bytes per second summed over every disk (block) or interface (net) of the VM."""
     count = now.get(f"{group}.count")
-    if count is None:
-        return None
+    if not count:
+        return None   # no disks (or no interfaces): nothing to report, not "zero bytes"
     keys = [f"{group}.{index}.{field}" for index in range(count)]
     if not before or any(key not in before for key in keys if key in now):
         return None

@@ -167,9 +167,21 @@ class DomainStats:
         return _completed(detail, sample)
 
     def history(self):
+        """Every kept sample of the VM, each in the shape of `current()`: it ran in each."""
+        detail = None
+
         def pick(sample):
+            nonlocal detail
             vm = sample["vms"].get(self.domain.uuid)
-            return {key: value for key, value in vm.items() if key != "name"} if vm else None
+            if vm is None:
+                return None
+            vm = {key: value for key, value in vm.items() if key != "name"}
+            memory = vm["memory"]
+            if vm["vcpus"] and None not in (memory["current"], memory["maximum"]):
+                return {**vm, "running": True}
+            if detail is None:
+                detail = self.domain.detail()   # once per request, for drivers that lack groups
+            return {**_completed(detail, vm), "running": True}
 
         return series(self.sampler, pick)
 
@@ -187,11 +199,10 @@ class DomainCPUStats:
         return self.stats.current()["vcpus"]
 
     def history(self):
-        def pick(sample):
-            vm = sample["vms"].get(self.stats.domain.uuid)
-            return vm["vcpus"] if vm else None
-
-        return series(self.stats.sampler, pick)
+        whole = self.stats.history()
+        return {"interval": whole["interval"],
+                "samples": [{"time": sample["time"], **sample["vcpus"]}
+                            for sample in whole["samples"]]}
 
 
 _NO_COUNTERS = dict.fromkeys(("cpu_seconds", "disk_read_bytes", "disk_write_bytes",

@@ -117,5 +117,6 @@ def metrics(request):
         nics=hostinfo.nic_counters() if root.local else None,
         rounds=root.sampler.rounds,
     ))
-    return Response(body=generate_latest(registry),
-                    content_type=CONTENT_TYPE_LATEST.split(";")[0], charset="utf-8")
+    response = Response(body=generate_latest(registry))
+    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+    return response
