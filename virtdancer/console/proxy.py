@@ -68,9 +68,10 @@ class ConsoleProxy:
         origin = (request.headers.get("Origin") or "").rstrip("/")
         if not token:
             raise TokenRefused("no console token")
-        claims = self.tokens.redeem(token, host=self.hypervisor.uri)
+        claims = self.tokens.verify(token, host=self.hypervisor.uri)
         if origin != claims["o"].rstrip("/") and origin not in self.allowed_origins:
             raise TokenRefused(f"origin {origin or '(none)'} may not open consoles")
+        self.tokens.consume(claims)
         return claims
 
     async def _pump(self, websocket, vnc):

@@ -46,11 +46,17 @@ class ConsoleTokens:
         encoded = _b64encode(payload.encode("utf-8"))
         return f"{encoded}.{self._sign(encoded)}", expires
 
-    def redeem(self, token, *, host):
-        """The token's claims {u, h, v, o, e, n} if it is good for this host; it is then used."""
+    def verify(self, token, *, host):
+        """The token's claims {u, h, v, o, e, n} if it is genuine, current and for this host.
+
+        Verifying uses nothing up: a connection refused for another reason (its Origin) must
+        not burn the token of the page it was stolen from.
+        """
+        if not isinstance(token, str) or not token.isascii():
+            raise TokenRefused("malformed console token")
         try:
             encoded, signature = token.split(".")
-        except (AttributeError, ValueError):
+        except ValueError:
             raise TokenRefused("malformed console token") from None
         if not hmac.compare_digest(signature, self._sign(encoded)):
             raise TokenRefused("console token has a wrong signature")
@@ -58,16 +64,25 @@ class ConsoleTokens:
             claims = json.loads(_b64decode(encoded))
         except ValueError:
             raise TokenRefused("malformed console token") from None
-        now = self.clock()
-        if claims["e"] < now:
+        if claims["e"] < self.clock():
             raise TokenRefused("console token expired: open the console again")
         if claims["h"] != host:
             raise TokenRefused("console token is for another host")
+        return claims
+
+    def consume(self, claims):
+        """Mark verified claims used; `TokenRefused` if they were used already."""
+        now = self.clock()
         with self._lock:
             self._used = {nonce: expiry for nonce, expiry in self._used.items() if expiry >= now}
             if claims["n"] in self._used:
                 raise TokenRefused("console token was used already: open the console again")
             self._used[claims["n"]] = claims["e"]
+
+    def redeem(self, token, *, host):
+        """Verify and use up in one step."""
+        claims = self.verify(token, host=host)
+        self.consume(claims)
         return claims
 
     def _sign(self, encoded):
