@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: how long a console takes to show its first byte, through VirtDancer's proxy and not.
 
-Starts one tiny QEMU domain (`vdbench-console`, transient, VNC on 127.0.0.1) on a real libvirtd
+Starts one tiny QEMU domain (`vdconsole-bench`, transient, VNC on 127.0.0.1) on a real libvirtd
 and VirtDancer behind waitress on 127.0.0.1 with its console proxy inline, then measures, warm,
 the time from "connect" to the first byte of QEMU's RFB banner (`RFB 003.008\\n`) for:
 
@@ -48,7 +48,8 @@ import libvirt  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 from websockets.exceptions import ConnectionClosed, WebSocketException  # noqa: E402
 
-DEFAULT_NAME = "vdbench-console"
+# Not vdbench-*: benchmarks/list_vms.py removes those as leftovers of its own.
+DEFAULT_NAME = "vdconsole-bench"
 BANNER = b"RFB 003.008\n"
 ORIGIN = "http://127.0.0.1"         # the proxy-alone tokens' origin; the full path's is the app's
 STEP_TIMEOUT = 10                   # seconds for any one connection; nothing should take one
@@ -416,8 +417,7 @@ def run(args):
             if not vm_running(conn, args.name):
                 raise BenchmarkError(
                     f"{args.name} stopped during the run: did another script destroy it? "
-                    "(benchmarks/list_vms.py removes every vdbench-* domain: run this one with "
-                    f"another --name beside it) [{error}]") from error
+                    f"[{error}]") from error
             if isinstance(error, BenchmarkError):
                 raise
             raise BenchmarkError(f"a connection failed: {error!r}") from error
