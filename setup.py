@@ -17,6 +17,8 @@ requires = [
 testing_requires = [
     "WebTest>=3",
     "pytest>=8",
+    # tests/browser/: drives Debian's Chromium (never a browser Playwright downloads itself)
+    "playwright",
 ]
 
 setup(

@@ -1,110 +1,159 @@
-// The fleet at a glance: log in, then one request for every VM's detail, refreshed every few
-// seconds. Every URL is relative, so the page works wherever VirtDancer is mounted.
+// The fleet list: every VM the user sees, running first and then by name, each a button that
+// selects it. The list is filled from one `GET /vm?detail=1` answer — never one request per
+// VM — and updated in place, so that a poll does not steal the keyboard focus or the scroll
+// position from someone walking the list.
 
-const REFRESH_MS = 5000;
-// Asks VirtDancer not to answer 401 with a Basic challenge, which would make the browser show
-// its own password dialog instead of this page's form.
-const HEADERS = { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" };
+import { kibibytes } from "./format.js";
+import { stateIcon, stateSlug } from "./icons.js";
 
-const $ = (selector) => document.querySelector(selector);
-let session = null;   // {user, role, csrf_token} once logged in
-
-function humanMemory(kib) {
-  return kib >= 1024 * 1024 ? `${(kib / 1024 / 1024).toFixed(1)} GiB` : `${Math.round(kib / 1024)} MiB`;
+function byRunningThenName(a, b) {
+  const running = Number(b.state_name === "running") - Number(a.state_name === "running");
+  return running || a.name.localeCompare(b.name, undefined, { numeric: true });
 }
 
-function cell(text, className) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
+function plural(count, word) {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
 }
 
-function row(vm) {
-  const tr = document.createElement("tr");
-  tr.dataset.uuid = vm.uuid;
-  tr.dataset.state = vm.state_name;
-  tr.append(cell(vm.name), cell(vm.state_name, "state"), cell(String(vm.info.nrVirtCpu)),
-            cell(humanMemory(vm.info.memory)), cell(vm.uuid, "uuid"));
-  return tr;
-}
+export class FleetList {
+  /** root: an element holding the [data-...] hooks of index.html; onSelect(uuid) on a click. */
+  constructor(root, onSelect) {
+    this.list = root.querySelector("[data-fleet]");
+    this.filter = root.querySelector("[data-filter]");
+    this.filterCount = root.querySelector("[data-filter-count]");
+    this.empty = root.querySelector("[data-fleet-empty]");
+    this.summary = document.querySelector("[data-summary]");
+    this.onSelect = onSelect;
+    this.vms = [];
+    this.entries = new Map();   // uuid → <li>, reused from one update to the next
+    this.selected = null;
+    this.loaded = false;
 
-function render(vms) {
-  // Running VMs first, then by name, as the first VirtDancer listed them.
-  vms.sort((a, b) => (b.active - a.active) || a.name.localeCompare(b.name));
-  $("[data-fleet]").replaceChildren(...vms.map(row));
-  const running = vms.filter((vm) => vm.info.state === 1).length;
-  $("[data-summary]").textContent = `${running}/${vms.length} running`;
-}
+    this.filter.addEventListener("input", () => this.applyFilter());
+    this.list.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-uuid]");
+      if (button) this.onSelect(button.dataset.uuid);
+    });
+  }
 
-async function call(method, path, body) {
-  const headers = { ...HEADERS };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (method !== "GET" && session) headers["X-CSRF-Token"] = session.csrf_token;
-  const response = await fetch(path, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
-  const data = await response.json();
-  return { status: response.status, data };
-}
+  get(uuid) {
+    return this.vms.find((vm) => vm.uuid === uuid) || null;
+  }
 
-function show(loggedIn) {
-  $("[data-login]").hidden = loggedIn;
-  $("[data-fleet-panel]").hidden = !loggedIn;
-  $("[data-who]").hidden = !loggedIn;
-  if (loggedIn) $("[data-user]").textContent = `${session.user} (${session.role})`;
-  else $("[data-summary]").textContent = "";
-}
+  /** Show this fleet (a `GET /vm?detail=1` answer). */
+  update(vms) {
+    this.vms = [...vms].sort(byRunningThenName);
+    this.loaded = true;
+    const focused = this.list.contains(document.activeElement) ? document.activeElement : null;
+    const seen = new Set();
+    const ordered = this.vms.map((vm) => {
+      seen.add(vm.uuid);
+      let item = this.entries.get(vm.uuid);
+      if (!item) {
+        item = this.createEntry(vm);
+        this.entries.set(vm.uuid, item);
+      }
+      this.fillEntry(item, vm);
+      return item;
+    });
+    for (const [uuid, item] of this.entries) {
+      if (!seen.has(uuid)) {
+        item.remove();
+        this.entries.delete(uuid);
+      }
+    }
+    // Move entries only when the order changed: moving a node drops its focus.
+    const current = [...this.list.children];
+    if (current.length !== ordered.length || current.some((item, at) => item !== ordered[at])) {
+      this.list.replaceChildren(...ordered);
+      if (focused && focused.isConnected) focused.focus({ preventScroll: true });
+    }
 
-async function refresh() {
-  if (!session) return;
-  const error = $("[data-error]");
-  try {
-    const { status, data } = await call("GET", "vm?detail=1");
-    if (status === 401) { session = null; show(false); return; }
-    if (status !== 200) throw new Error(data.message || `HTTP ${status}`);
-    render(data);
-    error.hidden = true;
-  } catch (problem) {
-    error.textContent = `Cannot load the fleet: ${problem.message}`;
-    error.hidden = false;
+    const running = this.vms.filter((vm) => vm.state_name === "running").length;
+    this.summary.textContent = `${running}/${this.vms.length} running`;
+    this.applyFilter();
+  }
+
+  /** Replace one VM's figures (an action's answer) until the next poll brings the list. */
+  replace(vm) {
+    if (!vm || !this.get(vm.uuid)) return;
+    this.update(this.vms.map((old) => (old.uuid === vm.uuid ? vm : old)));
+  }
+
+  clear() {
+    this.vms = [];
+    this.entries.clear();
+    this.list.replaceChildren();
+    this.selected = null;
+    this.loaded = false;
+    this.filter.value = "";
+    this.summary.textContent = "";
+    this.filterCount.textContent = "";
+    this.empty.hidden = true;
+  }
+
+  select(uuid) {
+    this.selected = uuid;
+    for (const [key, item] of this.entries) {
+      const button = item.firstElementChild;
+      if (key === uuid) button.setAttribute("aria-current", "true");
+      else button.removeAttribute("aria-current");
+    }
+  }
+
+  createEntry(vm) {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "vm";
+    button.dataset.uuid = vm.uuid;
+    button.setAttribute("aria-controls", "detail");
+    const name = document.createElement("span");
+    name.className = "vm-name";
+    const state = document.createElement("span");
+    state.className = "vm-state";
+    const facts = document.createElement("span");
+    facts.className = "vm-facts";
+    button.append(stateIcon(vm.state_name), name, state, facts);
+    item.append(button);
+    return item;
+  }
+
+  fillEntry(item, vm) {
+    const button = item.firstElementChild;
+    if (button.dataset.state !== vm.state_name) {
+      button.firstElementChild.replaceWith(stateIcon(vm.state_name));
+    }
+    button.dataset.state = vm.state_name;
+    button.dataset.name = vm.name;
+    button.className = `vm state-${stateSlug(vm.state_name)}`;
+    button.querySelector(".vm-name").textContent = vm.name;
+    button.querySelector(".vm-state").textContent = vm.state_name;
+    button.querySelector(".vm-facts").textContent =
+      `${plural(vm.info.nrVirtCpu, "CPU")} · ${kibibytes(vm.info.memory)}`;
+    if (vm.uuid === this.selected) button.setAttribute("aria-current", "true");
+    else button.removeAttribute("aria-current");
+  }
+
+  applyFilter() {
+    const wanted = this.filter.value.trim().toLowerCase();
+    let shown = 0;
+    for (const vm of this.vms) {
+      const match = !wanted || vm.name.toLowerCase().includes(wanted);
+      this.entries.get(vm.uuid).hidden = !match;
+      if (match) shown += 1;
+    }
+    this.filterCount.textContent = wanted ? `${shown} of ${this.vms.length} shown` : "";
+    if (!this.loaded) {
+      this.empty.hidden = true;
+    } else if (this.vms.length === 0) {
+      this.empty.textContent = "You see no VMs on this host.";
+      this.empty.hidden = false;
+    } else if (shown === 0) {
+      this.empty.textContent = `No VM's name contains “${this.filter.value.trim()}”.`;
+      this.empty.hidden = false;
+    } else {
+      this.empty.hidden = true;
+    }
   }
 }
-
-async function logIn(event) {
-  event.preventDefault();
-  const form = event.target;
-  const message = $("[data-login-error]");
-  const { status, data } = await call("POST", "login", {
-    username: form.username.value, password: form.password.value,
-  });
-  if (status !== 200) {
-    message.textContent = data.message || `HTTP ${status}`;
-    message.hidden = false;
-    return;
-  }
-  form.password.value = "";
-  message.hidden = true;
-  session = data;
-  show(true);
-  refresh();
-}
-
-async function logOut() {
-  await call("POST", "logout");
-  session = null;
-  show(false);
-}
-
-async function start() {
-  $("[data-login]").addEventListener("submit", logIn);
-  $("[data-logout]").addEventListener("click", logOut);
-  const { status, data } = await call("GET", "session");
-  session = status === 200 && data.user ? data : null;
-  show(Boolean(session));
-  refresh();
-  setInterval(refresh, REFRESH_MS);
-}
-
-start();

@@ -1,0 +1,100 @@
+"""Lifecycle actions from the detail panel."""
+
+import pytest
+
+from ..conftest import DB_1, WEB_1, WEB_2
+from .pages import assert_not_reloaded, entry, expect, log_in, mark_document, screenshot, select
+
+ALL = ("start", "pause", "resume", "shutdown", "reboot", "reset", "destroy")
+
+
+def enabled_actions(page):
+    return page.locator("[data-actions] [data-action]").evaluate_all(
+        "buttons => buttons.filter(b => !b.disabled).map(b => b.dataset.action)")
+
+
+@pytest.mark.parametrize(("uuid", "name", "allowed"), [
+    (WEB_1, "web-1", ["pause", "shutdown", "reboot", "reset", "destroy"]),   # running
+    (WEB_2, "web-2", ["start", "resume", "reset", "destroy"]),               # paused
+    (DB_1, "db-1", ["start"]),                                               # shut off
+])
+def test_the_buttons_follow_the_vms_state(page, server, uuid, name, allowed):
+    log_in(page, server.url, "admin")
+    select(page, uuid, name)
+    expect(page.locator("[data-actions] [data-action]")).to_have_count(len(ALL))
+    assert enabled_actions(page) == allowed
+
+
+def test_resume_web_2_with_its_button(page, server, api):
+    log_in(page, server.url, "admin")
+    select(page, WEB_2, "web-2")
+    mark_document(page)
+    page.click("[data-action=resume]")
+    expect(entry(page, WEB_2)).to_have_attribute("data-state", "running")
+    expect(page.locator("[data-summary]")).to_have_text("3/4 running")
+    expect(page.locator("[data-action-message]")).to_have_text("web-2 resumed.")
+    assert enabled_actions(page) == ["pause", "shutdown", "reboot", "reset", "destroy"]
+    assert api.state(WEB_2) == "running"
+    assert_not_reloaded(page)
+
+
+def test_destroy_asks_first_and_cancel_changes_nothing(page, server, api):
+    log_in(page, server.url, "admin")
+    select(page, WEB_1, "web-1")
+    dialog = page.locator("dialog[data-confirm-dialog]")
+
+    page.click("[data-action=destroy]")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("[data-confirm-title]")).to_have_text("Destroy web-1?")
+    expect(dialog.locator("[data-cancel]")).to_be_focused()   # Enter does not destroy
+    screenshot(page, "confirm-destroy", full_page=False)   # the backdrop covers the view
+    page.click("[data-cancel]")
+    expect(dialog).to_be_hidden()
+    page.wait_for_timeout(2500)   # more than a poll: nothing was sent, nothing changed
+    assert api.state(WEB_1) == "running"
+    expect(entry(page, WEB_1)).to_have_attribute("data-state", "running")
+
+    # Escape cancels too.
+    page.click("[data-action=destroy]")
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert api.state(WEB_1) == "running"
+
+    # And confirming destroys.
+    page.click("[data-action=destroy]")
+    page.click("[data-confirm]")
+    expect(entry(page, WEB_1)).to_have_attribute("data-state", "shut off")
+    assert api.state(WEB_1) == "shut off"
+    assert enabled_actions(page) == ["start"]
+
+
+def test_reset_asks_first(page, server, api):
+    log_in(page, server.url, "tenant")
+    select(page, WEB_2, "web-2")
+    page.click("[data-action=reset]")
+    expect(page.locator("[data-confirm-title]")).to_have_text("Reset web-2?")
+    page.click("[data-confirm]")
+    expect(page.locator("[data-action-message]")).to_have_text("web-2 reset.")
+
+
+@pytest.mark.console_errors(r"status of 409")
+def test_a_refused_action_is_told_in_words(page, server, api):
+    log_in(page, server.url, "admin")
+    select(page, WEB_1, "web-1")
+    expect(page.locator("[data-action=pause]")).to_be_enabled()
+
+    # The VM is shut off by someone else just before the page's request reaches the server,
+    # so that the server refuses it for real (409), and the page must say why.
+    def shut_off_first(route):
+        api.action(WEB_1, "destroy")
+        route.continue_()
+
+    page.route("**/action", shut_off_first)
+    page.click("[data-action=pause]")
+    message = page.locator("[data-action-message]")
+    expect(message).to_have_text("Could not pause web-1: cannot pause a VM that is shut off.")
+    expect(message).to_have_class("message error")
+    # ...and the list catches up at once.
+    expect(entry(page, WEB_1)).to_have_attribute("data-state", "shut off")
+    assert enabled_actions(page) == ["start"]

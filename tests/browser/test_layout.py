@@ -1,0 +1,35 @@
+"""The page on a phone-sized screen."""
+
+from ..conftest import WEB_1
+from .pages import entry, expect, log_in, screenshot, select
+
+NARROW = {"width": 360, "height": 740}
+
+
+def scroll_width(page):
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def test_at_360_pixels_nothing_scrolls_sideways_and_the_panels_stack(page, server):
+    page.set_viewport_size(NARROW)
+    page.goto(server.url)
+    expect(page.locator("input[name=username]")).to_be_visible()
+    assert scroll_width(page) <= NARROW["width"]
+
+    log_in(page, server.url, "admin")
+    select(page, WEB_1, "web-1")
+    assert scroll_width(page) <= NARROW["width"]
+    # One look at all three at once: the page may still be scrolling to the detail.
+    fleet, detail, host = page.evaluate("""() => ["section.fleet", "[data-detail]", "[data-host]"]
+        .map(selector => document.querySelector(selector).getBoundingClientRect().toJSON())""")
+    assert fleet["bottom"] <= detail["top"] < detail["bottom"] <= host["top"], \
+        "the list, the detail and the host panel should stack"
+    assert detail["width"] <= NARROW["width"]
+    page.wait_for_timeout(1000)   # a few statistics rounds
+    screenshot(page, "narrow-360")
+
+    page.click("[data-action=destroy]")
+    expect(page.locator("[data-confirm-dialog]")).to_be_visible()
+    assert scroll_width(page) <= NARROW["width"]
+    page.click("[data-cancel]")
+    expect(entry(page, WEB_1)).to_have_attribute("data-state", "running")

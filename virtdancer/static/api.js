@@ -1,0 +1,107 @@
+// Every request the page makes goes through `request`, so that these rules hold everywhere:
+//
+// - URLs are relative ("vm?detail=1", never "/vm"): they resolve against the page's own URL,
+//   so the page works wherever VirtDancer is mounted (/, /virt/, ...).
+// - `X-Requested-With: XMLHttpRequest` on every request: VirtDancer then answers 401 without a
+//   Basic challenge, which would make the browser pop up its own password dialog over our form.
+// - `X-CSRF-Token` on every write: the session cookie alone does not authorize a write.
+// - An error answer becomes an ApiError carrying the API's own `message`, to be shown in words.
+// - A 401 outside the login form means the session has ended: listeners are told, once, so
+//   that the page can go back to its login form.
+
+export class ApiError extends Error {
+  constructor(status, message, { retryAfter = null, body = null } = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;          // 0 when the server could not be reached at all
+    this.retryAfter = retryAfter;  // seconds, from Retry-After (429, 503), else null
+    this.body = body;
+  }
+}
+
+let csrfToken = null;
+const sessionEndedListeners = new Set();
+
+export function setCsrfToken(token) {
+  csrfToken = token || null;
+}
+
+export function onSessionEnded(listener) {
+  sessionEndedListeners.add(listener);
+}
+
+function retryAfterSeconds(header) {
+  if (!header) return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return seconds;
+  const date = Date.parse(header);   // Retry-After may also be an HTTP date
+  return Number.isNaN(date) ? null : Math.max(0, (date - Date.now()) / 1000);
+}
+
+async function jsonOf(response) {
+  const text = await response.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;   // a proxy's HTML error page, say: the status will speak instead
+  }
+}
+
+// The API's message in words: `message`, or for validation errors (400) their descriptions.
+function messageOf(response, body) {
+  if (body && typeof body.message === "string" && body.message) return body.message;
+  if (body && Array.isArray(body.errors) && body.errors.length) {
+    return body.errors.map((error) => error.description).filter(Boolean).join("; ");
+  }
+  return `the server answered ${response.status} ${response.statusText}`.trim();
+}
+
+/**
+ * Send one request; resolve to {status, data, etag} for 2xx and 304, throw ApiError otherwise.
+ *
+ * options.body: a value sent as JSON. options.etag: sent as If-None-Match; a 304 answer then
+ * resolves with data null, meaning "what you have is still current". options.login: this is
+ * the login form's own request, whose 401 means a wrong password, not an ended session.
+ */
+export async function request(method, path, options = {}) {
+  const headers = { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET" && method !== "HEAD" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  if (options.etag) headers["If-None-Match"] = options.etag;
+
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      credentials: "same-origin",
+      // The page does its own revalidation with If-None-Match, and a 304 reaches it as a 304
+      // (no console error in Chromium, which logs only 4xx and 5xx answers). Letting the HTTP
+      // cache in as well would only keep stale copies of the fleet around.
+      cache: "no-store",
+      signal: options.signal,
+    });
+  } catch (problem) {
+    if (problem.name === "AbortError") throw problem;
+    throw new ApiError(0, "VirtDancer cannot be reached: check the network connection");
+  }
+
+  if (response.status === 304) return { status: 304, data: null, etag: options.etag };
+  const data = await jsonOf(response);
+  if (response.ok) {
+    return { status: response.status, data, etag: response.headers.get("ETag") };
+  }
+  const error = new ApiError(response.status, messageOf(response, data), {
+    retryAfter: retryAfterSeconds(response.headers.get("Retry-After")),
+    body: data,
+  });
+  if (response.status === 401 && !options.login) {
+    for (const listener of sessionEndedListeners) listener(error);
+  }
+  throw error;
+}
+
+export const get = (path, options) => request("GET", path, options);
+export const post = (path, body, options = {}) => request("POST", path, { ...options, body });

@@ -1,0 +1,48 @@
+// Asks "are you sure?" in the page's own <dialog>, not window.confirm: it looks like the rest of
+// the page, says what exactly will happen, and a test can press its buttons.
+
+let pending = null;   // resolve() of the question on screen
+
+function dialogParts() {
+  const dialog = document.querySelector("[data-confirm-dialog]");
+  return {
+    dialog,
+    title: dialog.querySelector("[data-confirm-title]"),
+    text: dialog.querySelector("[data-confirm-text]"),
+    confirm: dialog.querySelector("[data-confirm]"),
+    cancel: dialog.querySelector("[data-cancel]"),
+  };
+}
+
+export function setUpConfirm() {
+  const { dialog, confirm, cancel } = dialogParts();
+  confirm.addEventListener("click", () => dialog.close("confirm"));
+  cancel.addEventListener("click", () => dialog.close("cancel"));
+  // Escape closes the dialog too (returnValue stays ""), which counts as cancelling.
+  dialog.addEventListener("close", () => {
+    const answer = dialog.returnValue === "confirm";
+    dialog.returnValue = "";
+    if (pending) pending(answer);
+    pending = null;
+  });
+}
+
+/** Resolve to true when the user confirms, false when they cancel or press Escape. */
+export function confirmAction({ title, text, confirmLabel }) {
+  const { dialog, title: titleElement, text: textElement, confirm } = dialogParts();
+  if (dialog.open) dialog.close("cancel");
+  titleElement.textContent = title;
+  textElement.textContent = text;
+  confirm.textContent = confirmLabel;
+  dialog.returnValue = "";
+  return new Promise((resolve) => {
+    pending = resolve;
+    dialog.showModal();   // focus goes to Cancel (autofocus): Enter never destroys by accident
+  });
+}
+
+/** Close the question, as cancelled (the user logged out, say). */
+export function dismissConfirm() {
+  const { dialog } = dialogParts();
+  if (dialog.open) dialog.close("cancel");
+}

@@ -1,0 +1,183 @@
+// Wires the page together: the session (login, logout, a session that ends under us), the
+// fleet poll, the selected VM with its facts, actions and charts, and the host panel. Each
+// piece lives in its own module; this one only decides who tells whom what.
+
+import { ActionBar } from "./actions.js";
+import { get, onSessionEnded, post, setCsrfToken } from "./api.js";
+import { dismissConfirm, setUpConfirm } from "./confirm.js";
+import { DetailPanel } from "./detail.js";
+import { FleetList } from "./fleet.js";
+import { inWords, sentence } from "./format.js";
+import { HostPanel } from "./host.js";
+import { LoginForm } from "./login.js";
+import { Poller } from "./poll.js";
+import { VMCharts } from "./vmstats.js";
+
+// The fleet is polled every two seconds: with If-None-Match, an unchanged fleet costs a 304
+// with no body, so polling this often is cheap, and a change made elsewhere shows up quickly.
+const FLEET_POLL_MS = 2000;
+const SELECTED_KEY = "virtdancer.selected";
+// Must match the width at which style.css stacks the list above the detail.
+const NARROW = window.matchMedia("(max-width: 59.99rem)");
+const CALM = window.matchMedia("(prefers-reduced-motion: reduce)");
+
+const $ = (selector) => document.querySelector(selector);
+
+let session = null;      // {user, role, csrf_token} while logged in
+let generation = 0;      // bumped at every login and logout: late answers of an old one are dropped
+let selected = null;     // UUID of the selected VM
+let fleetEtag = null;    // the ETag of the listing on screen, sent back as If-None-Match
+let fleetAsked = 0;      // number of the latest listing request
+let fleetFresh = 0;      // listings asked before this number are older than an action's answer
+
+const banner = $("[data-banner]");
+const workspace = $("[data-workspace]");
+const fleet = new FleetList($(".fleet"), select);
+const detail = new DetailPanel($("[data-detail]"));
+const actions = new ActionBar($("[data-actions]"), $("[data-actions-note]"), runAction);
+const vmCharts = new VMCharts($("[data-vm-charts]"),
+                              (uuid, seconds) => detail.setCpuSeconds(uuid, seconds));
+const host = new HostPanel($("[data-host]"));
+const login = new LoginForm($("[data-login]"), beginSession);
+const fleetPoller = new Poller(pollFleet, FLEET_POLL_MS);
+
+function say(text) {
+  banner.textContent = text;
+  banner.hidden = !text;
+}
+
+async function pollFleet() {
+  const mine = generation;
+  const number = ++fleetAsked;
+  try {
+    const answer = await get("vm?detail=1", { etag: fleetEtag });
+    if (mine !== generation || number < fleetFresh) return undefined;
+    if (answer.status !== 304) {   // 304: the fleet on screen is still the fleet
+      fleetEtag = answer.etag;
+      fleet.update(answer.data);
+      showSelected();
+    }
+    say("");
+    return undefined;
+  } catch (problem) {
+    if (mine !== generation || problem.status === 401) return undefined;
+    const wait = problem.retryAfter ? ` Trying again in ${inWords(problem.retryAfter)}.` : "";
+    say(`The list of VMs could not be updated: ${sentence(problem.message)}${wait}`);
+    return problem.retryAfter ? problem.retryAfter * 1000 : undefined;
+  }
+}
+
+function select(uuid) {
+  selected = uuid;
+  sessionStorage.setItem(SELECTED_KEY, uuid);
+  fleet.select(uuid);
+  showSelected();
+  // Stacked on a narrow screen, the detail is below the list: bring it into view.
+  if (NARROW.matches) {
+    detail.root.scrollIntoView({ block: "start", behavior: CALM.matches ? "auto" : "smooth" });
+  }
+}
+
+// Show the selected VM as the latest listing has it, or nothing once it has gone.
+function showSelected() {
+  const vm = selected ? fleet.get(selected) : null;
+  if (selected && !vm && fleet.loaded) {
+    selected = null;
+    sessionStorage.removeItem(SELECTED_KEY);
+  }
+  fleet.select(vm ? vm.uuid : null);
+  detail.show(vm);
+  actions.show(vm, session?.role);
+  // Charts only for a VM the listing has: asking for another would be a 404.
+  vmCharts.follow(vm ? vm.uuid : null);
+}
+
+async function runAction(vm, action) {
+  const told = (text, options) => { if (selected === vm.uuid) detail.say(text, options); };
+  told(`${action.label}: asking for ${vm.name}…`);
+  try {
+    const { data } = await post(`vm/${encodeURIComponent(vm.uuid)}/action`,
+                                { action: action.name });
+    // A listing asked for before this answer may still be on its way: it is older, drop it.
+    fleetFresh = fleetAsked + 1;
+    if (data.vm) fleet.replace(data.vm);
+    showSelected();
+    told(`${vm.name} ${action.done}.`);
+  } catch (problem) {
+    if (problem.status !== 401) {
+      told(`Could not ${action.label.toLowerCase()} ${vm.name}: ${sentence(problem.message)}`,
+           { error: true });
+    }
+  } finally {
+    // The whole fleet at once, not in two seconds: the action may have changed more.
+    fleetPoller.now();
+  }
+}
+
+function beginSession(data) {
+  session = data;
+  generation += 1;
+  setCsrfToken(data.csrf_token);
+  login.hide();
+  say("");
+  $("[data-user]").textContent = `${data.user} (${data.role})`;
+  $("[data-who]").hidden = false;
+  workspace.hidden = false;
+  selected = sessionStorage.getItem(SELECTED_KEY);
+  fleetEtag = null;
+  fleetPoller.start();
+  host.start();
+}
+
+function endSession(message) {
+  session = null;
+  generation += 1;
+  setCsrfToken(null);
+  fleetPoller.stop();
+  host.stop();
+  vmCharts.stop();
+  dismissConfirm();
+  fleet.clear();
+  selected = null;
+  detail.show(null);
+  actions.show(null);
+  workspace.hidden = true;
+  $("[data-who]").hidden = true;
+  say("");
+  login.show(message);
+}
+
+async function logOut() {
+  // Quiet first: a poll sent once the answer has cleared the cookie would be a 401.
+  fleetPoller.stop();
+  host.stop();
+  vmCharts.stop();
+  try {
+    await post("logout");
+    sessionStorage.removeItem(SELECTED_KEY);
+    endSession("");
+  } catch (problem) {
+    if (problem.status === 401 || !session) return;   // ended anyway: the form is back
+    say(`Logging out failed: ${sentence(problem.message)}`);
+    fleetPoller.start();
+    host.start();
+    showSelected();
+  }
+}
+
+async function start() {
+  setUpConfirm();
+  onSessionEnded(() => {
+    if (session) endSession("Your session has ended. Log in again.");
+  });
+  $("[data-logout]").addEventListener("click", logOut);
+  try {
+    const { data } = await get("session");
+    if (data && data.user) beginSession(data);
+    else login.show();
+  } catch (problem) {
+    login.show(`VirtDancer cannot be reached: ${sentence(problem.message)}`);
+  }
+}
+
+start();

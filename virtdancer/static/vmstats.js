@@ -1,0 +1,70 @@
+// Live charts of the selected VM — CPU, memory, disk and network — from
+// `GET vm/<uuid>/stats?history=1`, polled every few seconds while a VM is selected. The server
+// samples in the background, so a poll costs it no libvirt call. A VM has samples only while
+// it runs; on libvirt's test driver most values are null: the charts then say "no data".
+
+import { get } from "./api.js";
+import { LineChart } from "./charts.js";
+import { bytes, percent, rate } from "./format.js";
+import { Poller } from "./poll.js";
+
+const POLL_MS = 3000;
+
+const pick = (...path) => (sample) => path.reduce((value, key) => value?.[key], sample) ?? null;
+
+export class VMCharts {
+  /** container: where the charts go; onCpuSeconds(uuid, seconds) gets the newest CPU time. */
+  constructor(container, onCpuSeconds) {
+    this.onCpuSeconds = onCpuSeconds;
+    this.uuid = null;
+    this.charts = [
+      new LineChart({ key: "cpu", title: "CPU", max: 100, format: percent,
+                      series: [{ label: "all vCPUs", value: pick("cpu") }] }),
+      new LineChart({ key: "memory", title: "Memory", bytes: true, format: bytes,
+                      max: (samples) => pick("memory", "maximum")(samples.at(-1) || {}),
+                      series: [{ label: "current", value: pick("memory", "current") },
+                               { label: "used by the guest", value: pick("memory", "used") }] }),
+      new LineChart({ key: "disk", title: "Disk", bytes: true, format: rate,
+                      series: [{ label: "read", value: pick("disk", "read") },
+                               { label: "write", value: pick("disk", "write") }] }),
+      new LineChart({ key: "network", title: "Network", bytes: true, format: rate,
+                      series: [{ label: "received", value: pick("net", "rx") },
+                               { label: "sent", value: pick("net", "tx") }] }),
+    ];
+    container.replaceChildren(...this.charts.map((chart) => chart.element));
+    this.poller = new Poller(() => this.refresh(), POLL_MS);
+  }
+
+  /** Chart this VM (a UUID), or nothing (null). */
+  follow(uuid) {
+    if (uuid === this.uuid) return;
+    this.uuid = uuid;
+    for (const chart of this.charts) chart.clear();
+    this.poller.stop();
+    if (uuid) this.poller.start();
+  }
+
+  stop() {
+    this.follow(null);
+  }
+
+  async refresh() {
+    const uuid = this.uuid;
+    if (!uuid) return undefined;
+    try {
+      const { data } = await get(`vm/${encodeURIComponent(uuid)}/stats?history=1`);
+      if (uuid !== this.uuid) return undefined;   // another VM was selected meanwhile
+      const samples = data.samples || [];
+      const message = samples.length ? "no data" : "no data: not running";
+      for (const chart of this.charts) chart.update(data, message);
+      this.onCpuSeconds(uuid, pick("counters", "cpu_seconds")(samples.at(-1) || {}));
+      return undefined;
+    } catch (problem) {
+      if (uuid !== this.uuid) return undefined;
+      for (const chart of this.charts) chart.clear(`no data: ${problem.message}`);
+      // The VM is gone (404) or the session ended (401): asking again would only fail again.
+      if (problem.status === 404 || problem.status === 401) this.poller.stop();
+      return problem.retryAfter ? problem.retryAfter * 1000 : undefined;
+    }
+  }
+}
