@@ -61,6 +61,11 @@ export class ActionBar {
       button.addEventListener("click", () => this.press(action));
       this.buttons.set(action.name, button);
     }
+    // The console opens on a page of its own (noVNC): a link, so it can open in a new tab.
+    this.console = document.createElement("a");
+    this.console.className = "button";
+    this.console.dataset.console = "";
+    this.console.textContent = "Console";
   }
 
   /** Show the buttons this role has, enabled as `vm`'s state allows. */
@@ -74,8 +79,14 @@ export class ActionBar {
       this.container.hidden = true;
       return;
     }
-    if (!this.container.childElementCount) this.container.append(...this.buttons.values());
+    if (!this.container.childElementCount) {
+      this.container.append(...this.buttons.values(), this.console);
+    }
     this.container.hidden = false;
+    const hasDisplay = ["running", "idle", "paused"].includes(vm.state_name);
+    this.console.hidden = !hasDisplay;
+    this.console.href = `console?vm=${encodeURIComponent(vm.uuid)}`;
+    this.console.setAttribute("aria-label", `Open the console of ${vm.name}`);
     for (const action of ACTIONS) {
       const button = this.buttons.get(action.name);
       button.disabled = this.busy || !action.allowed(vm);
