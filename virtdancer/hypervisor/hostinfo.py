@@ -33,7 +33,10 @@ def swap():
 
 def nic_names(physical_only=False):
     """Names of the host's network interfaces; with physical_only, those backed by a device."""
-    names = sorted(os.listdir(SYS_NET))
+    # Interfaces are folders (links to them); /sys/class/net may hold plain files too
+    # (bonding_masters, when the bonding module is loaded).
+    names = sorted(name for name in os.listdir(SYS_NET)
+                   if os.path.isdir(os.path.join(SYS_NET, name)))
     if physical_only:
         names = [name for name in names if os.path.exists(os.path.join(SYS_NET, name, "device"))]
     return names

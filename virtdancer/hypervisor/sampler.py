@@ -26,7 +26,10 @@ log = logging.getLogger(__name__)
 SAMPLE_GROUPS = (libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
                  | libvirt.VIR_DOMAIN_STATS_BALLOON | libvirt.VIR_DOMAIN_STATS_VCPU
                  | libvirt.VIR_DOMAIN_STATS_BLOCK | libvirt.VIR_DOMAIN_STATS_INTERFACE)
-_RUNNING_ONLY = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
+# Running VMs only; and NOWAIT, so that one VM whose monitor is busy (a long job, a hung QEMU)
+# gives what libvirt has at hand instead of stalling the round for every other VM.
+_RUNNING_ONLY = (libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
+                 | libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)
 _NS = 1e9
 KIB = 1024
 

@@ -1,7 +1,7 @@
 """Statistics of the host and of each VM, current or as a series for charts (`?history=1`)."""
 
 from cornice import Service
-from pyramid.httpexceptions import HTTPNotImplemented
+from pyramid.httpexceptions import HTTPNotFound, HTTPNotImplemented
 from pyramid.settings import asbool
 
 from ..permissions import Permission
@@ -53,4 +53,8 @@ def show_nic(request):
     """`{rx, tx}` byte counters of one interface."""
     if wants_history(request):
         return request.context.history()
-    return request.context.counters()
+    try:
+        return request.context.counters()
+    except KeyError:
+        # Gone since traversal found it (a VM's tap device, say): as if it never was.
+        raise HTTPNotFound(f"no network interface {request.context.__name__}") from None
