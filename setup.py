@@ -19,6 +19,8 @@ testing_requires = [
     "pytest>=8",
     # tests/browser/: drives Debian's Chromium (never a browser Playwright downloads itself)
     "playwright",
+    # examples/portal.ini and tests/test_mounting.py: a Paste composite (egg:rutter#urlmap)
+    "rutter>=1.0",
 ]
 
 setup(
@@ -36,6 +38,7 @@ setup(
     extras_require={"testing": testing_requires},
     entry_points={
         "paste.app_factory": ["main = virtdancer:main"],
+        "paste.filter_app_factory": ["accesslog = virtdancer.accesslog:filter_app_factory"],
         "console_scripts": ["virtdancer = virtdancer.cli:main"],
     },
 )

@@ -1,9 +1,11 @@
 """Fixtures shared by every ring of VirtDancer's tests."""
 
+import threading
 from pathlib import Path
 
 import pytest
 import webtest
+from pyramid.router import Router
 
 from virtdancer import main
 from virtdancer.interfaces import IConsole, IHypervisor
@@ -33,6 +35,57 @@ def close_app(app):
     if console is not None:
         console.close()
     app.registry.getUtility(IHypervisor).close()
+
+
+def virtdancer_routers(app):
+    """The VirtDancer applications inside a WSGI app made of URL maps and filters (as
+    `pyramid.paster.get_app` loads examples/portal.ini, say)."""
+    if isinstance(app, Router):
+        if app.registry.queryUtility(IHypervisor) is not None:
+            yield app
+    elif hasattr(app, "applications"):   # a URL map
+        for _, mapped in app.applications:
+            yield from virtdancer_routers(mapped)
+    elif hasattr(app, "app"):            # a filter, such as the access log
+        yield from virtdancer_routers(app.app)
+
+
+def close_all(app):
+    """`close_app` for every VirtDancer inside a WSGI app."""
+    for router in virtdancer_routers(app):
+        close_app(router)
+
+
+class Server:
+    """A WSGI app served by waitress on 127.0.0.1 (a free port) in a background thread."""
+
+    def __init__(self, app, path="/", **adjustments):
+        """`adjustments`: waitress settings, such as an INI file's [server:main] has."""
+        import waitress
+
+        adjustments = {"threads": 8, "ident": "virtdancer-tests", **adjustments}
+        self.server = waitress.create_server(app, host="127.0.0.1", port=0, **adjustments)
+        self.origin = f"http://127.0.0.1:{self.server.effective_port}"
+        self.url = self.origin + path
+        self.thread = threading.Thread(target=self.server.run, name="tests-waitress",
+                                       daemon=True)
+        self.thread.start()
+
+    def close(self):
+        from waitress import wasyncore
+
+        server = self.server
+        # Close every socket from inside the loop thread, so that the loop sees an empty map
+        # and returns (as benchmarks/list_vms.py does); from here if it does not answer.
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        except OSError:
+            pass
+        self.thread.join(timeout=5)
+        if self.thread.is_alive():
+            wasyncore.close_all(server._map, ignore_all=True)
+            self.thread.join(timeout=5)
+        server.task_dispatcher.shutdown(timeout=5)
 
 
 @pytest.fixture

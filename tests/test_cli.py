@@ -3,6 +3,7 @@
 import io
 import stat
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -14,6 +15,8 @@ from virtdancer.security.sha512_crypt import sha512_crypt
 from virtdancer.security.users import User, parse_users
 
 from .test_errors import UNREACHABLE_URI
+
+REPO = Path(__file__).resolve().parents[1]
 
 INI = """\
 [app:main]
@@ -40,6 +43,44 @@ def test_check_says_why_it_cannot_connect(ini_file, capsys):
     assert cli.main(["check", ini_file(UNREACHABLE_URI)]) == 1
     error = capsys.readouterr().err
     assert "unreachable" in error and "virtdancer-test.sock" in error
+
+
+PIPELINE_INI = """\
+[pipeline:main]
+pipeline =
+    accesslog
+    virtdancer
+
+[filter:accesslog]
+use = egg:virtdancer#accesslog
+
+[app:virtdancer]
+use = egg:virtdancer
+virtdancer.libvirt_uri = test:///virtdancer:demo/fleet.xml
+"""
+
+
+def test_check_finds_virtdancer_at_the_end_of_a_pipeline(tmp_path, capsys):
+    path = tmp_path / "pipeline.ini"
+    path.write_text(PIPELINE_INI)
+    assert cli.main(["check", str(path)]) == 0
+    assert capsys.readouterr().out.strip().endswith("fleet.xml: 4 VMs, 3 running")
+
+
+def test_production_ini_settings_are_found_through_its_pipeline():
+    settings = cli.app_settings(str(REPO / "production.ini"))
+    assert settings["virtdancer.users_file"] == "/etc/virtdancer/users.ini"
+    assert settings["virtdancer.console.listen"] == "127.0.0.1:6544"
+
+
+def test_a_composite_needs_virtdancers_section_named(capsys):
+    portal = str(REPO / "examples" / "portal.ini")
+    assert cli.main(["check", portal]) == 2
+    assert f"name VirtDancer's section, as in {portal}#virtdancer" in capsys.readouterr().err
+    assert cli.main(["check", f"{portal}#virtdancer"]) == 0
+    assert capsys.readouterr().out.strip().endswith("fleet.xml: 4 VMs, 3 running")
+    # The pipeline section in front of it names it as well.
+    assert cli.app_settings(f"{portal}#virt")["virtdancer.session.secure"] == "false"
 
 
 def test_a_command_is_required(capsys):

@@ -65,11 +65,14 @@ def test_a_host_can_opt_into_virtdancers_own_security():
         config.add_route("home", "/")
         config.add_view(host_home, route_name="home")
         config.include("virtdancer", route_prefix="/virt")
-        config.include("virtdancer.security")
+        # Under VirtDancer's prefix: the page asks for login and session beside itself.
+        config.include("virtdancer.security", route_prefix="/virt")
     app = config.make_wsgi_app()
     try:
         client = webtest.TestApp(app)
         assert client.get("/virt/vm", status=401).headers["WWW-Authenticate"]
+        assert client.get("/virt/session").json["user"] is None
+        client.get("/session", status=404)
         client.authorization = ("Basic", ("tenant", "tenant"))
         assert [vm["name"] for vm in client.get("/virt/vm").json] == ["web-1", "web-2"]
         assert client.get("/").text == "portal home, root is HostRoot"

@@ -32,10 +32,10 @@ def references(url, response):
     return [(reference, urljoin(url, reference)) for reference in found]
 
 
-def crawl(testapp):
-    """Every file the page loads, from "/" on: {url: response}."""
+def crawl(testapp, start="/"):
+    """Every file the page at `start` loads, and `start` itself: {url: response}."""
     served = {}
-    waiting = ["/"]
+    waiting = [start]
     while waiting:
         url = waiting.pop()
         if url in served:

@@ -10,6 +10,7 @@ The whole application, top to bottom:
 - `security`    users file, HTTP Basic and login sessions (standalone; opt-in for a portal)
 - `console`     one-time console tokens and the WebSocket proxy to VMs' displays
 - `static`      the browser UI's files
+- `accesslog`   a WSGI access log, the filter in front of VirtDancer in production.ini
 
 `includeme` adds all of it to any Pyramid configuration; `main` is the standalone application
 that `pserve development.ini` runs.
@@ -26,7 +27,9 @@ from .views.errors import error_response
 def includeme(config):
     """Add VirtDancer to a Pyramid configuration, standalone or inside a host portal.
 
-    It never sets the root factory or the security policy: those belong to the host.
+    It never sets the root factory or the security policy: those belong to the host. Under a
+    route prefix (`config.include("virtdancer", route_prefix="/virt")`) every route, the page
+    at `/virt/` among them, is below it, and `/virt` redirects to `/virt/`.
     """
     config.include(".hypervisor")
     config.include(".console")

@@ -9,7 +9,8 @@ import os
 import sys
 import tempfile
 
-from pyramid.paster import get_appsettings, setup_logging
+from paste.deploy.loadwsgi import APP, FILTER_APP, FILTER_WITH, PIPELINE, loadcontext
+from pyramid.paster import setup_logging
 
 from .hypervisor import hypervisor_from_settings
 from .hypervisor.errors import HypervisorError
@@ -18,10 +19,33 @@ from .security.import_users import UsersImportError, read_config, users_file_fro
 from .security.passwords import hash_password
 
 
+class ConfigUriError(Exception):
+    """An INI file (or section) that does not say which application is VirtDancer."""
+
+
+def app_settings(config_uri):
+    """VirtDancer's settings in an INI file: its app section's, through pipelines and filters.
+
+    production.ini serves `[pipeline:main]` (the access log, then VirtDancer): the settings are
+    those of the application at the end of the pipeline. A composite maps several applications;
+    the URI then names VirtDancer's section: `examples/portal.ini#virtdancer`.
+    """
+    path, _, name = config_uri.partition("#")
+    context = loadcontext(APP, "config:" + os.path.abspath(path), name=name or None)
+    while context.object_type in (PIPELINE, FILTER_APP, FILTER_WITH):
+        context = context.app_context if context.object_type is PIPELINE else \
+            context.next_context
+    if context.protocol != "paste.app_factory":   # a composite (a URL map...)
+        raise ConfigUriError(
+            f"{config_uri} serves several applications: name VirtDancer's section, as in "
+            f"{path}#virtdancer")
+    return context.config()
+
+
 def check(args):
     """Connect to the libvirt host an INI file names and report what VirtDancer sees."""
     setup_logging(args.config_uri)
-    settings = get_appsettings(args.config_uri)
+    settings = app_settings(args.config_uri)
     hypervisor = hypervisor_from_settings(settings).start()
     try:
         summaries = hypervisor.fleet.summaries()
@@ -120,7 +144,7 @@ def console_proxy_command(args):
     from .console.proxy import ConsoleProxy, parse_listen
 
     setup_logging(args.config_uri)
-    settings = get_appsettings(args.config_uri)
+    settings = app_settings(args.config_uri)
     console = console_from_settings(settings)
     if console is None or not console.listen:
         print("virtdancer console-proxy: set virtdancer.secret and virtdancer.console.listen in "
@@ -144,7 +168,8 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="virtdancer", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check_parser = commands.add_parser("check", help=check.__doc__)
-    check_parser.add_argument("config_uri", help="an INI file such as production.ini")
+    check_parser.add_argument("config_uri", help="an INI file such as production.ini (with "
+                              "#section for a composite: examples/portal.ini#virtdancer)")
     check_parser.set_defaults(run=check)
     hash_parser = commands.add_parser("hash-password", help=hash_password_command.__doc__)
     hash_parser.set_defaults(run=hash_password_command)
@@ -157,14 +182,19 @@ def build_parser():
                                help="the role every imported user gets (default: operator)")
     import_parser.set_defaults(run=import_users_command)
     proxy_parser = commands.add_parser("console-proxy", help=console_proxy_command.__doc__)
-    proxy_parser.add_argument("config_uri", help="an INI file such as production.ini")
+    proxy_parser.add_argument("config_uri", help="an INI file such as production.ini (with "
+                              "#section for a composite: examples/portal.ini#virtdancer)")
     proxy_parser.set_defaults(run=console_proxy_command)
     return parser
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except ConfigUriError as error:
+        print(f"virtdancer {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

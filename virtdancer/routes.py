@@ -2,12 +2,26 @@
 
 The root factory is given per route (a hybrid application), never as the application's root
 factory, which belongs to whoever hosts VirtDancer.
+
+Under a prefix (`config.include("virtdancer", route_prefix="/virt")`) the page is at `/virt/`,
+with the slash its relative URLs need; `/virt` itself redirects there.
 """
 
 from .resources import root_factory
 
 
+def mount_path(route_prefix):
+    """The path VirtDancer's routes are under, as `/virt`; "" at the root."""
+    prefix = (route_prefix or "").strip("/")
+    return f"/{prefix}" if prefix else ""
+
+
 def includeme(config):
+    # Where VirtDancer's routes are: the JSON error views claim unmatched paths below it too.
+    config.registry.virtdancer_mount_path = mount_path(config.route_prefix)
+    if config.route_prefix:
+        # Standalone, "/" is the page itself; under a prefix, "/virt" (no slash) goes to it.
+        config.add_route("virtdancer.ui.slash", "", inherit_slash=True)
     config.add_route("virtdancer.ui", "/")
     config.add_route("virtdancer.static", "/static/*subpath")
     config.add_route("virtdancer.console_page", "/console")

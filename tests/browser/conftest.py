@@ -18,7 +18,6 @@ import base64
 import json
 import os
 import re
-import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -26,7 +25,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ..conftest import DEMO_URI
+from ..conftest import DEMO_URI, Server
 
 CHROMIUM = "/usr/lib/chromium/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -68,37 +67,6 @@ def browser(playwright):
 
 
 # -- the app under test ---------------------------------------------------------------------
-
-class Server:
-    """A WSGI app served by waitress on 127.0.0.1 (a free port) in a background thread."""
-
-    def __init__(self, app, path="/"):
-        import waitress
-
-        self.server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8,
-                                             ident="virtdancer-browser-tests")
-        self.origin = f"http://127.0.0.1:{self.server.effective_port}"
-        self.url = self.origin + path
-        self.thread = threading.Thread(target=self.server.run, name="browser-tests-waitress",
-                                       daemon=True)
-        self.thread.start()
-
-    def close(self):
-        from waitress import wasyncore
-
-        server = self.server
-        # Close every socket from inside the loop thread, so that the loop sees an empty map
-        # and returns (as benchmarks/list_vms.py does); from here if it does not answer.
-        try:
-            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-        except OSError:
-            pass
-        self.thread.join(timeout=5)
-        if self.thread.is_alive():
-            wasyncore.close_all(server._map, ignore_all=True)
-            self.thread.join(timeout=5)
-        server.task_dispatcher.shutdown(timeout=5)
-
 
 @pytest.fixture
 def app_settings(request):

@@ -39,3 +39,10 @@ def test_the_page_works_under_a_prefix(page, server, record):
                if not url.startswith("data:") and not url.startswith(server.url)]
     assert outside == [], "requests outside /virt/"
     assert any(url.startswith(server.url + "vm?detail=1") for url in record.requests)
+
+
+def test_the_prefix_without_its_slash_opens_the_page(page, server, record):
+    """A link to /virt (no slash) lands on /virt/, where the page's relative URLs work."""
+    log_in(page, server.origin + "/virt", "viewer")
+    assert page.url == server.origin + "/virt/"
+    assert any(url == server.origin + "/virt/static/main.js" for url in record.requests)

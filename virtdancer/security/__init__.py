@@ -1,18 +1,23 @@
 """VirtDancer's own authentication: users file, passwords, policy.
 
 Standalone, `main()` includes this package. A host portal that mounts VirtDancer keeps its own
-security policy unless it opts in with `config.include("virtdancer.security")`, which brings:
+security policy unless it opts in with
+`config.include("virtdancer.security", route_prefix="/virt")`, which brings:
 
 - the users file (`virtdancer.users_file`) with roles and per-user VM filters;
 - HTTP Basic authentication for scripts, and a login session (signed cookie, CSRF token in a
   header for writes) for the browser UI, at `POST /login`, `POST /logout`, `GET /session`;
 - throttling of failed logins per user name and per client address.
+
+The page asks for `login` and `session` beside itself, so this package's routes must be under
+the prefix VirtDancer is included at: a configuration where they are not is refused at commit.
 """
 
 from pyramid.exceptions import ConfigurationError
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 from pyramid.settings import asbool
 
+from ..routes import mount_path
 from .policy import Authenticator, VirtDancerSecurityPolicy
 from .throttle import LoginThrottle
 from .users import UsersFile, UsersFileError
@@ -59,8 +64,22 @@ def security_from_settings(settings):
     return policy, sessions
 
 
+def check_same_prefix(registry, login_path):
+    """Refuse login routes that are not where VirtDancer's page looks for them."""
+    page_path = getattr(registry, "virtdancer_mount_path", None)
+    if page_path is not None and page_path != login_path:
+        raise ConfigurationError(
+            f"virtdancer.security is included under {login_path or '/'!r} but virtdancer under "
+            f"{page_path or '/'!r}: include both with the same route_prefix, e.g. "
+            f"config.include('virtdancer.security', route_prefix={page_path or '/'!r}), so that "
+            f"the page finds its login and session")
+
+
 def includeme(config):
     policy, sessions = security_from_settings(config.get_settings())
     config.set_security_policy(policy)
     config.set_session_factory(sessions)
     config.include(".views")
+    # Checked once everything is included, whichever of the two the host included first.
+    login_path = mount_path(config.route_prefix)
+    config.action(None, check_same_prefix, args=(config.registry, login_path))

@@ -3,7 +3,9 @@
 Every error on a VirtDancer route is JSON in Cornice's shape, extended with a status code and a
 message: `{"status": "error", "code": 404, "message": "...", "errors": [...]}`. The views are
 scoped to VirtDancer's routes by the `virtdancer_route` predicate, so a portal that mounts
-VirtDancer keeps its own error pages.
+VirtDancer keeps its own error pages. Under a route prefix, a path below it that no route
+matches (`/virt/no/such/thing`) is VirtDancer's too: every answer under `/virt` is JSON, every
+answer outside it is the host's.
 """
 
 import logging
@@ -15,6 +17,7 @@ from pyramid.response import Response
 from pyramid.view import exception_view_config
 
 from ..hypervisor.errors import HostUnavailable, HypervisorError, InvalidState
+from ..security.policy import VirtDancerSecurityPolicy
 from ..security.throttle import LoginThrottled
 
 REALM = "VirtDancer"
@@ -24,8 +27,19 @@ log = logging.getLogger(__name__)
 ROUTE_PREFIX = "virtdancer."
 
 
+def is_virtdancers(request):
+    """True when the request matched one of VirtDancer's routes, or no route at all at a path
+    under the prefix a host mounted VirtDancer at."""
+    route = request.matched_route
+    if route is not None:
+        return route.name.startswith(ROUTE_PREFIX)
+    mount = getattr(request.registry, "virtdancer_mount_path", "")
+    path = request.path_info
+    return bool(mount) and (path == mount or path.startswith(mount + "/"))
+
+
 class VirtDancerRoutePredicate:
-    """True when the request matched one of VirtDancer's routes."""
+    """True when the request is VirtDancer's (see `is_virtdancers`)."""
 
     def __init__(self, value, config):
         self.value = bool(value)
@@ -36,9 +50,7 @@ class VirtDancerRoutePredicate:
     phash = text
 
     def __call__(self, context, request):
-        route = request.matched_route
-        ours = route is not None and route.name.startswith(ROUTE_PREFIX)
-        return ours == self.value
+        return is_virtdancers(request) == self.value
 
 
 def error_response(status, message, *, location="url", name=None, headers=None, **extra):
@@ -56,11 +68,16 @@ def error_response(status, message, *, location="url", name=None, headers=None, 
 
 
 def authentication_required(request):
-    """401, asking scripts for HTTP Basic credentials.
+    """401, asking scripts for HTTP Basic credentials when VirtDancer's own policy is in force.
 
     VirtDancer's own page sends `X-Requested-With: XMLHttpRequest` and gets no Basic challenge,
-    which would make the browser pop up its own password dialog over the login form.
+    which would make the browser pop up its own password dialog over the login form. Under a
+    host portal's policy there is no challenge either: Basic credentials would not help, the
+    portal's own login does.
     """
+    if not isinstance(request.registry.queryUtility(ISecurityPolicy), VirtDancerSecurityPolicy):
+        return error_response(401, "authentication required",
+                              location="header", name="Authorization")
     headers = {}
     if request.headers.get("X-Requested-With") != "XMLHttpRequest":
         headers["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'

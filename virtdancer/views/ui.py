@@ -1,6 +1,8 @@
 """The browser UI: its page at VirtDancer's root, its files under static/, the console page.
 
 The pages and their files hold no data, so they need no permission: the login form is on them.
+The page's URLs are relative, so it is always served at a path ending in a slash: `/virt` (a
+route prefix, or a mount point that gives VirtDancer an empty PATH_INFO) redirects to `/virt/`.
 Every response of VirtDancer's routes carries headers that keep the UI to its own origin (and
 to the console proxy's, for the console's WebSocket).
 """
@@ -9,6 +11,7 @@ import os
 from importlib.resources import files
 
 from pyramid.events import NewResponse, subscriber
+from pyramid.httpexceptions import HTTPFound
 from pyramid.response import FileResponse
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.static import static_view
@@ -38,10 +41,26 @@ NOVNC_CANDIDATES = (
 )
 
 
+def to_the_page(request):
+    """A redirect to the page's own URL, with its trailing slash (and the query string)."""
+    return HTTPFound(location=request.route_url("virtdancer.ui", _query=request.GET))
+
+
 @view_config(route_name="virtdancer.ui", request_method=("GET", "HEAD"),
              permission=NO_PERMISSION_REQUIRED)
 def index(request):
+    if request.script_name and not request.path_info:
+        # Mounted at /virt by a URL map or waitress's url_prefix, and asked for /virt: the
+        # route matched "/", but the browser would resolve static/main.js to /static/main.js.
+        return to_the_page(request)
     return FileResponse(str(STATIC / "index.html"), request=request, content_type="text/html")
+
+
+def add_slash_redirect(config):
+    """`/virt` → `/virt/`, under a route prefix (standalone, "/" is the page itself)."""
+    if config.route_prefix:
+        config.add_view(to_the_page, route_name="virtdancer.ui.slash",
+                        request_method=("GET", "HEAD"), permission=NO_PERMISSION_REQUIRED)
 
 
 serve_static = static_view("virtdancer:static", use_subpath=True)
