@@ -278,18 +278,18 @@ def test_the_api_answers_under_the_prefix(mounted):
     assert client.get(f"{prefix}/stats/mem").content_type == "application/json"
 
 
+# Without a security policy (plain include) nothing asks for a login.
+@pytest.mark.parametrize("mounted", ['include+security', 'composite', 'pipeline', 'url_prefix'], indirect=True)
 def test_without_credentials_the_api_asks_for_them(mounted):
-    if mounted.style == "include":
-        pytest.skip("no security policy in this host: nothing asks for a login")
     mounted.client.authorization = None
     response = mounted.client.get(f"{mounted.prefix}/vm", status=401)
     assert response.json["code"] == 401
     assert response.headers["WWW-Authenticate"].startswith('Basic realm="VirtDancer"')
 
 
+# Without VirtDancer's security (plain include) there is no login of its own.
+@pytest.mark.parametrize("mounted", ['include+security', 'composite', 'pipeline', 'url_prefix'], indirect=True)
 def test_the_login_session_is_beside_the_page(mounted):
-    if mounted.style == "include":
-        pytest.skip("no VirtDancer security in this host: no login of its own")
     client, prefix = mounted.client, mounted.prefix
     client.authorization = None
     assert client.get(f"{prefix}/session").json["user"] is None
@@ -320,9 +320,9 @@ def test_the_page_and_every_file_it_loads_are_under_the_prefix(mounted):
         assert response.status_int == 200, url
 
 
+# At the root (the pipeline), / is the page itself.
+@pytest.mark.parametrize("mounted", ['include', 'include+security', 'composite', 'url_prefix'], indirect=True)
 def test_the_prefix_without_its_slash_redirects_to_the_page(mounted):
-    if not mounted.prefix:
-        pytest.skip("at the root, / is the page itself")
     response = mounted.client.get(mounted.prefix, status=302)
     base = mounted.public or "http://localhost"
     assert response.headers["Location"] == f"{base}{mounted.prefix}/"
@@ -331,8 +331,8 @@ def test_the_prefix_without_its_slash_redirects_to_the_page(mounted):
 
 
 def test_the_console_page_and_novnc_are_under_the_prefix(mounted):
-    if novnc_path(mounted.router.registry.settings) is None:
-        pytest.skip("noVNC is not installed (scripts/setup.sh runs npm ci)")
+    assert novnc_path(mounted.router.registry.settings), \
+        "noVNC is not installed (scripts/setup.sh runs npm ci)"
     client, prefix = mounted.client, mounted.prefix
     page = client.get(f"{prefix}/console?vm={WEB_1}")
     assert page.content_type == "text/html" and "data-console-screen" in page.text
@@ -368,10 +368,11 @@ def test_errors_under_the_prefix_are_virtdancers_json(mounted):
 
 # -- the host ---------------------------------------------------------------------------------
 
+# The pipeline and url_prefix styles are VirtDancer alone: no host around it.
+@pytest.mark.parametrize("mounted", ['include', 'include+security', 'composite'], indirect=True)
 def test_the_host_keeps_its_pages_and_errors(mounted):
     client = mounted.client
-    if mounted.host is None:
-        pytest.skip("VirtDancer alone: no host around it")
+    assert mounted.host is not None
     if mounted.host == "pyramid":
         assert client.get("/").text == "portal home, root is HostRoot"
         # The host's own exception view, not VirtDancer's JSON 500 (nor Cornice's).
@@ -402,9 +403,10 @@ def access_lines(caplog, count, timeout=5):
         time.sleep(0.02)
 
 
+# The INI-file styles have VirtDancer's access log in their pipelines.
+@pytest.mark.parametrize("mounted", ['composite', 'pipeline', 'url_prefix'], indirect=True)
 def test_the_access_log_has_the_prefix_and_no_secrets(mounted, caplog):
-    if not any(isinstance(layer, AccessLog) for layer in wsgi_layers(mounted.app)):
-        pytest.skip("no access log in this style")
+    assert any(isinstance(layer, AccessLog) for layer in wsgi_layers(mounted.app))
     caplog.set_level(logging.INFO, logger="virtdancer.access")
     client, prefix = mounted.client, mounted.prefix
     client.get(f"{prefix}/vm?detail=1&token=do-not-log-me")

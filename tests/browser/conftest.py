@@ -1,8 +1,9 @@
 """Browser tests: VirtDancer's page in Debian's Chromium, driven by Playwright.
 
 Every test gets the demo fleet fresh (its own app behind waitress on 127.0.0.1, a free port) and
-a fresh browser context; the browser itself is started once per session. Two rules hold for
-every test, checked when it ends:
+a fresh browser context; the browser itself is started once per test module (a session-wide
+one would leave Playwright's event loop running under every later test, and asyncio.run()
+refuses that). Two rules hold for every test, checked when it ends:
 
 - no request leaves the app's origin (the page must work offline behind a firewall);
 - no console error and no uncaught exception — except those a test declares with
@@ -47,7 +48,7 @@ def unavailable(reason):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright():
     try:
         from playwright.sync_api import sync_playwright
@@ -59,7 +60,7 @@ def playwright():
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright):
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
