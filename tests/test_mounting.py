@@ -64,6 +64,10 @@ FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "portal.example.c
              "X-Forwarded-For": "203.0.113.7"}
 
 STYLES = ("include", "include+security", "composite", "pipeline", "url_prefix")
+WITH_LOGIN = [style for style in STYLES if style != "include"]
+UNDER_A_PREFIX = [style for style in STYLES if style != "pipeline"]
+IN_A_HOST = ["include", "include+security", "composite"]
+FROM_INI_FILES = ["composite", "pipeline", "url_prefix"]
 
 
 # -- the host portal of the `include` styles ------------------------------------------------
@@ -279,7 +283,7 @@ def test_the_api_answers_under_the_prefix(mounted):
 
 
 # Without a security policy (plain include) nothing asks for a login.
-@pytest.mark.parametrize("mounted", ['include+security', 'composite', 'pipeline', 'url_prefix'], indirect=True)
+@pytest.mark.parametrize("mounted", WITH_LOGIN, indirect=True)
 def test_without_credentials_the_api_asks_for_them(mounted):
     mounted.client.authorization = None
     response = mounted.client.get(f"{mounted.prefix}/vm", status=401)
@@ -288,7 +292,7 @@ def test_without_credentials_the_api_asks_for_them(mounted):
 
 
 # Without VirtDancer's security (plain include) there is no login of its own.
-@pytest.mark.parametrize("mounted", ['include+security', 'composite', 'pipeline', 'url_prefix'], indirect=True)
+@pytest.mark.parametrize("mounted", WITH_LOGIN, indirect=True)
 def test_the_login_session_is_beside_the_page(mounted):
     client, prefix = mounted.client, mounted.prefix
     client.authorization = None
@@ -321,7 +325,7 @@ def test_the_page_and_every_file_it_loads_are_under_the_prefix(mounted):
 
 
 # At the root (the pipeline), / is the page itself.
-@pytest.mark.parametrize("mounted", ['include', 'include+security', 'composite', 'url_prefix'], indirect=True)
+@pytest.mark.parametrize("mounted", UNDER_A_PREFIX, indirect=True)
 def test_the_prefix_without_its_slash_redirects_to_the_page(mounted):
     response = mounted.client.get(mounted.prefix, status=302)
     base = mounted.public or "http://localhost"
@@ -369,7 +373,7 @@ def test_errors_under_the_prefix_are_virtdancers_json(mounted):
 # -- the host ---------------------------------------------------------------------------------
 
 # The pipeline and url_prefix styles are VirtDancer alone: no host around it.
-@pytest.mark.parametrize("mounted", ['include', 'include+security', 'composite'], indirect=True)
+@pytest.mark.parametrize("mounted", IN_A_HOST, indirect=True)
 def test_the_host_keeps_its_pages_and_errors(mounted):
     client = mounted.client
     assert mounted.host is not None
@@ -404,7 +408,7 @@ def access_lines(caplog, count, timeout=5):
 
 
 # The INI-file styles have VirtDancer's access log in their pipelines.
-@pytest.mark.parametrize("mounted", ['composite', 'pipeline', 'url_prefix'], indirect=True)
+@pytest.mark.parametrize("mounted", FROM_INI_FILES, indirect=True)
 def test_the_access_log_has_the_prefix_and_no_secrets(mounted, caplog):
     assert any(isinstance(layer, AccessLog) for layer in wsgi_layers(mounted.app))
     caplog.set_level(logging.INFO, logger="virtdancer.access")
