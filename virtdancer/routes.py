@@ -9,6 +9,21 @@ with the slash its relative URLs need; `/virt` itself redirects there.
 
 from .resources import root_factory
 
+# (route name, pattern, traversal path): the API, each route on VirtDancer's own tree.
+TRAVERSED = [
+    ("virtdancer.vms", "/vm", "/vm"),
+    ("virtdancer.vm", "/vm/{uuid}", "/vm/{uuid}"),
+    ("virtdancer.vm.action", "/vm/{uuid}/action", "/vm/{uuid}"),
+    ("virtdancer.vm.console", "/vm/{uuid}/console", "/vm/{uuid}"),
+    ("virtdancer.vm.stats", "/vm/{uuid}/stats", "/vm/{uuid}/stats"),
+    ("virtdancer.vm.stats.cpu", "/vm/{uuid}/stats/cpu", "/vm/{uuid}/stats/cpu"),
+    ("virtdancer.stats.cpu", "/stats/cpu", "/stats/cpu"),
+    ("virtdancer.stats.mem", "/stats/mem", "/stats/mem"),
+    ("virtdancer.stats.nic", "/stats/nic", "/stats/nic"),
+    ("virtdancer.stats.nic.one", "/stats/nic/{name}", "/stats/nic/{name}"),
+    ("virtdancer.metrics", "/metrics", ""),
+]
+
 
 def mount_path(route_prefix):
     """The path VirtDancer's routes are under, as `/virt`; "" at the root."""
@@ -26,23 +41,5 @@ def includeme(config):
     config.add_route("virtdancer.static", "/static/*subpath")
     config.add_route("virtdancer.console_page", "/console")
     config.add_route("virtdancer.novnc", "/novnc/*subpath")
-    config.add_route("virtdancer.vms", "/vm", factory=root_factory, traverse="/vm")
-    config.add_route("virtdancer.vm", "/vm/{uuid}", factory=root_factory,
-                     traverse="/vm/{uuid}")
-    config.add_route("virtdancer.vm.action", "/vm/{uuid}/action", factory=root_factory,
-                     traverse="/vm/{uuid}")
-    config.add_route("virtdancer.vm.console", "/vm/{uuid}/console", factory=root_factory,
-                     traverse="/vm/{uuid}")
-    config.add_route("virtdancer.vm.stats", "/vm/{uuid}/stats", factory=root_factory,
-                     traverse="/vm/{uuid}/stats")
-    config.add_route("virtdancer.vm.stats.cpu", "/vm/{uuid}/stats/cpu", factory=root_factory,
-                     traverse="/vm/{uuid}/stats/cpu")
-    config.add_route("virtdancer.stats.cpu", "/stats/cpu", factory=root_factory,
-                     traverse="/stats/cpu")
-    config.add_route("virtdancer.stats.mem", "/stats/mem", factory=root_factory,
-                     traverse="/stats/mem")
-    config.add_route("virtdancer.stats.nic", "/stats/nic", factory=root_factory,
-                     traverse="/stats/nic")
-    config.add_route("virtdancer.stats.nic.one", "/stats/nic/{name}", factory=root_factory,
-                     traverse="/stats/nic/{name}")
-    config.add_route("virtdancer.metrics", "/metrics", factory=root_factory, traverse="")
+    for name, pattern, traverse in TRAVERSED:
+        config.add_route(name, pattern, factory=root_factory, traverse=traverse)
