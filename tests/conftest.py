@@ -1,10 +1,13 @@
 """Fixtures shared by every ring of VirtDancer's tests."""
 
 import threading
+from collections import Counter
 from pathlib import Path
 
+import libvirt
 import pytest
 import webtest
+from pyramid.response import Response
 from pyramid.router import Router
 
 from virtdancer import main
@@ -35,6 +38,22 @@ def close_app(app):
     if console is not None:
         console.close()
     app.registry.getUtility(IHypervisor).close()
+
+
+class HostRoot:
+    """A host portal's own root factory (for VirtDancer included in a host app), which
+    VirtDancer must not replace."""
+
+    __name__ = ""
+    __parent__ = None
+
+    def __init__(self, request):
+        self.request = request
+
+
+def host_home(context, request):
+    """A host portal's own home view; it names the root it was given."""
+    return Response(f"portal home, root is {type(context).__name__}")
 
 
 def virtdancer_routers(app):
@@ -86,6 +105,58 @@ class Server:
             wasyncore.close_all(server._map, ignore_all=True)
             self.thread.join(timeout=5)
         server.task_dispatcher.shutdown(timeout=5)
+
+
+class LibvirtCalls:
+    """Counts the libvirt calls that go to libvirtd, by "class.method" name.
+
+    Every public method of `libvirt.virConnect` and `libvirt.virDomain` is wrapped (with
+    `monkeypatch`, so the wrappers go at the end of the test), except `LOCAL_METHODS`, which
+    answer from the object itself. `this_thread_only` counts only the calls of the thread that
+    made the counter (the test's), not those of an app's background sampler thread.
+
+    `calls(action)` runs `action()` and returns the `Counter` of the calls it made;
+    `calls_and_result(action)` returns that `Counter` and what `action()` returned.
+    """
+
+    # Methods of libvirt-python that answer from the object itself, without asking libvirtd.
+    LOCAL_METHODS = frozenset({"name", "UUIDString", "UUID", "ID", "connect"})
+
+    def __init__(self, monkeypatch, *, this_thread_only=False):
+        self.counts = Counter()
+        self.thread = threading.get_ident() if this_thread_only else None
+        for cls in (libvirt.virConnect, libvirt.virDomain):
+            for name, method in list(vars(cls).items()):
+                if name.startswith("_") or name in self.LOCAL_METHODS or not callable(method):
+                    continue
+                monkeypatch.setattr(cls, name, self._counted(f"{cls.__name__}.{name}", method))
+
+    def _counted(self, qualified_name, method):
+        def wrapper(*args, **kwargs):
+            if self.thread is None or threading.get_ident() == self.thread:
+                self.counts[qualified_name] += 1
+            return method(*args, **kwargs)
+        return wrapper
+
+    def calls_and_result(self, action):
+        self.counts.clear()
+        result = action()
+        return Counter(self.counts), result
+
+    def calls(self, action):
+        return self.calls_and_result(action)[0]
+
+
+@pytest.fixture
+def libvirt_calls(monkeypatch):
+    """A `LibvirtCalls` that counts the calls of every thread."""
+    return LibvirtCalls(monkeypatch)
+
+
+@pytest.fixture
+def this_threads_libvirt_calls(monkeypatch):
+    """A `LibvirtCalls` that counts the test thread's calls only, not a sampler thread's."""
+    return LibvirtCalls(monkeypatch, this_thread_only=True)
 
 
 @pytest.fixture

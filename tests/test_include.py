@@ -3,25 +3,10 @@
 import pytest
 import webtest
 from pyramid.config import Configurator
-from pyramid.response import Response
 
 from virtdancer.interfaces import IHypervisor
 
-from .conftest import DEMO_URI, DEMO_USERS, SECRET, WEB_1
-
-
-class HostRoot:
-    """The host portal's own root; VirtDancer must not replace it."""
-
-    __name__ = ""
-    __parent__ = None
-
-    def __init__(self, request):
-        self.request = request
-
-
-def host_home(context, request):
-    return Response(f"portal home, root is {type(context).__name__}")
+from .conftest import DEMO_URI, DEMO_USERS, SECRET, WEB_1, HostRoot, host_home
 
 
 @pytest.fixture

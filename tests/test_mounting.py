@@ -48,9 +48,11 @@ from .conftest import (
     DEMO_USERS,
     SECRET,
     WEB_1,
+    HostRoot,
     Server,
     close_all,
     close_app,
+    host_home,
     virtdancer_routers,
 )
 from .test_ui import JS_TYPES, crawl
@@ -71,20 +73,6 @@ FROM_INI_FILES = ["composite", "pipeline", "url_prefix"]
 
 
 # -- the host portal of the `include` styles ------------------------------------------------
-
-class HostRoot:
-    """The host portal's own root; VirtDancer must not replace it."""
-
-    __name__ = ""
-    __parent__ = None
-
-    def __init__(self, request):
-        self.request = request
-
-
-def host_home(context, request):
-    return Response(f"portal home, root is {type(context).__name__}")
-
 
 def host_boom(request):
     raise ValueError("the portal's own bug")

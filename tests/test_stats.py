@@ -5,13 +5,10 @@ no node memory statistics, and is not this machine: so the arithmetic is tested 
 counters fed to `_rates`, and the endpoints for their shapes, fallbacks and permissions.
 """
 
-import threading
 import time
 import xml.etree.ElementTree as ET
-from collections import Counter
 from pathlib import Path
 
-import libvirt
 import pytest
 import webtest
 from prometheus_client.parser import text_string_to_metric_families
@@ -32,8 +29,6 @@ UUID_OF = {"web-1": WEB_1, "web-2": WEB_2, "db-1": DB_1, "build-1": BUILD_1}
 CPU_KEYS = {"usr", "sys", "steal", "iowait", "irq", "total"}
 MEM_KEYS = {"memTotal", "memFree", "memBuffer", "swapTotal", "swapFree"}
 VM_KEYS = {"cpu", "vcpus", "memory", "disk", "net", "counters", "running"}
-# Methods of libvirt-python that answer from the object itself, without asking the driver.
-LOCAL_METHODS = {"name", "UUIDString", "UUID", "ID", "connect"}
 
 
 def demo_fleet():
@@ -365,33 +360,6 @@ def test_history_keeps_every_interval_for_fractional_intervals(demo_host):
     assert len(sampler.samples()) == 3
 
 
-@pytest.fixture
-def count_libvirt_calls(monkeypatch):
-    """Count the libvirt calls this thread makes, by class and method name."""
-    counts = Counter()
-    test_thread = threading.get_ident()
-
-    def counted(qualified_name, method):
-        def wrapper(*args, **kwargs):
-            if threading.get_ident() == test_thread:   # not the apps' sampler threads
-                counts[qualified_name] += 1
-            return method(*args, **kwargs)
-        return wrapper
-
-    for cls in (libvirt.virConnect, libvirt.virDomain):
-        for name, method in list(vars(cls).items()):
-            if name.startswith("_") or name in LOCAL_METHODS or not callable(method):
-                continue
-            monkeypatch.setattr(cls, name, counted(f"{cls.__name__}.{name}", method))
-
-    def calls_of(action):
-        counts.clear()
-        action()
-        return Counter(counts)
-
-    return calls_of
-
-
 def write_big_fleet(directory, count):
     domains = "\n".join(f"""
   <domain type="test" xmlns:test="http://libvirt.org/schemas/domain/test/1.0">
@@ -414,14 +382,14 @@ def write_big_fleet(directory, count):
 
 
 def test_one_bulk_call_per_round_whatever_the_number_of_vms(demo_host, open_host, tmp_path,
-                                                            count_libvirt_calls):
+                                                            this_threads_libvirt_calls):
     big_host = open_host("test://" + str(write_big_fleet(tmp_path, 60).resolve()))
     assert big_host.connected
     small, big = StatsSampler(demo_host), StatsSampler(big_host)
     rounds = {}
     for label, sampler in (("small", small), ("big", big)):
         sampler.sample_once()   # a first round, then the one that is counted
-        rounds[label] = count_libvirt_calls(sampler.sample_once)
+        rounds[label] = this_threads_libvirt_calls.calls(sampler.sample_once)
 
     assert len(small.latest()["vms"]) == 3 and len(big.latest()["vms"]) == 60
     assert rounds["small"]["virConnect.getAllDomainStats"] == 1

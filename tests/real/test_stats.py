@@ -17,13 +17,11 @@ a few seconds. What libvirt 9+/QEMU report for the ring's test VMs, and so what 
 import math
 import os
 import signal
-import threading
 import time
 from collections import Counter
 from itertools import pairwise
 from pathlib import Path
 
-import libvirt
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -54,9 +52,6 @@ COUNTER_KEYS = {"cpu_seconds", "disk_read_bytes", "disk_write_bytes", "net_rx_by
 HOST_CPU_KEYS = {"usr", "sys", "steal", "iowait", "irq", "total"}
 HOST_MEM_KEYS = {"memTotal", "memFree", "memBuffer", "swapTotal", "swapFree"}
 SYS_NET = Path("/sys/class/net")
-
-# Methods of libvirt-python that answer from the object itself, without asking libvirtd.
-LOCAL_METHODS = {"name", "UUIDString", "UUID", "ID", "connect"}
 
 
 @pytest.fixture
@@ -413,40 +408,14 @@ def test_sampler_survives_a_libvirtd_restart(testapp, sampler, make_vm):
 
 # -- libvirt round trips of a round -----------------------------------------------------------
 
-@pytest.fixture
-def count_libvirt_calls(monkeypatch):
-    """Count the libvirt calls of this thread (not the sampler's) that go to libvirtd."""
-    counts = Counter()
-    me = threading.get_ident()
-
-    def counted(qualified_name, method):
-        def wrapper(*args, **kwargs):
-            if threading.get_ident() == me:
-                counts[qualified_name] += 1
-            return method(*args, **kwargs)
-        return wrapper
-
-    for cls in (libvirt.virConnect, libvirt.virDomain):
-        for name, method in list(vars(cls).items()):
-            if name.startswith("_") or name in LOCAL_METHODS or not callable(method):
-                continue
-            monkeypatch.setattr(cls, name, counted(f"{cls.__name__}.{name}", method))
-
-    def calls_of(action):
-        counts.clear()
-        result = action()
-        return Counter(counts), result
-
-    return calls_of
-
-
-def test_a_round_is_one_bulk_call_however_many_vms_run(sampler, make_vm, count_libvirt_calls):
+def test_a_round_is_one_bulk_call_however_many_vms_run(sampler, make_vm,
+                                                      this_threads_libvirt_calls):
     vms = [make_vm(start=True)]
-    one, sample = count_libvirt_calls(sampler.sample_once)
+    one, sample = this_threads_libvirt_calls.calls_and_result(sampler.sample_once)
     assert sample is not None and vms[0].uuid in sample["vms"]
 
     vms += [make_vm(start=True) for _ in range(3)]
-    four, sample = count_libvirt_calls(sampler.sample_once)
+    four, sample = this_threads_libvirt_calls.calls_and_result(sampler.sample_once)
     assert sample is not None and {vm.uuid for vm in vms} <= set(sample["vms"])
 
     assert four == one, (one, four)
