@@ -27,24 +27,39 @@ Exit status: 0 measured, 2 the benchmark could not measure, 130 interrupted.
 
 import argparse
 import asyncio
-import base64
 import http.client
 import json
 import logging
-import math
 import os
 import platform
-import signal
-import statistics
 import sys
-import threading
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
 
 import libvirt  # noqa: E402
+from common import (  # noqa: E402  (also puts the repository root on sys.path)
+    REQUEST_HEADERS,
+    BenchmarkError,
+    ConnectionLosses,
+    Server,
+    Timing,
+    add_json_option,
+    check_limits,
+    cleanup_with_reconnect,
+    close_quietly,
+    destroy_and_undefine,
+    libvirt_version,
+    log,
+    open_libvirt,
+    run_and_report,
+    table_header,
+    timing_row,
+    tiny_domain_xml,
+    write_json,
+)
 from websockets.asyncio.client import connect  # noqa: E402
 from websockets.exceptions import ConnectionClosed, WebSocketException  # noqa: E402
 
@@ -53,83 +68,13 @@ DEFAULT_NAME = "vdconsole-bench"
 BANNER = b"RFB 003.008\n"
 ORIGIN = "http://127.0.0.1"         # the proxy-alone tokens' origin; the full path's is the app's
 STEP_TIMEOUT = 10                   # seconds for any one connection; nothing should take one
-REQUEST_HEADERS = {"Accept": "application/json",
-                   "Authorization": "Basic " + base64.b64encode(b"admin:admin").decode()}
-
-DOMAIN_XML = """\
-<domain type='qemu'>
-  <name>{name}</name>
-  <memory unit='MiB'>32</memory>
-  <currentMemory unit='MiB'>32</currentMemory>
-  <vcpu>1</vcpu>
-  <os><type>hvm</type></os>
-  <devices>
-    <graphics type='vnc' autoport='yes' listen='127.0.0.1'>
-      <listen type='address' address='127.0.0.1'/>
-    </graphics>
-  </devices>
-</domain>
-"""
-
-
-class BenchmarkError(Exception):
-    """The benchmark could not measure what it should (exit status 2)."""
-
-
-class ConnectionLosses(logging.Handler):
-    """VirtDancer's "lost the libvirt connection" records: libvirtd restarted under the run."""
-
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages = []
-
-    def emit(self, record):
-        message = record.getMessage()
-        if "lost the libvirt connection" in message:
-            self.messages.append(message)
-
-
-def _silence(_opaque, _error):
-    pass
-
-
-def log(message):
-    print(message, file=sys.stderr, flush=True)
-
-
-# -- statistics ---------------------------------------------------------------------------------
-
-def percentile(samples, q):
-    """Nearest-rank percentile, 0 < q <= 100."""
-    ordered = sorted(samples)
-    return ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1]
-
-
-class Timing:
-    def __init__(self, label):
-        self.label = label
-        self.samples = []
-
-    @property
-    def median(self):
-        return statistics.median(self.samples)
-
-    @property
-    def p90(self):
-        return percentile(self.samples, 90)
-
-    @property
-    def minimum(self):
-        return min(self.samples)
-
-    def as_dict(self):
-        return {"median_s": self.median, "p90_s": self.p90, "min_s": self.minimum,
-                "max_s": max(self.samples), "reps": len(self.samples)}
 
 
 def fmt_ms(seconds):
+    """Like common.fmt_ms, but with a decimal from 100 ms up too."""
     ms = seconds * 1000
     return f"{ms:.1f} ms" if ms >= 10 else f"{ms:.2f} ms"
+
 
 
 # -- the VM -------------------------------------------------------------------------------------
@@ -143,10 +88,7 @@ def remove_vm(conn, name):
             return False
         raise
     try:
-        if dom.isActive():
-            dom.destroy()
-        if dom.isPersistent():
-            dom.undefine()
+        destroy_and_undefine(dom)
     except libvirt.libvirtError as error:
         if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
             raise
@@ -163,53 +105,26 @@ def vm_running(conn, name):
 def final_cleanup(uri, conn, name, attempts=20, delay=0.5):
     """Remove the VM even if the connection died meanwhile (libvirtd restarted): reopen it a
     bounded number of times."""
-    for attempt in range(attempts):
-        try:
-            if attempt:
-                conn = libvirt.open(uri)
-            remove_vm(conn, name)
-            log(f"removed {name}")
-            return
-        except libvirt.libvirtError as error:
-            log(f"  cleanup failed ({error}); retrying in {delay} s")
-            time.sleep(delay)
-    log(f"warning: could not remove {name}; run `virsh destroy {name}`")
+    def remove(conn):
+        remove_vm(conn, name)
+        log(f"removed {name}")
+
+    _conn, done = cleanup_with_reconnect(uri, conn, remove, attempts, delay)
+    if not done:
+        log(f"warning: could not remove {name}; run `virsh destroy {name}`")
 
 
 # -- VirtDancer behind waitress, its console proxy inline --------------------------------------
 
-class Server:
+class ConsoleServer(Server):
+    """common.Server with VirtDancer's console proxy inline on 127.0.0.1."""
+
     def __init__(self, uri):
-        from virtdancer import main
-        from virtdancer.interfaces import IConsole, IHypervisor
+        from virtdancer.interfaces import IConsole
 
-        self.app = main({}, **{
-            "virtdancer.libvirt_uri": uri,
-            "virtdancer.users_file": os.path.join(REPO, "virtdancer", "demo", "users.ini"),
-            "virtdancer.secret": os.urandom(32).hex(),
-            "virtdancer.session.secure": "false",
-            "virtdancer.console.listen": "127.0.0.1:0",
-        })
-        self.hypervisor = self.app.registry.getUtility(IHypervisor)
+        super().__init__(uri, **{"virtdancer.session.secure": "false",
+                                 "virtdancer.console.listen": "127.0.0.1:0"})
         self.console = self.app.registry.getUtility(IConsole)
-        self.server = None
-        self.thread = None
-
-    def start(self):
-        import waitress
-
-        if not self.hypervisor.connection.connected:
-            raise BenchmarkError("VirtDancer did not connect to libvirt within its connect wait")
-        self.server = waitress.create_server(self.app, host="127.0.0.1", port=0,
-                                             ident="virtdancer-bench")
-        self.thread = threading.Thread(target=self.server.run, name="bench-waitress",
-                                       daemon=True)
-        self.thread.start()
-        return self
-
-    @property
-    def port(self):
-        return self.server.effective_port
 
     @property
     def proxy_port(self):
@@ -220,21 +135,8 @@ class Server:
         return self.console.proxy_thread.proxy.sessions
 
     def close(self):
-        if self.server is not None:
-            from waitress import wasyncore
-
-            server, self.server = self.server, None
-            try:
-                server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-            except OSError:
-                pass
-            self.thread.join(timeout=5)
-            if self.thread.is_alive():
-                wasyncore.close_all(server._map, ignore_all=True)
-                self.thread.join(timeout=5)
-            server.task_dispatcher.shutdown(timeout=5)
+        super().close()
         self.console.close()
-        self.hypervisor.close()
 
 
 # -- the measurements ---------------------------------------------------------------------------
@@ -276,17 +178,7 @@ class Bench:
     async def measure_direct(self):
         start = time.perf_counter()
         reader, writer = await asyncio.open_connection(self.vnc["listen"], self.vnc["port"])
-        try:
-            async with asyncio.timeout(STEP_TIMEOUT):
-                first = await reader.read(64)
-                elapsed = time.perf_counter() - start
-                while len(first) < len(BANNER) and (more := await reader.read(64)):
-                    first += more
-        finally:
-            writer.close()
-            await writer.wait_closed()
-        check_banner(first, "direct")
-        return elapsed
+        return await read_banner(reader, writer, start, "direct")
 
     async def _through_proxy(self, url, origin, start):
         async with connect(url, origin=origin, proxy=None, compression=None,
@@ -325,17 +217,7 @@ class Bench:
         start = time.perf_counter()
         sock = await loop.run_in_executor(None, fleet.open_console, self.uuid, local)
         reader, writer = await asyncio.open_connection(sock=sock)
-        try:
-            async with asyncio.timeout(STEP_TIMEOUT):
-                first = await reader.read(64)
-                elapsed = time.perf_counter() - start
-                while len(first) < len(BANNER) and (more := await reader.read(64)):
-                    first += more
-        finally:
-            writer.close()
-            await writer.wait_closed()
-        check_banner(first, "open_console")
-        return elapsed
+        return await read_banner(reader, writer, start, "open_console")
 
     async def measure_refused(self):
         """A WebSocket the proxy refuses at once (no token): handshake and close, no libvirt."""
@@ -354,6 +236,22 @@ class Bench:
         if code != 1008:
             raise BenchmarkError(f"a connection without a token was not refused with 1008: {code}")
         return elapsed
+
+
+async def read_banner(reader, writer, start, what):
+    """Read QEMU's RFB banner from a fresh stream, close it and check the banner; the seconds
+    from `start` to its first byte."""
+    try:
+        async with asyncio.timeout(STEP_TIMEOUT):
+            first = await reader.read(64)
+            elapsed = time.perf_counter() - start
+            while len(first) < len(BANNER) and (more := await reader.read(64)):
+                first += more
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    check_banner(first, what)
+    return elapsed
 
 
 def check_banner(data, what):
@@ -383,14 +281,9 @@ async def measure_all(bench, args):
 
 
 def run(args):
-    libvirt.registerErrorHandler(_silence, None)
     # The refused connections of the last piece would each log a warning.
     logging.getLogger("virtdancer.console.proxy").setLevel(logging.ERROR)
-    try:
-        conn = libvirt.open(args.uri)
-    except libvirt.libvirtError as error:
-        raise BenchmarkError(f"cannot connect to {args.uri}: {error} "
-                             "(is libvirtd running? scripts/start-libvirtd.sh)") from error
+    conn = open_libvirt(args.uri)
     losses = ConnectionLosses()
     logging.getLogger("virtdancer.hypervisor.connection").addHandler(losses)
     server = None
@@ -399,7 +292,7 @@ def run(args):
             log(f"removed {args.name}, left by an earlier run")
         log(f"starting {args.name} on {args.uri}")
         try:
-            dom = conn.createXML(DOMAIN_XML.format(name=args.name), 0)
+            dom = conn.createXML(tiny_domain_xml(args.name), 0)
         except libvirt.libvirtError as error:
             raise BenchmarkError(f"cannot start {args.name}: {error}") from error
         from virtdancer.hypervisor.display import vnc_display
@@ -409,7 +302,7 @@ def run(args):
             raise BenchmarkError(f"{args.name} has no VNC port in its live XML")
         log(f"{args.name}: VNC on {vnc['listen']}:{vnc['port']}; "
             "starting VirtDancer behind waitress")
-        server = Server(args.uri).start()
+        server = ConsoleServer(args.uri).start()
         bench = Bench(server, dom.UUIDString(), vnc)
         try:
             main, pieces = asyncio.run(measure_all(bench, args))
@@ -434,29 +327,23 @@ def run(args):
         if server is not None:
             server.close()
         final_cleanup(args.uri, conn, args.name)
-        try:
-            conn.close()
-        except libvirt.libvirtError:
-            pass
+        close_quietly(conn)
 
 
 def report(results, args):
-    major, rest = divmod(results["libvirt"], 1000000)
-    minor, micro = divmod(rest, 1000)
-    header = f"{'time to the first RFB byte, warm':<46}{'median':>11}{'p90':>11}{'min':>11}"
-    lines = ["", f"VirtDancer console latency: {args.uri}, libvirt {major}.{minor}.{micro}, "
+    header = table_header("time to the first RFB byte, warm", 46, reps=False)
+    lines = ["", f"VirtDancer console latency: {args.uri}, "
+             f"libvirt {libvirt_version(results['libvirt'])}, "
              f"Python {results['python']}, {args.reps} connections each after "
              f"{args.warmup} warm-up, alternated", "", header]
     for timing in results["main"]:
-        lines.append(f"{timing.label:<46}{fmt_ms(timing.median):>11}{fmt_ms(timing.p90):>11}"
-                     f"{fmt_ms(timing.minimum):>11}")
+        lines.append(timing_row(timing.label, timing, 46, reps=False, fmt=fmt_ms))
     direct, proxy, full = results["main"]
     lines += ["", f"proxy - direct: {fmt_ms(proxy.median - direct.median)} (medians); "
               f"full - proxy: {fmt_ms(full.median - proxy.median)}",
-              "", f"{'pieces (timed apart, alternated)':<46}{'median':>11}{'p90':>11}{'min':>11}"]
+              "", table_header("pieces (timed apart, alternated)", 46, reps=False)]
     for timing in results["pieces"]:
-        lines.append(f"{timing.label:<46}{fmt_ms(timing.median):>11}{fmt_ms(timing.p90):>11}"
-                     f"{fmt_ms(timing.minimum):>11}")
+        lines.append(timing_row(timing.label, timing, 46, reps=False, fmt=fmt_ms))
     lines.append("")
     print("\n".join(lines))
 
@@ -465,10 +352,7 @@ def save_json(results, path):
     plain = {key: value for key, value in results.items() if key not in ("main", "pieces")}
     for key in ("main", "pieces"):
         plain[key] = {timing.label: timing.as_dict() for timing in results[key]}
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as out:
-        json.dump(plain, out, indent=2)
-    log(f"wrote {path}")
+    write_json(plain, path)
 
 
 def parse_args(argv):
@@ -480,37 +364,15 @@ def parse_args(argv):
                              "this name is destroyed first")
     parser.add_argument("--reps", type=int, default=50, help="timed connections of each kind")
     parser.add_argument("--warmup", type=int, default=5, help="untimed connections first")
-    parser.add_argument("--json", metavar="FILE",
-                        help="also write the figures as JSON (e.g. benchmarks/results/x.json)")
+    add_json_option(parser)
     args = parser.parse_args(argv)
-    if not 1 <= args.reps <= 10000:
-        parser.error("--reps must be between 1 and 10000")
-    if not 0 <= args.warmup <= 1000:
-        parser.error("--warmup must be between 0 and 1000")
+    check_limits(parser, {"--reps": (args.reps, 1, 10000), "--warmup": (args.warmup, 0, 1000)})
     return args
 
 
-def _terminate(signum, _frame):
-    # SIGTERM/SIGHUP as an exception, so that the finally blocks remove the VM.
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv=None):
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGHUP, _terminate)
-    try:
-        results = run(args)
-    except BenchmarkError as error:
-        log(f"benchmark failed: {error}")
-        return 2
-    except KeyboardInterrupt:
-        log("interrupted")
-        return 130
-    report(results, args)
-    if args.json:
-        save_json(results, args.json)
-    return 0
+    status, _ = run_and_report(parse_args(argv), run, report, save_json)
+    return 0 if status is None else status
 
 
 if __name__ == "__main__":

@@ -23,32 +23,50 @@ Exit status: 0 all targets met (or --no-check), 1 a target failed, 2 the benchma
 """
 
 import argparse
-import base64
 import cProfile
 import http.client
 import io
 import json
 import logging
-import math
 import os
 import platform
 import pstats
-import signal
-import statistics
 import sys
-import threading
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
 
 import libvirt  # noqa: E402
+from common import (  # noqa: E402  (also puts the repository root on sys.path)
+    PREFIX,
+    REQUEST_HEADERS,
+    BenchmarkError,
+    ConnectionLosses,
+    Disturbed,
+    Server,
+    Timing,
+    add_attempt_options,
+    add_count_option,
+    add_json_option,
+    check_limits,
+    close_quietly,
+    define_domains,
+    final_cleanup,
+    fmt_ms,
+    libvirt_version,
+    log,
+    measure,
+    measure_interleaved,
+    open_libvirt,
+    remove_leftovers,
+    run_and_report,
+    table_header,
+    timing_row,
+    write_json,
+)
 
-PREFIX = "vdbench-"
-# The demo admin (virtdancer/demo/users.ini), as a script would authenticate.
-REQUEST_HEADERS = {"Accept": "application/json",
-                   "Authorization": "Basic " + base64.b64encode(b"admin:admin").decode()}
 DETAIL_GROUPS = (libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
                  | libvirt.VIR_DOMAIN_STATS_BALLOON | libvirt.VIR_DOMAIN_STATS_VCPU)
 NO_CPU_GROUPS = DETAIL_GROUPS & ~libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
@@ -61,176 +79,6 @@ INFO_KEYS = {"maxMem", "memory", "cpuTime", "nrVirtCpu", "state"}
 TARGET_C_OVER_B = 1.5    # (c)/(b) at most
 TARGET_A_OVER_C = 20.0   # (a)/(c) at least
 TARGET_CONNECTIONS = 0   # (d) exactly
-
-DOMAIN_XML = """\
-<domain type='qemu'>
-  <name>{name}</name>
-  <memory unit='MiB'>32</memory>
-  <currentMemory unit='MiB'>32</currentMemory>
-  <vcpu>1</vcpu>
-  <os><type>hvm</type></os>
-  <devices>
-    <graphics type='vnc' autoport='yes' listen='127.0.0.1'>
-      <listen type='address' address='127.0.0.1'/>
-    </graphics>
-  </devices>
-</domain>
-"""
-
-
-class BenchmarkError(Exception):
-    """The benchmark could not measure what it should (exit status 2)."""
-
-
-class Disturbed(BenchmarkError):
-    """Something outside the benchmark interfered (libvirtd restarted): worth another try."""
-
-
-class ConnectionLosses(logging.Handler):
-    """Collects VirtDancer's "lost the libvirt connection" log records during a run."""
-
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.messages = []
-
-    def emit(self, record):
-        message = record.getMessage()
-        if "lost the libvirt connection" in message:
-            self.messages.append(message)
-
-    @property
-    def external(self):
-        """Losses that libvirtd caused by going away (not, e.g., a keepalive timeout)."""
-        return [m for m in self.messages if "libvirtd closed the connection" in m]
-
-
-def _silence(_opaque, _error):
-    pass
-
-
-def log(message):
-    print(message, file=sys.stderr, flush=True)
-
-
-# -- statistics ---------------------------------------------------------------------------------
-
-def percentile(samples, q):
-    """Nearest-rank percentile, 0 < q <= 100."""
-    ordered = sorted(samples)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
-class Timing:
-    def __init__(self, label, samples):
-        self.label = label
-        self.samples = list(samples)
-
-    @property
-    def median(self):
-        return statistics.median(self.samples)
-
-    @property
-    def p90(self):
-        return percentile(self.samples, 90)
-
-    @property
-    def minimum(self):
-        return min(self.samples)
-
-    def as_dict(self):
-        return {"median_s": self.median, "p90_s": self.p90, "min_s": self.minimum,
-                "max_s": max(self.samples), "reps": len(self.samples)}
-
-
-def measure(label, func, *, warmup, reps):
-    """Run `func` `warmup` times untimed, then `reps` times timed; `func` returns a value that
-    `measure` passes back (the last one) so callers can check it."""
-    result = None
-    for _ in range(warmup):
-        result = func()
-    samples = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        result = func()
-        samples.append(time.perf_counter() - start)
-    return Timing(label, samples), result
-
-
-def measure_interleaved(pieces, *, warmup, reps):
-    """Like `measure` for several functions at once, alternating them call by call, so that a
-    change of load on the host (other users of libvirtd) weighs on all of them alike.
-
-    `pieces` is a list of (label, func); returns a list of (Timing, last result)."""
-    results = [None] * len(pieces)
-    samples = [[] for _ in pieces]
-    for rep_index in range(warmup + reps):
-        for index, (_, func) in enumerate(pieces):
-            start = time.perf_counter()
-            results[index] = func()
-            if rep_index >= warmup:
-                samples[index].append(time.perf_counter() - start)
-    return [(Timing(label, samples[index]), results[index])
-            for index, (label, _) in enumerate(pieces)]
-
-
-def fmt_ms(seconds):
-    ms = seconds * 1000
-    if ms >= 100:
-        return f"{ms:,.0f} ms"
-    if ms >= 10:
-        return f"{ms:.1f} ms"
-    return f"{ms:.2f} ms"
-
-
-# -- the bench domains --------------------------------------------------------------------------
-
-def bench_domains(conn):
-    return [dom for dom in conn.listAllDomains(0) if dom.name().startswith(PREFIX)]
-
-
-def remove_bench_domains(conn):
-    """Destroy (if running) and undefine every `vdbench-*` domain; return how many."""
-    removed = 0
-    for dom in bench_domains(conn):
-        name = dom.name()
-        try:
-            if dom.isActive():
-                dom.destroy()
-            if dom.isPersistent():
-                try:
-                    dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-                                      | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
-                                      | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
-                except libvirt.libvirtError:
-                    dom.undefine()
-            removed += 1
-        except libvirt.libvirtError as error:
-            if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
-                log(f"warning: could not remove {name}: {error}")
-    return removed
-
-
-SLOW_DEFINE_S = 5.0
-
-
-def define_bench_domains(conn, count):
-    started = time.monotonic()
-    for index in range(1, count + 1):
-        start = time.monotonic()
-        conn.defineXML(DOMAIN_XML.format(name=f"{PREFIX}{index:04d}"))
-        took = time.monotonic() - start
-        if took > SLOW_DEFINE_S and index <= 3:
-            # Seen on containers without udev: /dev/kvm exists but the QEMU user may not open
-            # it, while QEMU run by libvirt's capability probe does use KVM; libvirt then finds
-            # its cached QEMU capabilities "outdated" at every lookup and probes QEMU again
-            # (libvirtd debug log: "KVM was enabled when probing ..., but it is not available
-            # now"), so that every defineXML takes seconds to minutes.
-            log(f"  warning: defining {PREFIX}{index:04d} took {took:.0f} s; libvirtd may be "
-                "re-probing QEMU capabilities at every call (see benchmarks/README.md)")
-        if index % 100 == 0 or index == count:
-            log(f"  defined {index}/{count} in {time.monotonic() - started:.1f} s")
-
 
 # -- (a) the seed's pattern ---------------------------------------------------------------------
 
@@ -287,68 +135,7 @@ def seed_pattern(uri):
     return details
 
 
-# -- (c) VirtDancer behind waitress -------------------------------------------------------------
-
-class Server:
-    """VirtDancer served by waitress on 127.0.0.1 in a background thread."""
-
-    def __init__(self, uri):
-        from virtdancer import main
-        from virtdancer.interfaces import IHypervisor
-
-        self.app = main({}, **{
-            "virtdancer.libvirt_uri": uri,
-            # The demo users: the benchmark's requests come from a script using HTTP Basic.
-            "virtdancer.users_file": os.path.join(REPO, "virtdancer", "demo", "users.ini"),
-            "virtdancer.secret": os.urandom(32).hex(),
-        })
-        self.hypervisor = self.app.registry.getUtility(IHypervisor)
-        self.server = None
-        self.thread = None
-
-    def start(self):
-        import waitress
-
-        if not self.hypervisor.connection.connected:
-            raise BenchmarkError("VirtDancer did not connect to libvirt within its connect wait")
-        self.server = waitress.create_server(self.app, host="127.0.0.1", port=0,
-                                             ident="virtdancer-bench")
-        self.thread = threading.Thread(target=self._run, name="bench-waitress", daemon=True)
-        self.thread.start()
-        return self
-
-    def _run(self):
-        try:
-            self.server.run()
-        except Exception as error:  # pragma: no cover - reported, the main thread carries on
-            log(f"waitress stopped: {error!r}")
-
-    @property
-    def port(self):
-        return self.server.effective_port
-
-    @property
-    def connections_opened(self):
-        return self.hypervisor.connection.connections_opened
-
-    def close(self):
-        if self.server is not None:
-            from waitress import wasyncore
-
-            server, self.server = self.server, None
-            # Close every socket from inside the loop thread, so that the loop sees an empty
-            # map and returns; fall back to closing from here if it does not answer.
-            try:
-                server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-            except OSError:
-                pass
-            self.thread.join(timeout=5)
-            if self.thread.is_alive():
-                wasyncore.close_all(server._map, ignore_all=True)
-                self.thread.join(timeout=5)
-            server.task_dispatcher.shutdown(timeout=5)
-        self.hypervisor.close()
-
+# -- (c) VirtDancer behind waitress: common.Server, and a keep-alive client ---------------------
 
 class Client:
     """One keep-alive HTTP/1.1 connection to the server."""
@@ -455,20 +242,12 @@ def profile_details(server, reps):
 # -- the run ------------------------------------------------------------------------------------
 
 def run(args):
-    libvirt.registerErrorHandler(_silence, None)
-    try:
-        admin = libvirt.open(args.uri)
-    except libvirt.libvirtError as error:
-        raise BenchmarkError(f"cannot connect to {args.uri}: {error} "
-                             "(is libvirtd running? scripts/start-libvirtd.sh)") from error
+    admin = open_libvirt(args.uri)
     results = {}
     try:
-        leftovers = remove_bench_domains(admin)
-        if leftovers:
-            log(f"removed {leftovers} {PREFIX}* domains left by an earlier run")
-        log(f"defining {args.count} domains {PREFIX}0001..{PREFIX}{args.count:04d} on {args.uri}")
+        remove_leftovers(admin)
         try:
-            define_bench_domains(admin, args.count)
+            define_domains(admin, args.count, args.uri)
             losses = ConnectionLosses()
             logging.getLogger("virtdancer.hypervisor.connection").addHandler(losses)
             try:
@@ -485,29 +264,8 @@ def run(args):
             log(f"undefining the {PREFIX}* domains")
             admin = final_cleanup(args.uri, admin)
     finally:
-        try:
-            admin.close()
-        except libvirt.libvirtError:
-            pass
+        close_quietly(admin)
     return results
-
-
-def final_cleanup(uri, conn, attempts=20, delay=0.5):
-    """Undefine the bench domains even if the connection died meanwhile: reopen it a bounded
-    number of times. Return the connection last used."""
-    for attempt in range(attempts):
-        try:
-            if attempt:
-                conn = libvirt.open(uri)
-            removed = remove_bench_domains(conn)
-            log(f"  undefined {removed}; {len(bench_domains(conn))} left")
-            return conn
-        except libvirt.libvirtError as error:
-            log(f"  cleanup failed ({error}); retrying in {delay} s")
-            time.sleep(delay)
-    log(f"warning: could not undefine the {PREFIX}* domains; run this script again "
-        f"(it removes leftovers first) or `virsh undefine` them")
-    return conn
 
 
 def measure_all(args, admin):
@@ -608,16 +366,14 @@ def verdicts(results):
 def report(results, args):
     a, b, c = results["a"], results["b"], results["c"]
     n = results["a_vms_listed"]
-    major, rest = divmod(results["libvirt"], 1000000)
-    minor, micro = divmod(rest, 1000)
     lines = [
         "",
-        f"VirtDancer list benchmark: {args.uri}, libvirt {major}.{minor}.{micro}, "
+        f"VirtDancer list benchmark: {args.uri}, libvirt {libvirt_version(results['libvirt'])}, "
         f"Python {results['python']}",
         f"{results['count']} {PREFIX}* domains defined (shut off); domains listed: "
         f"{results['c_vms_listed']} by (c), {n} by (a)",
         "",
-        f"{'measurement':<58}{'median':>11}{'p90':>11}{'min':>11}{'reps':>6}",
+        table_header("measurement", 58),
     ]
     rows = [
         (f"(a) seed pattern: 1 + {n} requests, new connection each", a),
@@ -625,8 +381,7 @@ def report(results, args):
         ("(c) GET /vm?detail=1 via waitress, keep-alive", c),
     ]
     for label, timing in rows:
-        lines.append(f"{label:<58}{fmt_ms(timing.median):>11}{fmt_ms(timing.p90):>11}"
-                     f"{fmt_ms(timing.minimum):>11}{len(timing.samples):>6}")
+        lines.append(timing_row(label, timing, 58))
     lines += [
         "",
         f"(c) first request, cold caches: {fmt_ms(results['c_first_request_s'])}; "
@@ -669,16 +424,12 @@ def save_json(results, path):
             plain[key] = value
     plain["verdicts"] = [{"label": label, "value": value, "target": target, "pass": ok}
                          for label, value, target, ok in verdicts(results)]
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as out:
-        json.dump(plain, out, indent=2)
-    log(f"wrote {path}")
+    write_json(plain, path)
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=300,
-                        help="number of vdbench-NNNN domains to define (default 300)")
+    add_count_option(parser)
     parser.add_argument("--uri", default="qemu:///system", help="libvirt URI")
     parser.add_argument("--requests", type=int, default=1000,
                         help="requests for (d), the connection count (default 1000)")
@@ -690,11 +441,7 @@ def parse_args(argv):
                         help="timed repetitions of (a) (default 5)")
     parser.add_argument("--seed-warmup", type=int, default=1,
                         help="untimed warm-up repetitions of (a) (default 1)")
-    parser.add_argument("--attempts", type=int, default=3,
-                        help="runs to try when libvirtd restarts under the benchmark "
-                             "(default 3)")
-    parser.add_argument("--retry-pause", type=float, default=5.0, metavar="SECONDS",
-                        help="pause before another attempt (default 5)")
+    add_attempt_options(parser)
     parser.add_argument("--no-check", action="store_true",
                         help="only report: exit 0 even if a target fails")
     parser.add_argument("--no-breakdown", action="store_true",
@@ -702,49 +449,23 @@ def parse_args(argv):
     parser.add_argument("--profile", type=int, default=0, metavar="CALLS",
                         help="also print a cProfile of Fleet.details() and of the WSGI call "
                              "over CALLS calls each")
-    parser.add_argument("--json", metavar="FILE",
-                        help="also write the figures as JSON (e.g. benchmarks/results/x.json)")
+    add_json_option(parser)
     args = parser.parse_args(argv)
     limits = {"--count": (args.count, 1, 9999), "--requests": (args.requests, 1, 100000),
               "--reps": (args.reps, 1, 10000), "--warmup": (args.warmup, 0, 1000),
               "--seed-reps": (args.seed_reps, 1, 100), "--seed-warmup": (args.seed_warmup, 0, 10),
               "--profile": (args.profile, 0, 1000), "--attempts": (args.attempts, 1, 10),
               "--retry-pause": (args.retry_pause, 0, 600)}
-    for flag, (value, low, high) in limits.items():
-        if not low <= value <= high:
-            parser.error(f"{flag} must be between {low} and {high}")
+    check_limits(parser, limits)
     return args
-
-
-def _terminate(signum, _frame):
-    # Turn SIGTERM/SIGHUP into an exception so that the finally blocks undefine the domains.
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def main(argv=None):
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGHUP, _terminate)
-    results = None
-    try:
-        for attempt in range(1, args.attempts + 1):
-            try:
-                results = run(args)
-                break
-            except Disturbed as error:
-                log(f"attempt {attempt}/{args.attempts} disturbed: {error}")
-                if attempt == args.attempts:
-                    raise
-                time.sleep(args.retry_pause)
-    except BenchmarkError as error:
-        log(f"benchmark failed: {error}")
-        return 2
-    except KeyboardInterrupt:
-        log("interrupted")
-        return 130
-    all_pass = report(results, args)
-    if args.json:
-        save_json(results, args.json)
+    status, all_pass = run_and_report(args, run, report, save_json, attempts=args.attempts,
+                                      retry_pause=args.retry_pause)
+    if status is not None:
+        return status
     if all_pass or args.no_check:
         return 0
     return 1

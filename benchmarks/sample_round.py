@@ -42,35 +42,40 @@ Exit status: 0 the call checks passed, 1 a check failed, 2 the benchmark could n
 """
 
 import argparse
-import json
 import os
 import platform
-import signal
 import sys
 import time
 from collections import Counter
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.dirname(os.path.abspath(__file__))
-for path in (REPO, HERE):
-    if path not in sys.path:
-        sys.path.insert(0, path)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
 
 import libvirt  # noqa: E402
-from list_vms import (  # noqa: E402  (the helpers of the listing benchmark)
+from common import (  # noqa: E402  (also puts the repository root on sys.path)
     PREFIX,
     BenchmarkError,
     Disturbed,
     Timing,
-    _silence,
-    _terminate,
+    add_attempt_options,
+    add_count_option,
+    add_json_option,
     bench_domains,
-    define_bench_domains,
+    check_limits,
+    close_quietly,
+    define_domains,
     final_cleanup,
-    fmt_ms,
+    libvirt_version,
     log,
     measure_interleaved,
-    remove_bench_domains,
+    open_libvirt,
+    remove_domains,
+    remove_leftovers,
+    run_and_report,
+    table_header,
+    timing_row,
+    write_json,
 )
 
 from virtdancer.hypervisor import hostinfo  # noqa: E402
@@ -164,7 +169,7 @@ def wait_for_cleanup(conn, attempts=20, delay=0.5):
             left = bench_domains(conn)
             if not left:
                 return 0
-            remove_bench_domains(conn)   # one still shutting down: try again
+            remove_domains(conn)   # one still shutting down: try again
         except libvirt.libvirtError as error:
             log(f"  cleanup check failed ({error})")
         time.sleep(delay)
@@ -287,20 +292,13 @@ def measure_phases(args, admin, sampler, raw, results):
 # -- the run ------------------------------------------------------------------------------------
 
 def run(args):
-    libvirt.registerErrorHandler(_silence, None)
-    try:
-        admin = libvirt.open(args.uri)
-    except libvirt.libvirtError as error:
-        raise BenchmarkError(f"cannot connect to {args.uri}: {error} "
-                             "(is libvirtd running? scripts/start-libvirtd.sh)") from error
+    admin = open_libvirt(args.uri)
     results = {"uri": args.uri, "count": args.count, "running": args.running,
                "libvirt": libvirt.getVersion(), "python": platform.python_version(),
                "reps": args.reps}
     host = raw = None
     try:
-        leftovers = remove_bench_domains(admin)
-        if leftovers:
-            log(f"removed {leftovers} {PREFIX}* domains left by an earlier run")
+        remove_leftovers(admin)
         available = mem_available()
         needed = args.running * ESTIMATED_RSS_MIB * 1024 * 1024
         if needed > available / 2:
@@ -308,9 +306,8 @@ def run(args):
                 f"--running {args.running} would need about {needed / 2**30:.1f} GiB "
                 f"({ESTIMATED_RSS_MIB} MiB each), more than half of MemAvailable "
                 f"({available / 2**30:.1f} GiB)")
-        log(f"defining {args.count} domains {PREFIX}0001..{PREFIX}{args.count:04d} on {args.uri}")
         try:
-            define_bench_domains(admin, args.count)
+            define_domains(admin, args.count, args.uri)
             host = HostConnection(args.uri, retry_max=1.0).start()
             if not host.connected:
                 raise BenchmarkError("VirtDancer's HostConnection did not connect")
@@ -325,20 +322,14 @@ def run(args):
                                 f"({host.connections_opened} connections): libvirtd restarted")
         finally:
             if raw is not None:
-                try:
-                    raw.close()
-                except libvirt.libvirtError:
-                    pass
+                close_quietly(raw)
             if host is not None:
                 host.close()
             log(f"destroying and undefining the {PREFIX}* domains")
             admin = final_cleanup(args.uri, admin)
             results["left_after_cleanup"] = wait_for_cleanup(admin)
     finally:
-        try:
-            admin.close()
-        except libvirt.libvirtError:
-            pass
+        close_quietly(admin)
     return results
 
 
@@ -358,11 +349,10 @@ def checks(results):
 
 
 def report(results, args):
-    major, rest = divmod(results["libvirt"], 1000000)
-    minor, micro = divmod(rest, 1000)
     lines = [
         "",
-        f"VirtDancer sampling-round benchmark: {args.uri}, libvirt {major}.{minor}.{micro}, "
+        f"VirtDancer sampling-round benchmark: {args.uri}, "
+        f"libvirt {libvirt_version(results['libvirt'])}, "
         f"Python {results['python']}, {os.cpu_count()} CPUs",
         f"{results['count']} {PREFIX}* domains defined, {results['running']} of them running",
         f"before starting them: host CPU busy {results['host_busy_before_percent']:.1f} % "
@@ -379,7 +369,7 @@ def report(results, args):
                      f"use {results['idle_vm_cpus_used']:.2f} host CPUs idle, "
                      f"{results['phaseR']['bench_vm_cpus_used']:.2f} during the rounds "
                      f"(answering libvirt's queries)")
-    lines += ["", f"{'measurement':<54}{'median':>11}{'p90':>11}{'min':>11}{'reps':>6}"]
+    lines += ["", table_header("measurement", 54)]
     for key in ("phase0", "phaseR"):
         if key not in results:
             continue
@@ -387,18 +377,14 @@ def report(results, args):
         lines.append(f"{phase['running_bench']} {PREFIX}* running "
                      f"({phase['running_total']} running domains on the host):")
         for timing in phase["timings"]:
-            lines.append(f"  {timing.label:<52}{fmt_ms(timing.median):>11}"
-                         f"{fmt_ms(timing.p90):>11}{fmt_ms(timing.minimum):>11}"
-                         f"{len(timing.samples):>6}")
+            lines.append("  " + timing_row(timing.label, timing, 52))
         a, b, c = phase["timings"][:3]
         lines.append(f"  (a)/(b) {a.median / b.median:.2f}x, (a)/(c) {a.median / c.median:.2f}x "
                      f"(medians)")
         if phase["groups"]:
             lines.append("  getAllDomainStats(<one group>, ACTIVE), for comparison with (b):")
             for timing in phase["groups"]:
-                lines.append(f"    {timing.label:<50}{fmt_ms(timing.median):>11}"
-                             f"{fmt_ms(timing.p90):>11}{fmt_ms(timing.minimum):>11}"
-                             f"{len(timing.samples):>6}")
+                lines.append("    " + timing_row(timing.label, timing, 50))
         calls = ", ".join(f"{name} {count}" for name, count in sorted(phase["calls"][0].items()))
         lines.append(f"  libvirt calls of one round: {calls}")
     if "phaseR" in results and results["running"]:
@@ -433,16 +419,12 @@ def save_json(results, path):
         else:
             plain[key] = value
     plain["checks"] = [{"label": label, "pass": ok} for label, ok in checks(results)]
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as out:
-        json.dump(plain, out, indent=2)
-    log(f"wrote {path}")
+    write_json(plain, path)
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=300,
-                        help="number of vdbench-NNNN domains to define (default 300)")
+    add_count_option(parser)
     parser.add_argument("--running", type=int, default=24,
                         help="how many of them to start (default 24, ~1 GiB of QEMU)")
     parser.add_argument("--uri", default="qemu:///system", help="libvirt URI")
@@ -458,48 +440,23 @@ def parse_args(argv):
     parser.add_argument("--settle", type=float, default=10.0, metavar="SECONDS",
                         help="wait after starting the VMs, before measuring, so that their "
                              "firmware is done and they idle (default 10)")
-    parser.add_argument("--attempts", type=int, default=3,
-                        help="runs to try when libvirtd restarts under the benchmark "
-                             "(default 3)")
-    parser.add_argument("--retry-pause", type=float, default=5.0, metavar="SECONDS",
-                        help="pause before another attempt (default 5)")
-    parser.add_argument("--json", metavar="FILE",
-                        help="also write the figures as JSON (e.g. benchmarks/results/x.json)")
+    add_attempt_options(parser)
+    add_json_option(parser)
     args = parser.parse_args(argv)
     limits = {"--count": (args.count, 1, 9999), "--running": (args.running, 0, args.count),
               "--reps": (args.reps, 1, 10000), "--warmup": (args.warmup, 1, 1000),
               "--count-rounds": (args.count_rounds, 1, 100), "--settle": (args.settle, 0, 600),
               "--attempts": (args.attempts, 1, 10), "--retry-pause": (args.retry_pause, 0, 600)}
-    for flag, (value, low, high) in limits.items():
-        if not low <= value <= high:
-            parser.error(f"{flag} must be between {low} and {high}")
+    check_limits(parser, limits)
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGHUP, _terminate)
-    results = None
-    try:
-        for attempt in range(1, args.attempts + 1):
-            try:
-                results = run(args)
-                break
-            except Disturbed as error:
-                log(f"attempt {attempt}/{args.attempts} disturbed: {error}")
-                if attempt == args.attempts:
-                    raise
-                time.sleep(args.retry_pause)
-    except BenchmarkError as error:
-        log(f"benchmark failed: {error}")
-        return 2
-    except KeyboardInterrupt:
-        log("interrupted")
-        return 130
-    all_pass = report(results, args)
-    if args.json:
-        save_json(results, args.json)
+    status, all_pass = run_and_report(args, run, report, save_json, attempts=args.attempts,
+                                      retry_pause=args.retry_pause)
+    if status is not None:
+        return status
     return 0 if all_pass else 1
 
 
