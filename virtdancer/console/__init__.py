@@ -8,6 +8,7 @@ own as `virtdancer console-proxy production.ini`.
 from pyramid.settings import aslist
 from zope.interface import implementer
 
+from ..hypervisor import START_ORDER
 from ..interfaces import IConsole, IHypervisor
 from .proxy import ConsoleProxy, ProxyThread
 from .tokens import ConsoleTokens
@@ -77,5 +78,7 @@ def includeme(config):
     config.registry.registerUtility(console, IConsole)
     inline = settings.get("virtdancer.console.proxy", "inline").strip() == "inline"
     if console.listen and inline:
-        console.start_inline(config.registry.getUtility(IHypervisor),
-                             aslist(settings.get("virtdancer.console.allowed_origins", "")))
+        config.action(None, console.start_inline,
+                      args=(config.registry.getUtility(IHypervisor),
+                            aslist(settings.get("virtdancer.console.allowed_origins", ""))),
+                      order=START_ORDER)

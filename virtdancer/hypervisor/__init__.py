@@ -68,11 +68,17 @@ def hypervisor_from_settings(settings):
     )
 
 
+# Threads start once the whole configuration is committed, after every other action: a
+# configuration that fails half-way leaves no connection or sampler running behind it.
+START_ORDER = 1000
+
+
 def includeme(config):
     """Start the hypervisor service and make it `request.hypervisor`."""
     registry = config.registry
     if registry.queryUtility(IHypervisor) is None:
         hypervisor = hypervisor_from_settings(config.get_settings())
-        registry.registerUtility(hypervisor.start(), IHypervisor)
+        registry.registerUtility(hypervisor, IHypervisor)
+        config.action(None, hypervisor.start, order=START_ORDER)
     config.add_request_method(lambda request: request.registry.getUtility(IHypervisor),
                               "hypervisor", reify=True)
