@@ -264,3 +264,18 @@ def test_a_users_file_has_no_defaults_section(tmp_path, capsys):
     with pytest.raises(SystemExit):
         make_app(**{"virtdancer.users_file": str(users)})
     assert "not a user name" in capsys.readouterr().err
+
+
+def test_a_copy_of_the_cookie_is_worthless_after_logout(app):
+    """Sessions are signed cookies; logging out must still end them for whoever copied one."""
+    browser = client_of(app)
+    token = log_in(browser, "admin", "admin")
+    stolen = browser.cookies["virtdancer_session"]
+    browser.post("/logout", headers={"X-CSRF-Token": token})
+    thief = client_of(app, address="198.51.100.9")
+    thief.set_cookie("virtdancer_session", stolen)
+    thief.get("/vm", status=401)
+    assert thief.get("/session").json["user"] is None
+    # A new login of the same user is a new session, and works.
+    log_in(browser, "admin", "admin")
+    browser.get("/vm")

@@ -50,14 +50,15 @@ def security_from_settings(settings):
         per_address=int(settings.get("virtdancer.login.max_failures_per_address", 20)),
         window=float(settings.get("virtdancer.login.failure_window", 300)),
     )
-    policy = VirtDancerSecurityPolicy(Authenticator(users, throttle))
+    session_lifetime = int(settings.get("virtdancer.session.timeout", 8 * 3600))
+    policy = VirtDancerSecurityPolicy(Authenticator(users, throttle), session_lifetime)
     sessions = SignedCookieSessionFactory(
         secret,
         cookie_name=SESSION_COOKIE,
         secure=asbool(settings.get("virtdancer.session.secure", True)),
         httponly=True,
         samesite="Strict",
-        timeout=int(settings.get("virtdancer.session.timeout", 8 * 3600)),
+        timeout=session_lifetime,
         reissue_time=60,
         serializer=JSONSerializer(),
     )

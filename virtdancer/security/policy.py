@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import logging
 import os
+import secrets
 import threading
 import time
 
@@ -22,6 +23,7 @@ from .passwords import check_password, waste_time_like_a_check
 log = logging.getLogger(__name__)
 
 SESSION_USER = "virtdancer.user"
+SESSION_ID = "virtdancer.session_id"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # A Basic-authenticated script sends its password with every request; checking argon2id each
@@ -84,10 +86,16 @@ def _vary_on_credentials(request, response):
 class VirtDancerSecurityPolicy:
     """Pyramid 2 security policy over VirtDancer's users file."""
 
-    def __init__(self, authenticator):
+    def __init__(self, authenticator, session_lifetime=8 * 3600.0, clock=time.time):
         self.authenticator = authenticator
         self.acl = ACLHelper()
         self._identities = RequestLocalCache(self._load_identity)
+        # Sessions live in signed cookies: logging out must also refuse a copy of the cookie,
+        # so the ID of every session ended is remembered as long as its cookie could live.
+        self.session_lifetime = session_lifetime
+        self.clock = clock
+        self._ended = {}
+        self._ended_lock = threading.Lock()
 
     def identity(self, request):
         """The `User` making the request, or None."""
@@ -110,14 +118,26 @@ class VirtDancerSecurityPolicy:
         # A fresh session on login, so that a session planted before it is worth nothing.
         request.session.invalidate()
         request.session[SESSION_USER] = userid
+        request.session[SESSION_ID] = secrets.token_urlsafe(16)
         new_csrf_token(request)
         self._identities.clear(request)
         return []
 
     def forget(self, request, **kw):
+        session_id = request.session.get(SESSION_ID)
+        if session_id is not None:
+            now = self.clock()
+            with self._ended_lock:
+                self._ended = {ended: until for ended, until in self._ended.items()
+                               if until > now}
+                self._ended[session_id] = now + self.session_lifetime
         request.session.invalidate()
         self._identities.clear(request)
         return []
+
+    def _ended_session(self, session_id):
+        with self._ended_lock:
+            return session_id in self._ended
 
     def _load_identity(self, request):
         request.add_response_callback(_vary_on_credentials)
@@ -126,7 +146,7 @@ class VirtDancerSecurityPolicy:
             return self.authenticator.authenticate(credentials.username, credentials.password,
                                                    request.client_addr)
         name = request.session.get(SESSION_USER)
-        if name is None:
+        if name is None or self._ended_session(request.session.get(SESSION_ID)):
             return None
         user = self.authenticator.users.get(name)
         if user is not None and request.method not in SAFE_METHODS:
