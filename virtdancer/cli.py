@@ -46,7 +46,7 @@ def check(args):
     """Connect to the libvirt host an INI file names and report what VirtDancer sees."""
     setup_logging(args.config_uri)
     settings = app_settings(args.config_uri)
-    hypervisor = hypervisor_from_settings(settings).start()
+    hypervisor = hypervisor_from_settings(settings).start(statistics=False)
     try:
         summaries = hypervisor.fleet.summaries()
     except HypervisorError as error:
@@ -150,7 +150,7 @@ def console_proxy_command(args):
         print("virtdancer console-proxy: set virtdancer.secret and virtdancer.console.listen in "
               f"{args.config_uri}", file=sys.stderr)
         return 2
-    hypervisor = hypervisor_from_settings(settings).start()
+    hypervisor = hypervisor_from_settings(settings).start(statistics=False)
     proxy = ConsoleProxy(hypervisor, console.tokens,
                          aslist(settings.get("virtdancer.console.allowed_origins", "")))
     host, port = parse_listen(console.listen)

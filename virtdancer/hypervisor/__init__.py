@@ -32,9 +32,11 @@ class Hypervisor:
         self.sampler = StatsSampler(self.connection, interval=stats_interval,
                                     history=stats_history, local=self.local)
 
-    def start(self):
+    def start(self, statistics=True):
+        """Connect, and sample statistics unless a command has no use for them."""
         self.connection.start()
-        self.sampler.start()
+        if statistics:
+            self.sampler.start()
         return self
 
     def close(self):

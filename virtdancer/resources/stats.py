@@ -146,6 +146,7 @@ class DomainStats:
         self.__parent__ = parent
         self.domain = parent
         self.sampler = parent.sampler
+        self._known_detail = None
 
     def __getitem__(self, name):
         if name == "cpu":
@@ -154,36 +155,35 @@ class DomainStats:
 
     def current(self):
         """The VM's newest sample; a VM that is not running uses nothing."""
-        sample = fresh_sample(self.sampler)["vms"].get(self.domain.uuid)
-        if sample is not None:
-            sample = {key: value for key, value in sample.items() if key != "name"}
-            memory = sample["memory"]
-            if sample["vcpus"] and None not in (memory["current"], memory["maximum"]):
-                return {**sample, "running": True}
-        # Not running, or a driver without balloon and vCPU stats: ask the VM's detail.
-        detail = self.domain.detail()
-        if sample is None:
-            sample = _idle_sample(detail) if not detail["active"] else _unsampled(detail)
-        return _completed(detail, sample)
+        vm = fresh_sample(self.sampler)["vms"].get(self.domain.uuid)
+        if vm is not None:
+            return self._answer(vm)
+        detail = self._detail()
+        return _completed(detail, _idle_sample(detail) if not detail["active"]
+                          else _unsampled(detail))
 
     def history(self):
         """Every kept sample of the VM, each in the shape of `current()`: it ran in each."""
-        detail = None
-
         def pick(sample):
-            nonlocal detail
             vm = sample["vms"].get(self.domain.uuid)
-            if vm is None:
-                return None
-            vm = {key: value for key, value in vm.items() if key != "name"}
-            memory = vm["memory"]
-            if vm["vcpus"] and None not in (memory["current"], memory["maximum"]):
-                return {**vm, "running": True}
-            if detail is None:
-                detail = self.domain.detail()   # once per request, for drivers that lack groups
-            return {**_completed(detail, vm), "running": True}
+            return {**self._answer(vm), "running": True} if vm is not None else None
 
         return series(self.sampler, pick)
+
+    def _answer(self, vm):
+        """A sample of the VM in the API's shape; where the driver lacks the balloon or vCPU
+        group (the test driver), completed from the VM's detail."""
+        vm = {key: value for key, value in vm.items() if key != "name"}
+        memory = vm["memory"]
+        if vm["vcpus"] and None not in (memory["current"], memory["maximum"]):
+            return {**vm, "running": True}
+        return _completed(self._detail(), vm)
+
+    def _detail(self):
+        # At most one libvirt round trip per request, however many samples need it.
+        if self._known_detail is None:
+            self._known_detail = self.domain.detail()
+        return self._known_detail
 
 
 class DomainCPUStats:
