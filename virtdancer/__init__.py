@@ -19,9 +19,15 @@ that `pserve development.ini` runs.
 import sys
 
 from pyramid.config import Configurator
+from pyramid.exceptions import ConfigurationExecutionError
 
+from .console.proxy import ProxyCannotListen
+from .interfaces import IConsole, IHypervisor
+from .published_secrets import PublishedSecret
 from .security import SecuritySettingsError
-from .views.errors import error_response
+
+# An operator's mistakes, said in one line rather than with a traceback.
+OPERATOR_MISTAKES = (SecuritySettingsError, PublishedSecret, ProxyCannotListen)
 
 
 def includeme(config):
@@ -37,20 +43,36 @@ def includeme(config):
     config.include(".views")
 
 
-def json_not_found(request):
-    return error_response(404, f"nothing at {request.path}")
+def cannot_start(error):
+    print(f"VirtDancer cannot start: {error}", file=sys.stderr)
+    return SystemExit(2)
 
 
 def main(global_config, **settings):
     """The standalone VirtDancer application (a PasteDeploy `app_factory`)."""
-    with Configurator(settings=settings) as config:
-        try:
+    config = Configurator(settings=settings)
+    try:
+        with config:
             config.include(".security")
-        except SecuritySettingsError as error:
-            # One line saying what to set, not a traceback: this is an operator's mistake.
-            print(f"VirtDancer cannot start: {error}", file=sys.stderr)
-            raise SystemExit(2) from None
-        config.include(includeme)
-        # Standalone, every URL is VirtDancer's, so even unknown ones answer in JSON.
-        config.add_notfound_view(json_not_found)
-    return config.make_wsgi_app()
+            config.include(includeme)
+            # Standalone, every URL is VirtDancer's, so even unknown ones answer in JSON.
+            config.registry.virtdancer_owns_every_path = True
+        return config.make_wsgi_app()
+    except OPERATOR_MISTAKES as error:
+        raise cannot_start(error) from None
+    except ConfigurationExecutionError as error:
+        # Raised while the configuration was committed: what started before it must stop.
+        stop_services(config.registry)
+        if isinstance(error.evalue, OPERATOR_MISTAKES):
+            raise cannot_start(error.evalue) from None
+        raise
+
+
+def stop_services(registry):
+    """Stop the console proxy and the hypervisor service of a registry, if they run."""
+    console = registry.queryUtility(IConsole)
+    if console is not None:
+        console.close()
+    hypervisor = registry.queryUtility(IHypervisor)
+    if hypervisor is not None:
+        hypervisor.close()

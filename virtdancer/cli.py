@@ -141,24 +141,38 @@ def console_proxy_command(args):
     from pyramid.settings import aslist
 
     from .console import console_from_settings
-    from .console.proxy import ConsoleProxy, parse_listen
+    from .console.access import ConsoleAccess
+    from .console.proxy import ConsoleProxy, cannot_listen, parse_listen
+    from .published_secrets import PublishedSecret
+    from .security.users import UsersFile, UsersFileError
 
     setup_logging(args.config_uri)
     settings = app_settings(args.config_uri)
-    console = console_from_settings(settings)
+    try:
+        console = console_from_settings(settings)
+        users_path = settings.get("virtdancer.users_file", "").strip()
+        # The users file VirtDancer's security reads: the proxy asks it again at each
+        # connection. Without one (a host portal's own security), the token is all there is.
+        access = ConsoleAccess(UsersFile(users_path) if users_path else None)
+    except (PublishedSecret, UsersFileError) as error:
+        print(f"virtdancer console-proxy: {error}", file=sys.stderr)
+        return 2
     if console is None or not console.listen:
         print("virtdancer console-proxy: set virtdancer.secret and virtdancer.console.listen in "
               f"{args.config_uri}", file=sys.stderr)
         return 2
     hypervisor = hypervisor_from_settings(settings).start(statistics=False)
     proxy = ConsoleProxy(hypervisor, console.tokens,
-                         aslist(settings.get("virtdancer.console.allowed_origins", "")))
+                         aslist(settings.get("virtdancer.console.allowed_origins", "")), access)
     host, port = parse_listen(console.listen)
     print(f"console proxy listening on {host}:{port}", file=sys.stderr)
     try:
         asyncio.run(proxy.serve_forever(host, port))
     except KeyboardInterrupt:
         pass
+    except OSError as error:
+        print(f"virtdancer console-proxy: {cannot_listen(host, port, error)}", file=sys.stderr)
+        return 2
     finally:
         hypervisor.close()
     return 0

@@ -5,13 +5,22 @@ waitress cannot speak WebSocket, so the proxy runs beside it on a port of its ow
 own as `virtdancer console-proxy production.ini`.
 """
 
+import re
+
+from pyramid.interfaces import ISecurityPolicy
 from pyramid.settings import aslist
 from zope.interface import implementer
 
 from ..hypervisor import START_ORDER
 from ..interfaces import IConsole, IHypervisor
+from ..published_secrets import refuse_published_secret
+from .access import access_of_policy
 from .proxy import ConsoleProxy, ProxyThread
 from .tokens import ConsoleTokens
+
+# A DNS name, an IPv4 address or a bracketed IPv6 address: nothing that could break out of a
+# URL or a Content-Security-Policy (`Host: evil; script-src *`).
+HOST_NAME = re.compile(r"^[A-Za-z0-9.-]{1,253}$|^\[[0-9A-Fa-f:.]{2,45}\]$")
 
 
 @implementer(IConsole)
@@ -28,15 +37,21 @@ class ConsoleService:
     def configured(self):
         return bool(self.listen or self.public_url)
 
-    def start_inline(self, hypervisor, allowed_origins):
-        proxy = ConsoleProxy(hypervisor, self.tokens, allowed_origins)
+    def start_inline(self, registry, allowed_origins):
+        proxy = ConsoleProxy(registry.getUtility(IHypervisor), self.tokens, allowed_origins,
+                             access_of_policy(registry.queryUtility(ISecurityPolicy)))
         self.proxy_thread = ProxyThread(proxy, self.listen).start()
 
     def base_url(self, request):
-        """Where browsers connect: the public URL, or the proxy's port on this host name."""
+        """Where browsers connect: the public URL, or the proxy's port on this host name.
+
+        Without `virtdancer.console.public_url` the host name is the request's (as waitress
+        gives it: a proxy's X-Forwarded-Host only when waitress trusts that proxy), and only
+        when it is a host name; production should set the public URL.
+        """
         if self.public_url:
             return self.public_url
-        if not self.listen:
+        if not self.listen or not HOST_NAME.match(request.domain):
             return None
         scheme = "wss" if request.scheme == "https" else "ws"
         port = self.proxy_thread.bound_port if self.proxy_thread else \
@@ -44,7 +59,9 @@ class ConsoleService:
         return f"{scheme}://{request.domain}:{port}/"
 
     def url_for(self, request, token):
-        return f"{self.base_url(request)}?token={token}"
+        """The URL to connect to with `token`, or None when the request's host is no name."""
+        base = self.base_url(request)
+        return f"{base}?token={token}" if base is not None else None
 
     def websocket_origin(self, request):
         """`scheme://host:port` of the proxy, for the pages' Content-Security-Policy."""
@@ -63,6 +80,7 @@ def console_from_settings(settings):
     secret = settings.get("virtdancer.secret", "").strip()
     if not secret:
         return None
+    refuse_published_secret(settings)
     return ConsoleService(ConsoleTokens(secret),
                           listen=settings.get("virtdancer.console.listen", "").strip() or None,
                           public_url=settings.get("virtdancer.console.public_url", "").strip()
@@ -79,6 +97,6 @@ def includeme(config):
     inline = settings.get("virtdancer.console.proxy", "inline").strip() == "inline"
     if console.listen and inline:
         config.action(None, console.start_inline,
-                      args=(config.registry.getUtility(IHypervisor),
+                      args=(config.registry,
                             aslist(settings.get("virtdancer.console.allowed_origins", ""))),
                       order=START_ORDER)

@@ -2,11 +2,13 @@
 
 Every connection must bring a console token (query parameter `token`) that VirtDancer issued
 for this host less than a minute ago and that nobody used yet, from a page of an allowed origin:
-the origin the token was issued to, or one of `virtdancer.console.allowed_origins`. Refused
+the origin the token was issued to, or one of `virtdancer.console.allowed_origins`; and the
+token's user must still be allowed to open that VM's console (`ConsoleAccess`). Refused
 connections are closed with a policy-violation code and a reason a person can read.
 """
 
 import asyncio
+import errno
 import logging
 import threading
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +17,7 @@ from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
 from ..hypervisor.errors import HypervisorError
+from .access import ConsoleAccess
 from .tokens import TokenRefused
 
 log = logging.getLogger(__name__)
@@ -30,11 +33,16 @@ def parse_listen(listen):
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
+class ProxyCannotListen(Exception):
+    """The proxy's address is taken or not this machine's; the message says what to do."""
+
+
 class ConsoleProxy:
-    def __init__(self, hypervisor, tokens, allowed_origins=()):
+    def __init__(self, hypervisor, tokens, allowed_origins=(), access=None):
         self.hypervisor = hypervisor
         self.tokens = tokens
         self.allowed_origins = {origin.rstrip("/") for origin in allowed_origins}
+        self.access = access or ConsoleAccess()
         self.sessions = 0
 
     async def handle(self, websocket):
@@ -48,8 +56,11 @@ class ConsoleProxy:
         loop = asyncio.get_running_loop()
         try:
             # libvirt's calls block: run them off the event loop.
-            vnc = await loop.run_in_executor(None, self.hypervisor.fleet.open_console,
-                                             claims["v"], self.hypervisor.local)
+            vnc = await loop.run_in_executor(None, self._open_display, claims)
+        except TokenRefused as refusal:
+            log.warning("console connection refused: %s", refusal)
+            await websocket.close(POLICY_VIOLATION, str(refusal)[:120])
+            return
         except (HypervisorError, OSError) as error:
             message = getattr(error, "message", None) or str(error)
             await websocket.close(UNAVAILABLE, f"cannot open the display: {message}"[:120])
@@ -73,6 +84,12 @@ class ConsoleProxy:
             raise TokenRefused(f"origin {origin or '(none)'} may not open consoles")
         self.tokens.consume(claims)
         return claims
+
+    def _open_display(self, claims):
+        """The VM's display, once its user is known to be still allowed to open it."""
+        fleet = self.hypervisor.fleet
+        self.access.check(claims["u"], fleet.find(claims["v"]).name)
+        return fleet.open_console(claims["v"], self.hypervisor.local)
 
     async def _pump(self, websocket, vnc):
         reader, writer = await asyncio.open_connection(sock=vnc)
@@ -124,11 +141,15 @@ class ProxyThread:
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name="virtdancer-console-proxy")
         self.bound_port = None
+        self.failure = None
 
     def start(self, timeout=10):
         self._thread.start()
         if not self._ready.wait(timeout):
             raise RuntimeError(f"console proxy did not start on {self.host}:{self.port}")
+        if self.failure is not None:
+            self._thread.join(timeout=5)
+            raise self.failure
         return self
 
     def close(self):
@@ -147,4 +168,17 @@ class ProxyThread:
             self.bound_port = next(iter(server.sockets)).getsockname()[1]
             self._ready.set()
 
-        await self.proxy.serve_forever(self.host, self.port, started=started, stop=self._stop)
+        try:
+            await self.proxy.serve_forever(self.host, self.port, started=started,
+                                           stop=self._stop)
+        except OSError as error:
+            self.failure = cannot_listen(self.host, self.port, error)
+            self._ready.set()
+
+
+def cannot_listen(host, port, error):
+    """`ProxyCannotListen` saying, in one line, why and which setting moves the proxy."""
+    reason = "is in use (is another VirtDancer running?)" if error.errno == errno.EADDRINUSE \
+        else f"cannot be listened on ({error.strerror or error})"
+    return ProxyCannotListen(f"the console proxy's address {host}:{port} {reason}: set "
+                             "virtdancer.console.listen to another host:port")

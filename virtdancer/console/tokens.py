@@ -29,6 +29,18 @@ def _b64decode(text):
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+# Each claim and its type: user, host, VM, origin, expiry, nonce.
+_CLAIMS = {"u": str, "h": str, "v": str, "o": str, "e": (int, float), "n": str}
+
+
+def _well_formed(claims):
+    """Whether signed claims have the shape `issue` gives them (a key signed by a secret that
+    also signed something else, or a future version, could give another)."""
+    return (isinstance(claims, dict)
+            and all(isinstance(claims.get(key), kinds) and not isinstance(claims.get(key), bool)
+                    for key, kinds in _CLAIMS.items()))
+
+
 class ConsoleTokens:
     def __init__(self, secret, lifetime=LIFETIME, clock=time.time):
         self._key = hmac.new(secret.encode("utf-8"), b"virtdancer console tokens",
@@ -64,6 +76,8 @@ class ConsoleTokens:
             claims = json.loads(_b64decode(encoded))
         except ValueError:
             raise TokenRefused("malformed console token") from None
+        if not _well_formed(claims):
+            raise TokenRefused("malformed console token")
         if claims["e"] < self.clock():
             raise TokenRefused("console token expired: open the console again")
         if claims["h"] != host:

@@ -17,6 +17,7 @@ from pyramid.exceptions import ConfigurationError
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 from pyramid.settings import asbool
 
+from ..published_secrets import PublishedSecret, refuse_published_secret
 from ..routes import mount_path
 from .policy import Authenticator, VirtDancerSecurityPolicy
 from .throttle import LoginThrottle
@@ -42,16 +43,23 @@ def security_from_settings(settings):
             "string, such as the output of "
             "`python3 -c 'import secrets; print(secrets.token_hex(32))'`")
     try:
+        refuse_published_secret(settings)
+    except PublishedSecret as error:
+        raise SecuritySettingsError(str(error)) from None
+    try:
         users = UsersFile(users_path)
     except UsersFileError as error:
         raise SecuritySettingsError(f"virtdancer.users_file: {error}") from None
     throttle = LoginThrottle(
         per_user=int(settings.get("virtdancer.login.max_failures_per_user", 5)),
         per_address=int(settings.get("virtdancer.login.max_failures_per_address", 20)),
+        per_name=int(settings.get("virtdancer.login.max_failures_per_name", 100)),
         window=float(settings.get("virtdancer.login.failure_window", 300)),
     )
     session_lifetime = int(settings.get("virtdancer.session.timeout", 8 * 3600))
-    policy = VirtDancerSecurityPolicy(Authenticator(users, throttle), session_lifetime)
+    session_max_age = int(settings.get("virtdancer.session.max_age", 24 * 3600))
+    policy = VirtDancerSecurityPolicy(Authenticator(users, throttle), session_lifetime,
+                                      session_max_age)
     sessions = SignedCookieSessionFactory(
         secret,
         cookie_name=SESSION_COOKIE,

@@ -24,11 +24,39 @@ log = logging.getLogger(__name__)
 
 SESSION_USER = "virtdancer.user"
 SESSION_ID = "virtdancer.session_id"
+SESSION_STARTED = "virtdancer.started"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # A Basic-authenticated script sends its password with every request; checking argon2id each
 # time would cost tens of milliseconds a request, so a good password is remembered this long.
 GOOD_PASSWORD_MEMORY = 300.0
+# The longest user name and password VirtDancer reads, over HTTP Basic as in the login form.
+MAX_NAME = 256
+MAX_PASSWORD = 4096
+# Password checks from one address run one at a time (so that concurrent guesses are counted
+# one by one); addresses share this many locks.
+ADDRESS_LOCKS = 64
+
+
+class CredentialsRefused(Exception):
+    """Credentials VirtDancer will not even check (too long, not text); the message says why."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def for_the_log(name, limit=64):
+    """A user name as log lines quote it: at most `limit` characters."""
+    return name if len(name) <= limit else name[:limit] + "…"
+
+
+def _fingerprint(key, name, password):
+    try:
+        text = f"{name}\0{password}".encode("utf-8")
+    except UnicodeEncodeError:
+        raise CredentialsRefused("the user name or password is not valid Unicode") from None
+    return hmac.new(key, text, hashlib.sha256).digest()
 
 
 class Authenticator:
@@ -41,42 +69,74 @@ class Authenticator:
         self._key = os.urandom(32)
         self._remembered = {}
         self._lock = threading.Lock()
+        self._address_locks = [threading.Lock() for _ in range(ADDRESS_LOCKS)]
 
     def authenticate(self, name, password, address):
-        """The `User`, or None for a wrong name or password; `LoginThrottled` if throttled."""
+        """The `User`, or None for a wrong name or password.
+
+        Raises `LoginThrottled` when throttled, `CredentialsRefused` for credentials too long
+        to be anyone's.
+        """
+        if len(name) > MAX_NAME:
+            raise CredentialsRefused(f"the user name is longer than {MAX_NAME} characters")
+        if len(password) > MAX_PASSWORD:
+            raise CredentialsRefused(f"the password is longer than {MAX_PASSWORD} characters")
+        fingerprint = _fingerprint(self._key, name, password)
+        # Throttled means throttled, even for a password that was right a minute ago: else a
+        # guesser could go on guessing, and learn the right guess by the missing 429.
         self.throttle.check(name, address)
-        user = self.users.get(name)
-        fingerprint = hmac.new(self._key, f"{name}\0{password}".encode(), hashlib.sha256).digest()
-        if user is not None and self._recall(fingerprint) == user.password_hash:
+        # A password known to be good is no guess: scripts sending it with every request do
+        # not queue behind each other.
+        user = self._recalled(name, fingerprint)
+        if user is not None:
             return user
+        with self._address_locks[hash(address) % ADDRESS_LOCKS]:
+            user = self._recalled(name, fingerprint)
+            if user is not None:
+                return user
+            with self.throttle.attempt(name, address) as attempt:
+                user = self._check(name, password, address, attempt)
+        if user is not None:
+            with self._lock:
+                self._forget_expired()
+                self._remembered[fingerprint] = (user.password_hash,
+                                                 self.clock() + GOOD_PASSWORD_MEMORY)
+        return user
+
+    def _check(self, name, password, address, attempt):
+        user = self.users.get(name)
         if user is None:
             waste_time_like_a_check(password)
             matches, better_hash = False, None
         else:
             matches, better_hash = check_password(password, user.password_hash)
         if not matches:
-            self.throttle.failed(name, address)
-            log.warning("failed login for user %r from %s", name, address)
+            if self.users.settled:
+                attempt.failed()
+            # else the users file is being rewritten: the name may be missing only meanwhile.
+            log.warning("failed login for user %r from %s", for_the_log(name), address)
             return None
-        self.throttle.succeeded(name)
+        attempt.succeeded()
         if better_hash is not None and self.users.replace_hash(name, user.password_hash,
                                                                better_hash):
             log.warning("password hash of user %r upgraded to argon2id", name)
             user = self.users.get(name)
-        with self._lock:
-            self._remembered[fingerprint] = (user.password_hash,
-                                             self.clock() + GOOD_PASSWORD_MEMORY)
         return user
 
-    def _recall(self, fingerprint):
+    def _recalled(self, name, fingerprint):
+        user = self.users.get(name)
+        if user is None:
+            return None
         with self._lock:
             remembered = self._remembered.get(fingerprint)
-            if remembered is None:
+            if remembered is None or remembered[1] < self.clock():
                 return None
-            if remembered[1] < self.clock():
-                del self._remembered[fingerprint]
-                return None
-            return remembered[0]
+        return user if remembered[0] == user.password_hash else None
+
+    def _forget_expired(self):
+        now = self.clock()
+        self._remembered = {fingerprint: kept for fingerprint, kept in self._remembered.items()
+                            if kept[1] >= now}
 
 
 def _vary_on_credentials(request, response):
@@ -84,17 +144,23 @@ def _vary_on_credentials(request, response):
 
 
 class VirtDancerSecurityPolicy:
-    """Pyramid 2 security policy over VirtDancer's users file."""
+    """Pyramid 2 security policy over VirtDancer's users file.
 
-    def __init__(self, authenticator, session_lifetime=8 * 3600.0, clock=time.time):
+    A login session lives in a signed cookie, which a browser may hold a copy of after the
+    session ended. So every session carries its ID and when it started: it ends for good at
+    logout (its ID is remembered as ended), after `session_max_age` seconds whatever happens,
+    and a session refused for any reason is dropped there and then, never renewed.
+    """
+
+    def __init__(self, authenticator, session_lifetime=8 * 3600.0, session_max_age=None,
+                 clock=time.time):
         self.authenticator = authenticator
         self.acl = ACLHelper()
         self._identities = RequestLocalCache(self._load_identity)
-        # Sessions live in signed cookies: logging out must also refuse a copy of the cookie,
-        # so the ID of every session ended is remembered as long as its cookie could live.
         self.session_lifetime = session_lifetime
+        self.session_max_age = max(session_max_age or 3 * session_lifetime, session_lifetime)
         self.clock = clock
-        self._ended = {}
+        self._ended = {}       # session ID -> until when a copy of its cookie could be shown
         self._ended_lock = threading.Lock()
 
     def identity(self, request):
@@ -119,18 +185,21 @@ class VirtDancerSecurityPolicy:
         request.session.invalidate()
         request.session[SESSION_USER] = userid
         request.session[SESSION_ID] = secrets.token_urlsafe(16)
+        request.session[SESSION_STARTED] = self.clock()
         new_csrf_token(request)
         self._identities.clear(request)
         return []
 
     def forget(self, request, **kw):
         session_id = request.session.get(SESSION_ID)
-        if session_id is not None:
+        started = request.session.get(SESSION_STARTED)
+        if isinstance(session_id, str) and isinstance(started, (int, float)):
             now = self.clock()
             with self._ended_lock:
                 self._ended = {ended: until for ended, until in self._ended.items()
                                if until > now}
-                self._ended[session_id] = now + self.session_lifetime
+                # No copy of this cookie is good after its session's maximum age anyway.
+                self._ended[session_id] = started + self.session_max_age
         request.session.invalidate()
         self._identities.clear(request)
         return []
@@ -139,16 +208,31 @@ class VirtDancerSecurityPolicy:
         with self._ended_lock:
             return session_id in self._ended
 
+    def _session_user(self, request):
+        """The user of the request's login session, or None (and the session dropped)."""
+        session = request.session
+        name = session.get(SESSION_USER)
+        if name is None:
+            return None
+        session_id = session.get(SESSION_ID)
+        started = session.get(SESSION_STARTED)
+        user = self.authenticator.users.get(name) if isinstance(name, str) else None
+        if (user is None or not isinstance(session_id, str)
+                or not isinstance(started, (int, float))
+                or self.clock() - started > self.session_max_age
+                or self._ended_session(session_id)):
+            # Invalidated, the session is not sent back renewed: the browser drops the cookie.
+            session.invalidate()
+            return None
+        return user
+
     def _load_identity(self, request):
         request.add_response_callback(_vary_on_credentials)
         credentials = extract_http_basic_credentials(request)
         if credentials is not None:
             return self.authenticator.authenticate(credentials.username, credentials.password,
                                                    request.client_addr)
-        name = request.session.get(SESSION_USER)
-        if name is None or self._ended_session(request.session.get(SESSION_ID)):
-            return None
-        user = self.authenticator.users.get(name)
+        user = self._session_user(request)
         if user is not None and request.method not in SAFE_METHODS:
             # The browser sends the cookie to any site's form; only VirtDancer's page knows
             # the token. Raises BadCSRFToken.

@@ -1,9 +1,24 @@
-"""Throttling of failed logins, per user name and per client address."""
+"""Throttling of failed logins: per user name and address, per address, and per user name.
+
+Three limits count failures within a sliding window:
+
+- per (user name, address) pair (`per_user`, 5): the guesser at one address is stopped after a
+  few tries, while the user the guesses aim at goes on logging in from their own address;
+- per address (`per_address`, 20): one address trying many names is stopped;
+- per user name from every address together (`per_name`, 100): a guesser spread over many
+  addresses is stopped too, but far later, so that locking a user out for everybody takes many
+  addresses. An address from which that user logged in during the window keeps working.
+
+An attempt holds its place from the check to its outcome, so concurrent guesses cannot all pass
+the check before the first failure is counted. The table is swept of expired entries as it is
+used and never grows beyond `max_entries` keys.
+"""
 
 import math
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
+from contextlib import contextmanager
 
 
 class LoginThrottled(Exception):
@@ -14,50 +29,124 @@ class LoginThrottled(Exception):
         self.retry_after = max(1, math.ceil(retry_after))
 
 
+class Attempt:
+    """One login attempt admitted by the throttle; say how it ended."""
+
+    def __init__(self):
+        self.outcome = None
+
+    def failed(self):
+        self.outcome = "failed"
+
+    def succeeded(self):
+        self.outcome = "succeeded"
+
+
 class LoginThrottle:
-    """At most `per_user` failures per name and `per_address` per address within `window` s.
-
-    Both limits count: a guesser who tries many names from one address is stopped by the
-    address limit, one who tries one name from many addresses by the name limit.
-    """
-
-    def __init__(self, per_user=5, per_address=20, window=300.0, clock=time.monotonic):
-        self.limits = {"user": per_user, "address": per_address}
+    def __init__(self, per_user=5, per_address=20, per_name=100, window=300.0,
+                 max_entries=100_000, clock=time.monotonic):
+        self.limits = {"pair": per_user, "address": per_address, "name": per_name}
         self.window = window
+        self.max_entries = max_entries
         self.clock = clock
-        self._failures = defaultdict(deque)
+        self._failures = {}    # key -> deque of failure times, oldest first
+        self._pending = {}     # key -> attempts admitted and not yet ended
+        self._trusted = {}     # (name, address) -> time of the last success there
+        self._last_sweep = clock()
         self._lock = threading.Lock()
 
     def check(self, user, address):
-        """Raise `LoginThrottled` if either key is over its limit."""
+        """Raise `LoginThrottled` if an attempt now would be refused; reserves nothing."""
+        keys = self._keys(user, address)
         now = self.clock()
         with self._lock:
-            waits = [self._wait(("user", user), now), self._wait(("address", address), now)]
-        wait = max(waits)
+            wait = max(self._wait(key, now) for key in keys)
         if wait > 0:
             raise LoginThrottled(wait)
 
-    def failed(self, user, address):
+    @contextmanager
+    def attempt(self, user, address):
+        """Admit one attempt (or raise `LoginThrottled`); the caller marks how it ended.
+
+        An attempt that ends without `failed()` (an error, or a users file being rewritten)
+        counts for nothing.
+        """
+        keys = self._keys(user, address)
         now = self.clock()
         with self._lock:
-            for key in (("user", user), ("address", address)):
-                self._failures[key].append(now)
+            self._sweep_now_and_then(now)
+            wait = max(self._wait(key, now) for key in keys)
+            if wait > 0:
+                raise LoginThrottled(wait)
+            for key in keys:
+                self._pending[key] = self._pending.get(key, 0) + 1
+        attempt = Attempt()
+        try:
+            yield attempt
+        finally:
+            self._end(user, address, keys, attempt.outcome)
 
-    def succeeded(self, user):
+    def _keys(self, user, address):
+        keys = [("pair", user, address), ("address", address)]
         with self._lock:
-            self._failures.pop(("user", user), None)
+            trusted = self._trusted.get((user, address))
+        if trusted is None or trusted <= self.clock() - self.window:
+            keys.append(("name", user))
+        return keys
+
+    def _end(self, user, address, keys, outcome):
+        now = self.clock()
+        with self._lock:
+            for key in keys:
+                left = self._pending.get(key, 1) - 1
+                if left:
+                    self._pending[key] = left
+                else:
+                    self._pending.pop(key, None)
+            if outcome == "failed":
+                for key in keys:
+                    self._failures.setdefault(key, deque()).append(now)
+                self._cap()
+            elif outcome == "succeeded":
+                self._failures.pop(("pair", user, address), None)
+                self._trusted[(user, address)] = now
 
     def _wait(self, key, now):
+        """Seconds until `key` may try again, counting the attempts under way as failures."""
         failures = self._failures.get(key)
-        if not failures:
-            return 0.0
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        if not failures:
-            del self._failures[key]
-            return 0.0
+        if failures:
+            while failures and failures[0] <= now - self.window:
+                failures.popleft()
+            if not failures:
+                del self._failures[key]
+        count = len(failures or ()) + self._pending.get(key, 0)
         limit = self.limits[key[0]]
-        if len(failures) < limit:
+        if count < limit:
             return 0.0
+        if not failures or len(failures) < limit:
+            # Held back by attempts still running: their outcome decides, very soon.
+            return 1.0
         # Free again when enough of the oldest failures have left the window.
         return failures[len(failures) - limit] + self.window - now
+
+    def _sweep_now_and_then(self, now):
+        if now - self._last_sweep < min(self.window, 60.0):
+            return
+        self._last_sweep = now
+        horizon = now - self.window
+        self._failures = {key: times for key, times in self._failures.items()
+                          if times and times[-1] > horizon}
+        self._trusted = {pair: when for pair, when in self._trusted.items() if when > horizon}
+
+    def _cap(self):
+        """Forget the keys whose last failure is oldest when the table is full."""
+        if len(self._failures) <= self.max_entries:
+            return
+        by_age = sorted(self._failures, key=lambda key: self._failures[key][-1])
+        for key in by_age[:len(by_age) - self.max_entries // 2]:
+            del self._failures[key]
+
+    def entries(self):
+        """How many keys the table holds (for tests and the curious)."""
+        with self._lock:
+            return len(self._failures) + len(self._trusted)

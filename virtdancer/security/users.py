@@ -16,12 +16,15 @@ it changes, so an operator can edit it without restarting VirtDancer.
 """
 
 import configparser
+import logging
 import os
 import tempfile
 import threading
 from dataclasses import dataclass
 
 from ..permissions import ROLES
+
+log = logging.getLogger(__name__)
 
 _KEYS = {"password", "role", "vms", "exact", "prefix", "suffix"}
 _NO_DEFAULTS = "virtdancer: no defaults"
@@ -93,16 +96,21 @@ def parse_users(text, source="users file"):
 
 
 class UsersFile:
-    """The users file on disk, read again whenever it changes."""
+    """The users file on disk, read again whenever it changes.
+
+    A file that becomes missing, unreadable, empty or wrong while VirtDancer runs is most
+    likely being edited: the last good users stay in force until it is good again, and
+    `settled` is False meanwhile (failed logins are not held against anyone then).
+    """
 
     def __init__(self, path):
         self.path = path
         self._lock = threading.Lock()
-        self._stamp = None
+        self._stamp = None        # of the file the users were read from
+        self._bad_stamp = None    # of a file found wrong, so that it is not read again
         self._users = {}
+        self.settled = True
         self.reload_if_changed()
-        if not self._users:
-            raise UsersFileError(f"{path}: no users (add one section per user)")
 
     def get(self, name):
         self.reload_if_changed()
@@ -111,23 +119,28 @@ class UsersFile:
     def reload_if_changed(self):
         try:
             stat = os.stat(self.path)
-        except OSError as error:
+            stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+            if stamp in (self._stamp, self._bad_stamp):
+                return
+            with self._lock:
+                with open(self.path, encoding="utf-8") as users_file:
+                    text = users_file.read()
+                users = parse_users(text, self.path)
+                if not users:
+                    raise UsersFileError(f"{self.path}: no users (add one section per user)")
+                self._users, self._stamp, self._bad_stamp = users, stamp, None
+                self.settled = True
+        except (OSError, UnicodeDecodeError, UsersFileError) as error:
             if self._stamp is None:
-                raise UsersFileError(f"{self.path}: {error.strerror}") from None
-            return  # keep the users we have rather than lock everyone out mid-edit
-        stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-        if stamp == self._stamp:
-            return
-        with self._lock:
-            with open(self.path, encoding="utf-8") as users_file:
-                text = users_file.read()
-            try:
-                self._users = parse_users(text, self.path)
-            except UsersFileError:
-                if self._stamp is None:
+                if isinstance(error, UsersFileError):
                     raise
-                return  # a half-saved edit: keep the last good users until it is fixed
-            self._stamp = stamp
+                reason = getattr(error, "strerror", None) or str(error)
+                raise UsersFileError(f"{self.path}: {reason}") from None
+            if self.settled:
+                log.warning("users file %s cannot be used now (%s); keeping the %d users read "
+                            "before until it is fixed", self.path, error, len(self._users))
+            self.settled = False
+            self._bad_stamp = None if isinstance(error, OSError) else stamp
 
     def replace_hash(self, name, old_hash, new_hash):
         """Swap one user's password hash in the file, leaving the rest of it as written."""

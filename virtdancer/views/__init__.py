@@ -1,5 +1,9 @@
 """Cornice services and VirtDancer's JSON error views."""
 
+from pyramid.httpexceptions import HTTPMethodNotAllowed
+from pyramid.security import NO_PERMISSION_REQUIRED
+
+from ..permissions import Permission
 from .ui import add_novnc_view, add_slash_redirect
 
 _UNSET = object()
@@ -26,9 +30,39 @@ def use_cornice(config):
             del settings["handle_exceptions"]
 
 
+# Routes whose views are not Cornice services (which answer other methods with a 405 of their
+# own), with the permission a wrong method is checked against: an anonymous PUT /metrics is a
+# 401 like any anonymous request to the API, a PUT / a 405.
+READ_ONLY_ROUTES = (
+    ("virtdancer.ui", NO_PERMISSION_REQUIRED),
+    ("virtdancer.static", NO_PERMISSION_REQUIRED),
+    ("virtdancer.console_page", NO_PERMISSION_REQUIRED),
+    ("virtdancer.novnc", NO_PERMISSION_REQUIRED),
+    ("virtdancer.metrics", Permission.READ),
+)
+
+
+def method_not_allowed(request):
+    raise HTTPMethodNotAllowed(headers={"Allow": "GET, HEAD"})
+
+
+def refuse_other_methods(config):
+    """A 405 naming GET and HEAD for any other method on the read-only routes.
+
+    These views have no method predicate, so Pyramid tries them after the GET views.
+    """
+    routes = list(READ_ONLY_ROUTES)
+    if config.route_prefix:
+        routes.append(("virtdancer.ui.slash", NO_PERMISSION_REQUIRED))
+    for route_name, permission in routes:
+        config.add_view(method_not_allowed, route_name=route_name, permission=permission)
+
+
 def includeme(config):
     use_cornice(config)
     config.add_view_predicate("virtdancer_route", ".errors.VirtDancerRoutePredicate")
+    config.include(".guards")
     config.scan(".")
     add_novnc_view(config)
     add_slash_redirect(config)
+    refuse_other_methods(config)

@@ -1,11 +1,11 @@
 """POST /vm/<uuid>/console: a one-time ticket to the VM's display, through the console proxy."""
 
-from cornice import Service
-from pyramid.httpexceptions import HTTPNotImplemented
+from pyramid.httpexceptions import HTTPBadRequest, HTTPNotImplemented
 
 from ..interfaces import IConsole
 from ..permissions import Permission
 from ..resources import Domain
+from .service import VirtDancerService as Service
 
 console = Service(name="virtdancer.vm.console", pyramid_route="virtdancer.vm.console",
                   description="Open a VM's console")
@@ -18,6 +18,9 @@ def open_console(request):
     if service is None or not service.configured:
         raise HTTPNotImplemented("the console proxy is not configured: set "
                                  "virtdancer.console.listen (and virtdancer.secret)")
+    if service.base_url(request) is None:
+        raise HTTPBadRequest("the request's Host is not a host name, so VirtDancer cannot say "
+                             "where the console proxy is (set virtdancer.console.public_url)")
     domain = request.context
     domain.check_console()
     token, expires = service.tokens.issue(

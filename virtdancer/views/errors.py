@@ -10,14 +10,14 @@ answer outside it is the host's.
 
 import logging
 
-from pyramid.exceptions import BadCSRFToken
+from pyramid.exceptions import BadCSRFToken, URLDecodeError
 from pyramid.httpexceptions import HTTPError, HTTPForbidden, HTTPNotFound
 from pyramid.interfaces import ISecurityPolicy
 from pyramid.response import Response
 from pyramid.view import exception_view_config
 
 from ..hypervisor.errors import HostUnavailable, HypervisorError, InvalidState
-from ..security.policy import VirtDancerSecurityPolicy
+from ..security.policy import CredentialsRefused, VirtDancerSecurityPolicy
 from ..security.throttle import LoginThrottled
 
 REALM = "VirtDancer"
@@ -26,16 +26,59 @@ log = logging.getLogger(__name__)
 
 ROUTE_PREFIX = "virtdancer."
 
+# VirtDancer's routes that anybody may use: the page, its files, and logging in. Every other
+# route of VirtDancer's answers 401 to an anonymous request, whatever it asks, so that nobody
+# learns anything (which VMs exist, which methods a URL has) before logging in.
+PUBLIC_ROUTES = frozenset({
+    "virtdancer.ui", "virtdancer.ui.slash", "virtdancer.static", "virtdancer.console_page",
+    "virtdancer.novnc", "virtdancer.login", "virtdancer.logout", "virtdancer.session",
+})
+
+# How much of what a client sent an error message quotes.
+QUOTE_LIMIT = 100
+
+
+def quoted(text, limit=QUOTE_LIMIT):
+    """`text` cut to `limit` characters (an ellipsis says so), for quoting a client's input."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def shortened(description, head=60, tail=80):
+    """A message that may quote a client's input (Colander's do), cut in the middle.
+
+    Colander quotes the value first and explains after, so the start and the end are kept:
+    what is left of the client's input stays within about `QUOTE_LIMIT` characters.
+    """
+    if len(description) <= head + tail + 3:
+        return description
+    return description[:head] + " … " + description[-tail:]
+
+
+def raw_path(request):
+    """The request's path as the WSGI server gave it: never fails, even when it is not UTF-8."""
+    return request.environ.get("PATH_INFO", "")
+
 
 def is_virtdancers(request):
     """True when the request matched one of VirtDancer's routes, or no route at all at a path
-    under the prefix a host mounted VirtDancer at."""
+    under the prefix a host mounted VirtDancer at (standalone: at any path)."""
     route = request.matched_route
     if route is not None:
         return route.name.startswith(ROUTE_PREFIX)
+    if getattr(request.registry, "virtdancer_owns_every_path", False):
+        return True
     mount = getattr(request.registry, "virtdancer_mount_path", "")
-    path = request.path_info
+    # Compared as the server gave it, which is enough for an ASCII prefix and cannot fail.
+    path = raw_path(request)
     return bool(mount) and (path == mount or path.startswith(mount + "/"))
+
+
+def needs_login(request):
+    """True on VirtDancer's routes that are not public (the API, not the page)."""
+    route = request.matched_route
+    return route is not None and route.name.startswith(ROUTE_PREFIX) \
+        and route.name not in PUBLIC_ROUTES
 
 
 class VirtDancerRoutePredicate:
@@ -53,18 +96,34 @@ class VirtDancerRoutePredicate:
         return is_virtdancers(request) == self.value
 
 
-def error_response(status, message, *, location="url", name=None, headers=None, **extra):
-    """A JSON error response in VirtDancer's one error shape."""
-    body = {
+def error_body(status, message, *, location="url", name=None, **extra):
+    """VirtDancer's one error shape, as a dict."""
+    return {
         "status": "error",
         "code": status,
         "message": message,
         "errors": [{"location": location, "name": name, "description": message}],
         **extra,
     }
+
+
+def json_response(status, body, headers=None):
     response = Response(json_body=body, status=status, headers=headers or {})
     response.content_type = "application/json"
     return response
+
+
+def error_response(status, message, *, location="url", name=None, headers=None, **extra):
+    """A JSON error response in VirtDancer's one error shape."""
+    return json_response(status, error_body(status, message, location=location, name=name,
+                                            **extra), headers)
+
+
+def is_navigation(request):
+    """True when a browser asks for a page (the address bar, a link), not a script or the UI."""
+    if request.headers.get("Sec-Fetch-Mode") == "navigate":
+        return True
+    return "text/html" in request.headers.get("Accept", "")
 
 
 def authentication_required(request):
@@ -78,6 +137,13 @@ def authentication_required(request):
     if not isinstance(request.registry.queryUtility(ISecurityPolicy), VirtDancerSecurityPolicy):
         return error_response(401, "authentication required",
                               location="header", name="Authorization")
+    if is_navigation(request):
+        # A browser that answered a Basic prompt once would send those credentials with every
+        # other site's forms: browsers are sent to the page's login form instead.
+        page = request.route_url("virtdancer.ui")
+        return error_response(303, f"authentication required: log in at {page}",
+                              location="header", name="Authorization",
+                              headers={"Location": page})
     headers = {}
     if request.headers.get("X-Requested-With") != "XMLHttpRequest":
         headers["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
@@ -91,10 +157,32 @@ def throttled(exc):
                           location="header", headers={"Retry-After": str(exc.retry_after)})
 
 
+def credentials_refused(exc):
+    return error_response(400, exc.message, location="header", name="Authorization")
+
+
 def anonymous(request):
     """True when a security policy is in force and nobody is authenticated."""
     return (request.registry.queryUtility(ISecurityPolicy) is not None
             and request.authenticated_userid is None)
+
+
+def login_first(request):
+    """The answer to an anonymous request on a route that needs a login, else None.
+
+    Finding out who asks may itself be refused (throttled, malformed credentials): then that
+    refusal is the answer.
+    """
+    if not needs_login(request):
+        return None
+    try:
+        if anonymous(request):
+            return authentication_required(request)
+    except LoginThrottled as exc:
+        return throttled(exc)
+    except CredentialsRefused as exc:
+        return credentials_refused(exc)
+    return None
 
 
 @exception_view_config(HTTPForbidden, virtdancer_route=True)
@@ -119,29 +207,44 @@ def login_throttled(exc, request):
     return throttled(exc)
 
 
+@exception_view_config(CredentialsRefused, virtdancer_route=True)
+def refused_credentials(exc, request):
+    return credentials_refused(exc)
+
+
+@exception_view_config(URLDecodeError, virtdancer_route=True)
+def undecodable_path(exc, request):
+    return error_response(400, "the URL's path is not valid UTF-8", location="path")
+
+
 @exception_view_config(HTTPNotFound, virtdancer_route=True)
 def not_found(exc, request):
     # Nobody logged in learns nothing, not even which VMs do not exist.
-    try:
-        if anonymous(request):
-            return authentication_required(request)
-    except LoginThrottled as exc:
-        return throttled(exc)
+    refusal = login_first(request)
+    if refusal is not None:
+        return refusal
     uuid = request.matchdict.get("uuid") if request.matchdict else None
     if uuid is not None:
-        return error_response(404, f"no VM with UUID {uuid}", location="path", name="uuid")
-    return error_response(404, f"nothing at {request.path}")
+        return error_response(404, f"no VM with UUID {quoted(uuid)}", location="path",
+                              name="uuid")
+    return error_response(404, f"nothing at {quoted(request.path)}")
 
 
 @exception_view_config(HTTPError, virtdancer_route=True)
 def http_error(exc, request):
+    refusal = login_first(request)
+    if refusal is not None:
+        return refusal
     # Keep the exception's headers that matter to clients (Allow on a 405, for instance).
     headers = {key: value for key, value in exc.headers.items()
                if key.lower() in ("allow", "www-authenticate", "retry-after", "vary")}
     message = exc.detail or exc.explanation or exc.title
     if exc.code == 405 and exc.allow:
-        message = f"{request.method} is not allowed on {request.path}; use {', '.join(exc.allow)}"
-    return error_response(exc.code, str(message), headers=headers)
+        message = (f"{request.method} is not allowed on {quoted(request.path)}; "
+                   f"use {', '.join(exc.allow)}")
+    return error_response(exc.code, str(message), headers=headers,
+                          location=getattr(exc, "error_location", "url"),
+                          name=getattr(exc, "error_name", None))
 
 
 @exception_view_config(HypervisorError, virtdancer_route=True)

@@ -1,11 +1,11 @@
 """Statistics of the host and of each VM, current or as a series for charts (`?history=1`)."""
 
-from cornice import Service
 from pyramid.httpexceptions import HTTPNotFound, HTTPNotImplemented
-from pyramid.settings import asbool
 
 from ..permissions import Permission
 from ..resources.stats import NIC, DomainCPUStats, DomainStats, HostStatsPart, NICs
+from .query import flag
+from .service import VirtDancerService as Service
 
 
 def _service(name, description):
@@ -21,7 +21,7 @@ vm_cpu = _service("virtdancer.vm.stats.cpu", "One VM's use of each vCPU, in perc
 
 
 def wants_history(request):
-    return asbool(request.params.get("history", "0"))
+    return flag(request, "history")
 
 
 @host_cpu.get(context=HostStatsPart, permission=Permission.READ)

@@ -18,7 +18,7 @@ from pyramid.static import static_view
 from pyramid.view import view_config
 
 from ..interfaces import IConsole
-from .errors import ROUTE_PREFIX, error_response
+from .errors import error_response, is_virtdancers
 
 STATIC = files("virtdancer.static")
 
@@ -109,11 +109,20 @@ def content_security_policy(request):
     return CONTENT_SECURITY_POLICY.format(console=f" {source}" if source else "")
 
 
+# The UI's files may be cached like any file; everything else VirtDancer answers is about VMs
+# and users, and is kept by no cache (an answer that wants a 304 says `private, no-cache`).
+CACHEABLE_ROUTES = frozenset({"virtdancer.static", "virtdancer.novnc"})
+
+
 @subscriber(NewResponse)
 def add_security_headers(event):
-    route = event.request.matched_route
-    if route is not None and route.name.startswith(ROUTE_PREFIX):
-        headers = event.response.headers
-        headers.setdefault("Content-Security-Policy", content_security_policy(event.request))
-        for name, value in SECURITY_HEADERS.items():
-            headers.setdefault(name, value)
+    request, response = event.request, event.response
+    if not is_virtdancers(request):
+        return
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", content_security_policy(request))
+    for name, value in SECURITY_HEADERS.items():
+        headers.setdefault(name, value)
+    route = request.matched_route
+    if response.status_code >= 400 or route is None or route.name not in CACHEABLE_ROUTES:
+        headers.setdefault("Cache-Control", "no-store")

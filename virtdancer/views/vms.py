@@ -3,14 +3,16 @@
 import hashlib
 import json
 
-from cornice import Service
-from cornice.validators import colander_body_validator
 from pyramid.httpexceptions import HTTPNotModified
-from pyramid.settings import asbool
 
 from ..permissions import Permission
 from ..resources import Domain, VMCollection
 from ..schemas import ActionBody
+from .bodies import body_validator
+from .query import flag
+from .service import VirtDancerService as Service
+
+REVALIDATE = "private, no-cache"
 
 vms = Service(name="virtdancer.vms", pyramid_route="virtdancer.vms",
               description="Every VM of the host")
@@ -37,16 +39,17 @@ def unless_unchanged(request, body):
     canonical = json.dumps(_without_cpu_time(body), sort_keys=True).encode()
     etag = hashlib.sha256(canonical).hexdigest()[:32]
     request.response.etag = (etag, False)
-    request.response.cache_control = "no-cache"
+    # Kept by the browser (for this user only), but asked about every time: a 304 then.
+    request.response.cache_control = REVALIDATE
     if etag in request.if_none_match:
-        raise HTTPNotModified(headers={"ETag": f'W/"{etag}"', "Cache-Control": "no-cache"})
+        raise HTTPNotModified(headers={"ETag": f'W/"{etag}"', "Cache-Control": REVALIDATE})
     return body
 
 
 @vms.get(context=VMCollection, permission=Permission.READ)
 def list_vms(request):
     """`[{uuid, name, active}]`, or with `?detail=1` every VM's full detail."""
-    if asbool(request.params.get("detail", "0")):
+    if flag(request, "detail"):
         return unless_unchanged(request, request.context.details())
     return unless_unchanged(request, request.context.summaries())
 
@@ -58,7 +61,7 @@ def show_vm(request):
 
 
 @vm_action.post(context=Domain, permission=Permission.OPERATE, schema=ActionBody(),
-                validators=(colander_body_validator,))
+                validators=(body_validator,))
 def run_action(request):
     """Run a lifecycle action and answer with the VM as it is afterwards.
 

@@ -1,0 +1,171 @@
+"""Login sessions end for good: at logout, after their maximum age, and never come back renewed.
+
+The session cookie is signed, not stored: a copy kept by whoever saw it stays well-formed. These
+tests move the clocks of Pyramid's session and of VirtDancer's policy together.
+"""
+
+import base64
+import hashlib
+import json
+
+import pyramid.request
+import pyramid.session
+import pytest
+import webtest
+from pyramid.interfaces import ISecurityPolicy
+
+from .conftest import SECRET, WEB_1, close_app, make_app
+
+COOKIE = "virtdancer_session"
+
+
+class Clock:
+    """Stands in for the `time` module of Pyramid's sessions, and for the policy's clock."""
+
+    def __init__(self, now=1_800_000_000.0):
+        self.now = now
+
+    def time(self):
+        return self.now
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(pyramid.session, "time", clock)
+    return clock
+
+
+def session_app(clock, **settings):
+    app = make_app(**{"virtdancer.session.timeout": "70", **settings})
+    app.registry.getUtility(ISecurityPolicy).clock = clock
+    return app
+
+
+@pytest.fixture
+def app70(clock):
+    app = session_app(clock)
+    yield app
+    close_app(app)
+
+
+def browser(app):
+    return webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.20"})
+
+
+def with_cookie(app, cookie):
+    client = browser(app)
+    client.set_cookie(COOKIE, cookie)
+    return client
+
+
+def log_in(client, user):
+    return client.post_json("/login", {"username": user, "password": user}).json["csrf_token"]
+
+
+def session_data(cookie):
+    """What a session cookie holds: Pyramid signs `[accessed, created, data]` (SHA-512)."""
+    raw = base64.urlsafe_b64decode(cookie + "=" * (-len(cookie) % 4))
+    return json.loads(raw[hashlib.sha512().digest_size:])[2]
+
+
+def renewed_session(response):
+    """The session data a response sends back in a cookie, if it sends one with a user."""
+    for header in response.headers.getall("Set-Cookie"):
+        name, _, rest = header.partition("=")
+        value = rest.split(";", 1)[0]
+        if name == COOKIE and value and "virtdancer.user" in session_data(value):
+            return session_data(value)
+    return None
+
+
+def test_an_ended_session_is_never_renewed_nor_comes_back(app70, clock):
+    """The review's sequence: logout, a copy shown at 62 s, the ended list purged at 73 s."""
+    admin = browser(app70)
+    token = log_in(admin, "admin")
+    copy = admin.cookies[COOKIE]
+    admin.post("/logout", headers={"X-CSRF-Token": token})
+
+    clock.now += 62
+    response = with_cookie(app70, copy).get("/session")
+    assert response.json["user"] is None
+    assert renewed_session(response) is None
+
+    clock.now += 11   # 73 s: someone else logs in and out
+    other = browser(app70)
+    other_token = log_in(other, "viewer")
+    other.post("/logout", headers={"X-CSRF-Token": other_token})
+
+    thief = with_cookie(app70, copy)
+    thief.get("/vm", status=401)
+    thief.post_json(f"/vm/{WEB_1}/action", {"action": "pause"},
+                    headers={"X-CSRF-Token": token}, status=401)
+    viewer = webtest.TestApp(app70)
+    viewer.authorization = ("Basic", ("viewer", "viewer"))
+    assert viewer.get(f"/vm/{WEB_1}").json["info"]["state"] == 1
+
+
+def test_a_session_in_use_still_ends_at_its_maximum_age(clock):
+    app = session_app(clock, **{"virtdancer.session.max_age": "300"})
+    try:
+        user = browser(app)
+        log_in(user, "viewer")
+        for _ in range(4):             # busy all along: never idle for the 70 s timeout
+            clock.now += 65
+            assert user.get("/session").json["user"] == "viewer"
+        clock.now += 65                # 325 s after the login
+        response = user.get("/session")
+        assert response.json["user"] is None
+        assert renewed_session(response) is None
+        user.get("/vm", status=401)
+    finally:
+        close_app(app)
+
+
+def test_an_ended_session_is_remembered_as_long_as_a_copy_could_live(clock):
+    app = session_app(clock, **{"virtdancer.session.max_age": "300"})
+    try:
+        admin = browser(app)
+        token = log_in(admin, "admin")
+        # Kept alive until just before logout, so its cookie is as fresh as it gets.
+        clock.now += 60
+        admin.get("/session")
+        fresh_copy = admin.cookies[COOKIE]
+        admin.post("/logout", headers={"X-CSRF-Token": token})
+        policy = app.registry.getUtility(ISecurityPolicy)
+        for _ in range(3):
+            clock.now += 65
+            log_in(browser(app), "viewer")          # other logins and logouts meanwhile
+            other = browser(app)
+            other.post("/logout", headers={"X-CSRF-Token": log_in(other, "viewer")})
+            with_cookie(app, fresh_copy).get("/vm", status=401)
+        assert policy._ended, "the ended session is still remembered within its maximum age"
+    finally:
+        close_app(app)
+
+
+def test_a_session_cookie_without_a_start_time_is_refused(app70):
+    """A cookie of an older VirtDancer (no start time) cannot be bounded, so it is dropped."""
+    session = pyramid.session.SignedCookieSessionFactory(
+        SECRET, cookie_name=COOKIE, serializer=pyramid.session.JSONSerializer())
+    request = pyramid.request.Request.blank("/")
+    old = session(request)
+    old["virtdancer.user"] = "admin"
+    old["virtdancer.session_id"] = "an-id-from-before"
+    response = webtest.TestResponse()
+    request.response_callbacks[0](request, response)
+    cookie = response.headers["Set-Cookie"].split(";", 1)[0].split("=", 1)[1]
+    assert session_data(cookie)["virtdancer.user"] == "admin"
+    with_cookie(app70, cookie).get("/vm", status=401)
+
+
+def test_logout_needs_the_csrf_token(anonymous):
+    token = log_in(anonymous, "viewer")
+    response = anonymous.post("/logout", status=403)
+    assert "CSRF" in response.json["message"]
+    assert anonymous.get("/session").json["user"] == "viewer"
+    anonymous.post("/logout", headers={"X-CSRF-Token": token})
+    assert anonymous.get("/session").json["user"] is None

@@ -1,0 +1,107 @@
+"""Checks every request on VirtDancer's routes passes before a view may read it.
+
+- **Body size**: a body larger than `virtdancer.max_body_bytes` (64 KiB) is refused with a 413
+  before anything reads it, so a client cannot make VirtDancer hold a 200 MB document.
+- **Body type**: writes carry JSON, or a form (the first VirtDancer's clients send one);
+  multipart bodies, which browsers send across sites without asking, are refused with a 415
+  (other types get the views' 400).
+- **Origin of writes**: a write that a browser sends from another site's page (`Origin` not
+  VirtDancer's own, or `Sec-Fetch-Site` saying cross-site) is refused with a 403, however it
+  is authenticated: a browser adds cookies and remembered HTTP Basic credentials to any site's
+  forms. Scripts send no `Origin` and are not affected. Pages of other origins that may write
+  are listed in `virtdancer.allowed_origins`.
+
+They run when the request has found its route and context (Pyramid's `ContextFound`), before
+the view, its permission check and its body validator.
+"""
+
+from pyramid.events import ContextFound
+from pyramid.httpexceptions import HTTPRequestEntityTooLarge, HTTPUnsupportedMediaType
+from pyramid.settings import aslist
+
+from .bodies import FORM
+from .errors import error_response, is_virtdancers, quoted
+
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class ForeignOrigin(Exception):
+    """A write sent from a page of another site."""
+
+    def __init__(self, origin):
+        super().__init__(origin)
+        self.origin = origin
+
+
+class RequestGuards:
+    """The limits of `virtdancer.*` settings, applied to one request at a time."""
+
+    def __init__(self, max_body_bytes=DEFAULT_MAX_BODY_BYTES, allowed_origins=()):
+        self.max_body_bytes = max_body_bytes
+        self.allowed_origins = frozenset(origin.rstrip("/") for origin in allowed_origins)
+
+    def check(self, request):
+        self.check_body_size(request)
+        if request.method not in SAFE_METHODS:
+            self.check_origin(request)
+            self.check_body_type(request)
+
+    def check_body_size(self, request):
+        length = request.content_length
+        if length is None and request.environ.get("wsgi.input_terminated"):
+            # A body of unannounced length (chunked): read no more than one byte too many.
+            data = request.body_file_raw.read(self.max_body_bytes + 1)
+            length = len(data)
+            if length <= self.max_body_bytes:
+                request.body = data
+        if length is not None and length > self.max_body_bytes:
+            refusal = HTTPRequestEntityTooLarge(
+                f"the request body is larger than {self.max_body_bytes} bytes, the most "
+                f"VirtDancer takes (virtdancer.max_body_bytes)")
+            refusal.error_location = "body"
+            raise refusal
+
+    def check_body_type(self, request):
+        if request.content_length and request.content_type.startswith("multipart/"):
+            refusal = HTTPUnsupportedMediaType(
+                f"VirtDancer reads bodies of type application/json (or a form, "
+                f"{FORM}), not {quoted(request.content_type)}")
+            refusal.error_location = "header"
+            refusal.error_name = "Content-Type"
+            raise refusal
+
+    def check_origin(self, request):
+        origin = request.headers.get("Origin")
+        if origin is not None:
+            origin = origin.rstrip("/")
+            if origin != request.host_url and origin not in self.allowed_origins:
+                raise ForeignOrigin(origin)
+        elif request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
+            raise ForeignOrigin("(another site)")
+
+
+def guards_from_settings(settings):
+    return RequestGuards(
+        max_body_bytes=int(settings.get("virtdancer.max_body_bytes", DEFAULT_MAX_BODY_BYTES)),
+        allowed_origins=aslist(settings.get("virtdancer.allowed_origins", "")))
+
+
+def guard_request(event):
+    request = event.request
+    guards = getattr(request.registry, "virtdancer_guards", None)
+    if guards is not None and is_virtdancers(request):
+        guards.check(request)
+
+
+def foreign_origin(exc, request):
+    return error_response(403, f"writes from pages of {quoted(exc.origin)} are refused: only "
+                               "VirtDancer's own page (and the origins in "
+                               "virtdancer.allowed_origins) may write",
+                          location="header", name="Origin")
+
+
+def includeme(config):
+    config.registry.virtdancer_guards = guards_from_settings(config.get_settings())
+    config.add_subscriber(guard_request, ContextFound)
+    config.add_exception_view(foreign_origin, ForeignOrigin, virtdancer_route=True)
