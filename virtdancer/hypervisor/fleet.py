@@ -13,6 +13,7 @@ import libvirt
 from . import display
 from .errors import InvalidState
 from .facts import DomainFacts
+from .overlaps import ActionOverlaps
 
 ACTIONS = ("start", "pause", "resume", "shutdown", "reboot", "reset", "destroy")
 
@@ -61,6 +62,7 @@ class Fleet:
     def __init__(self, host):
         self.host = host
         self._facts = DomainFacts(host)
+        self._overlaps = ActionOverlaps()
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -119,20 +121,18 @@ class Fleet:
             raise ValueError(f"unknown action {action!r}")
         dom = ref.handle
         with self.host.session() as conn:
-            state = dom.state()[0]
-            call = _action_call(dom, action, state)
-            if call is None:
-                raise _invalid(action, state)
-            try:
-                call()
-            except libvirt.libvirtError:
-                # The state may have changed under us; if it now forbids the action, say so
-                # as a conflict rather than as a hypervisor failure.
-                fresh = conn.lookupByUUIDString(ref.uuid)
-                now = fresh.state()[0]
-                if _action_call(fresh, action, now) is None:
-                    raise _invalid(action, now) from None
-                raise
+            with self._overlaps.watch(ref.uuid) as watch:
+                state = dom.state()[0]
+                call = _action_call(dom, action, state)
+                if call is None:
+                    raise _invalid(action, state)
+                try:
+                    call()
+                except libvirt.libvirtError as error:
+                    refusal = _refusal(conn, ref.uuid, action, state, error, watch)
+                    if refusal is not None:
+                        raise refusal from None
+                    raise
             try:
                 return DomainRef(conn.lookupByUUIDString(ref.uuid))
             except libvirt.libvirtError as error:
@@ -241,4 +241,32 @@ def _action_call(dom, action, state):
 def _invalid(action, state):
     name = state_name(state)
     return InvalidState(f"cannot {action} a VM that is {name}", action, state, name)
+
+
+def _refusal(conn, uuid, action, checked, error, watch):
+    """The `InvalidState` that libvirt's failed `action` call means, or None when libvirt
+    failed for another reason (which the session makes a 502).
+
+    Looking at the VM again tells most refusals: its state now forbids the action, or it is
+    not the state VirtDancer checked. But another request may have changed the state and
+    changed it back (pause, resume) before this look, so `watch` (of this action, from its
+    state check until now) says whether one ran meanwhile. QEMU names every such refusal
+    VIR_ERR_OPERATION_INVALID; libvirt's test driver calls it an internal error. A real
+    failure that happens while another action runs on the same VM is told as a refusal too:
+    the client sees the VM's true state and can try again.
+    """
+    fresh = conn.lookupByUUIDString(uuid)
+    now = fresh.state()[0]
+    if _action_call(fresh, action, now) is None:
+        return _invalid(action, now)
+    name = state_name(now)
+    libvirt_says = error.get_error_message() or str(error)
+    if now != checked or watch.overlapped:
+        return InvalidState(f"cannot {action} the VM: another action changed its state "
+                            f"meanwhile (libvirt: {libvirt_says}); it is {name} now",
+                            action, now, name)
+    if error.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID:
+        return InvalidState(f"cannot {action} the VM in its state (libvirt: {libvirt_says}); "
+                            f"it is {name} now", action, now, name)
+    return None
 
