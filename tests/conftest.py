@@ -1,6 +1,8 @@
 """Fixtures shared by every ring of VirtDancer's tests."""
 
+import logging
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -10,8 +12,9 @@ import webtest
 from pyramid.response import Response
 from pyramid.router import Router
 
+import virtdancer
 from virtdancer import main
-from virtdancer.interfaces import IConsole, IHypervisor
+from virtdancer.interfaces import IHypervisor
 
 DEMO_URI = "test:///virtdancer:demo/fleet.xml"
 DEMO_USERS = str(Path(__file__).resolve().parents[1] / "virtdancer" / "demo" / "users.ini")
@@ -34,10 +37,8 @@ def make_app(**settings):
 
 
 def close_app(app):
-    console = app.registry.queryUtility(IConsole)
-    if console is not None:
-        console.close()
-    app.registry.getUtility(IHypervisor).close()
+    """Stop the threads of an app (or of a Configurator's) with `virtdancer.close`."""
+    virtdancer.close(app)
 
 
 class HostRoot:
@@ -73,6 +74,97 @@ def close_all(app):
     """`close_app` for every VirtDancer inside a WSGI app."""
     for router in virtdancer_routers(app):
         close_app(router)
+
+
+# -- no VirtDancer thread outlives its test ---------------------------------------------------
+
+# An app dropped without `virtdancer.close` keeps its connection supervisor, sampler and console
+# proxy running under every later test: they hold libvirt connections and ports, and log there.
+THREAD_PREFIX = "virtdancer-"
+# libvirt's event loop is registered once per process and runs until it ends (see
+# virtdancer/hypervisor/eventloop.py): it belongs to no app.
+PROCESS_THREADS = {"virtdancer-libvirt-events"}
+# How long a closed app's threads may take to end: they are joined, but with a timeout.
+THREAD_GRACE = 2.0
+
+# Threads a check has already blamed on a test: the wider scopes do not blame them again.
+_reported_threads = set()
+
+
+def virtdancer_threads():
+    return {thread for thread in threading.enumerate()
+            if thread.name.startswith(THREAD_PREFIX) and thread.name not in PROCESS_THREADS}
+
+
+def threads_left(before):
+    """VirtDancer threads started since `before` (a set of threads) and still alive after
+    `THREAD_GRACE` seconds, but for those reported already."""
+    deadline = time.monotonic() + THREAD_GRACE
+    while True:
+        left = virtdancer_threads() - before - _reported_threads
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.05)
+
+
+def check_no_thread_left(before, owner):
+    left = threads_left(before)
+    if left:
+        _reported_threads.update(left)
+        names = ", ".join(sorted(thread.name for thread in left))
+        pytest.fail(f"{owner} left VirtDancer threads running ({names}): close every app it "
+                    f"builds with virtdancer.close (close_app, close_all)", pytrace=False)
+
+
+# A fixture of a wider scope (a module's app) legitimately keeps its threads across the tests
+# that use it: each scope checks only the threads started within it, once it has ended and its
+# fixtures are torn down. Wider-scoped fixtures are set up before narrower ones, so a module's
+# app is already running when a test's check takes its baseline.
+
+@pytest.fixture(autouse=True, scope="session")
+def no_thread_left_by_the_session():
+    before = virtdancer_threads()
+    yield
+    check_no_thread_left(before, "the test session")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def no_thread_left_by_the_module(request):
+    before = virtdancer_threads()
+    yield
+    check_no_thread_left(before, f"module {request.module.__name__}")
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_by_the_test():
+    before = virtdancer_threads()
+    yield
+    check_no_thread_left(before, "this test")
+
+
+# -- no log handler outlives the stream it writes to ----------------------------------------
+
+def handlers_on_closed_streams():
+    """(logger, handler) pairs whose handler writes to a closed stream."""
+    loggers = [logging.root, *logging.root.manager.loggerDict.values()]
+    return [(logger, handler)
+            for logger in loggers for handler in getattr(logger, "handlers", ())
+            if getattr(getattr(handler, "stream", None), "closed", False)]
+
+
+@pytest.fixture(autouse=True)
+def no_handler_left_on_a_closed_stream():
+    """A test that configures logging (the CLI does, from an INI file) on its captured stderr
+    must undo it: later records, from any thread, would hit the closed stream and print
+    "--- Logging error ---" with a traceback."""
+    yield
+    left = handlers_on_closed_streams()
+    for logger, handler in left:
+        logger.removeHandler(handler)   # blame this test, not every later one
+    if left:
+        pytest.fail("this test left log handlers on closed streams: "
+                    + "; ".join(f"{logger.name}: {handler!r}" for logger, handler in left),
+                    pytrace=False)
 
 
 class Server:

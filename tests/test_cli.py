@@ -1,6 +1,7 @@
 """The `virtdancer` command."""
 
 import io
+import logging
 import stat
 import sys
 from pathlib import Path
@@ -23,6 +24,33 @@ INI = """\
 use = egg:virtdancer
 virtdancer.libvirt_uri = {uri}
 """
+
+
+@pytest.fixture(autouse=True)
+def logging_as_it_was():
+    """Put every logger back as it was before the command set up logging from its INI file.
+
+    `check` and `console-proxy` configure logging (pyramid.paster.setup_logging) with a handler
+    on sys.stderr, which is this test's captured stream: left in place, every later test's log
+    record would go to that closed stream ("--- Logging error --- ValueError").
+    """
+    def loggers():
+        return [logging.root] + [logger for logger in logging.root.manager.loggerDict.values()
+                                 if isinstance(logger, logging.Logger)]
+
+    saved = {logger: (logger.level, list(logger.handlers), logger.propagate, logger.disabled)
+             for logger in loggers()}
+    yield
+    for logger in loggers():
+        level, handlers, propagate, disabled = saved.get(logger, (logging.NOTSET, [], True,
+                                                                  False))
+        for handler in logger.handlers:
+            if handler not in handlers:
+                handler.close()
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
+        logger.disabled = disabled
 
 
 @pytest.fixture

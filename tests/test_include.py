@@ -4,9 +4,7 @@ import pytest
 import webtest
 from pyramid.config import Configurator
 
-from virtdancer.interfaces import IHypervisor
-
-from .conftest import DEMO_URI, DEMO_USERS, SECRET, WEB_1, HostRoot, host_home
+from .conftest import DEMO_URI, DEMO_USERS, SECRET, WEB_1, HostRoot, close_app, host_home
 
 
 @pytest.fixture
@@ -18,7 +16,7 @@ def portal():
         config.include("virtdancer", route_prefix="/virt")
     app = config.make_wsgi_app()
     yield webtest.TestApp(app)
-    app.registry.getUtility(IHypervisor).close()
+    close_app(app)
 
 
 def test_api_answers_under_the_prefix(portal):
@@ -62,7 +60,7 @@ def test_a_host_can_opt_into_virtdancers_own_security():
         assert [vm["name"] for vm in client.get("/virt/vm").json] == ["web-1", "web-2"]
         assert client.get("/").text == "portal home, root is HostRoot"
     finally:
-        app.registry.getUtility(IHypervisor).close()
+        close_app(app)
 
 
 def test_without_opting_in_the_host_policy_decides(portal):

@@ -13,7 +13,7 @@ The whole application, top to bottom:
 - `accesslog`   a WSGI access log, the filter in front of VirtDancer in production.ini
 
 `includeme` adds all of it to any Pyramid configuration; `main` is the standalone application
-that `pserve development.ini` runs.
+that `pserve development.ini` runs; `close` stops the threads of either.
 """
 
 import sys
@@ -62,14 +62,22 @@ def main(global_config, **settings):
         raise cannot_start(error) from None
     except ConfigurationExecutionError as error:
         # Raised while the configuration was committed: what started before it must stop.
-        stop_services(config.registry)
+        close(config.registry)
         if isinstance(error.evalue, OPERATOR_MISTAKES):
             raise cannot_start(error.evalue) from None
         raise
 
 
-def stop_services(registry):
-    """Stop the console proxy and the hypervisor service of a registry, if they run."""
+def close(app_or_registry):
+    """Stop what a VirtDancer app runs beside its requests: the inline console proxy, the
+    statistics sampler and the libvirt connection's supervisor.
+
+    Takes the WSGI app `main` or `make_wsgi_app` returned (a Pyramid router), a Configurator or
+    a registry. A process that builds apps and drops them (a test suite) calls it for each one;
+    calling it twice is harmless.
+    """
+    registry = getattr(app_or_registry, "registry", app_or_registry)
+    # The proxy first: its consoles read from the hypervisor's connection.
     console = registry.queryUtility(IConsole)
     if console is not None:
         console.close()

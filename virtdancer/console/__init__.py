@@ -72,8 +72,10 @@ class ConsoleService:
         return f"{scheme}://{rest.split('/', 1)[0]}"
 
     def close(self):
-        if self.proxy_thread is not None:
-            self.proxy_thread.close()
+        # Forget the thread first: a second close must not reach a loop that has ended.
+        thread, self.proxy_thread = self.proxy_thread, None
+        if thread is not None:
+            thread.close()
 
 
 def console_from_settings(settings):
