@@ -51,6 +51,19 @@ def test_same_origin_and_originless_writes_work(app, testapp):
     assert vm_state(app) == 1
 
 
+def test_an_https_page_of_the_same_host_may_write_through_a_proxy_that_does_not_say_so(
+        app, testapp):
+    testapp.post_json(f"/vm/{WEB_1}/action", {"action": "pause"},
+                      headers={"Origin": "https://localhost"})
+    assert vm_state(app) == 3
+    # The reverse, a plain-http page writing to VirtDancer on HTTPS, is foreign.
+    testapp.post_json(f"/vm/{WEB_1}/action", {"action": "resume"},
+                      headers={"Origin": "http://localhost"},
+                      extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "localhost"},
+                      status=403)
+    assert vm_state(app) == 3
+
+
 def test_allowed_origins_may_write():
     app = make_app(**{"virtdancer.allowed_origins": "https://portal.example\nhttp://ops.example"})
     try:

@@ -370,6 +370,20 @@ def _no_origin(console, vm, monkeypatch):
     return proxy_url(console, issue(console, vm)), None
 
 
+def _user_gone(console, vm, monkeypatch):
+    """Signed for a user who is not (or no longer) in the users file."""
+    return proxy_url(console, issue(console, vm, user="removed-meanwhile")), ORIGIN
+
+
+def _user_no_longer_sees_it(console, vm, monkeypatch):
+    """Signed for the tenant, whose filters (web-*) do not show the ring's vdtest-* VMs."""
+    return proxy_url(console, issue(console, vm, user="tenant")), ORIGIN
+
+
+def _user_no_longer_operates(console, vm, monkeypatch):
+    return proxy_url(console, issue(console, vm, user="viewer")), ORIGIN
+
+
 REFUSALS = [
     pytest.param(_forged_signature, "console token has a wrong signature", id="forged-signature"),
     pytest.param(_tampered_payload, "console token has a wrong signature", id="tampered-claims"),
@@ -382,6 +396,11 @@ REFUSALS = [
     pytest.param(_foreign_origin, "origin http://evil.example may not open consoles",
                  id="foreign-origin"),
     pytest.param(_no_origin, "origin (none) may not open consoles", id="no-origin"),
+    pytest.param(_user_gone, "the console token's user no longer exists", id="user-gone"),
+    pytest.param(_user_no_longer_sees_it, "the console token's user no longer sees this VM",
+                 id="vm-hidden-now"),
+    pytest.param(_user_no_longer_operates, "the console token's user may no longer open",
+                 id="role-lowered"),
 ]
 
 

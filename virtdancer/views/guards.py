@@ -75,10 +75,23 @@ class RequestGuards:
         origin = request.headers.get("Origin")
         if origin is not None:
             origin = origin.rstrip("/")
-            if origin != request.host_url and origin not in self.allowed_origins:
+            if origin not in own_origins(request) and origin not in self.allowed_origins:
                 raise ForeignOrigin(origin)
         elif request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
             raise ForeignOrigin("(another site)")
+
+
+def own_origins(request):
+    """VirtDancer's own origin, as waitress gives the request (after its trusted-proxy rules).
+
+    A page on https:// of the same host is VirtDancer's too: a proxy in front may speak HTTPS to
+    the browser without telling waitress. (The other way round, an http:// page writing to an
+    HTTPS VirtDancer, is not.)
+    """
+    own = request.host_url
+    if own.startswith("http://"):
+        return (own, "https://" + own[len("http://"):])
+    return (own,)
 
 
 def guards_from_settings(settings):
