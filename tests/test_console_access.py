@@ -121,6 +121,15 @@ def test_a_host_header_that_is_no_host_name_never_reaches_the_policy(console_app
     assert "virtdancer.console.public_url" in response.json["message"]
 
 
+@pytest.mark.parametrize("host", ["evil.example\n", "evil.example\r\nX: y", "a b", "'self'"])
+def test_only_a_whole_host_name_is_used(console_app, host):
+    import webtest
+
+    csp = webtest.TestApp(console_app).get("/", extra_environ={"HTTP_HOST": host}).headers[
+        "Content-Security-Policy"]
+    assert "connect-src 'self';" in csp
+
+
 def test_the_public_url_wins_over_the_host_header(users_file):
     import webtest
 

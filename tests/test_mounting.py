@@ -298,6 +298,24 @@ def test_the_login_session_is_beside_the_page(mounted):
     client.get(f"{prefix}/vm", status=401)
 
 
+def test_the_pages_own_origin_writes_and_another_does_not(mounted):
+    """In every style the browser's Origin is the page's (behind the proxy, the public one):
+    VirtDancer takes its writes, logging in among them, and refuses another site's."""
+    client, prefix = mounted.client, mounted.prefix
+    own = {"Origin": mounted.public or "http://localhost", "Sec-Fetch-Site": "same-origin"}
+    evil = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
+    client.post_json(f"{prefix}/vm/{WEB_1}/action", {"action": "pause"}, headers=own)
+    client.post_json(f"{prefix}/vm/{WEB_1}/action", {"action": "resume"}, headers=evil,
+                     status=403)
+    assert client.get(f"{prefix}/vm/{WEB_1}").json["state_name"] == "paused"
+    if mounted.style in WITH_LOGIN:
+        client.authorization = None
+        client.post_json(f"{prefix}/login", {"username": "tenant", "password": "tenant"},
+                         headers=evil, status=403)
+        client.post_json(f"{prefix}/login", {"username": "tenant", "password": "tenant"},
+                         headers=own)
+
+
 # -- the page ---------------------------------------------------------------------------------
 
 def test_the_page_and_every_file_it_loads_are_under_the_prefix(mounted):

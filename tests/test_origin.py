@@ -87,6 +87,8 @@ def test_multipart_bodies_are_refused(app, testapp):
                             upload_files=[("file", "a.txt", b"x")], status=415)
     assert_error_body(response, 415)
     assert response.json["errors"][0]["name"] == "Content-Type"
+    testapp.post(f"/vm/{WEB_1}/action", b'--x\r\n\r\naction=pause\r\n--x--\r\n',
+                 content_type="Multipart/Form-Data; boundary=x", status=415)
     assert vm_state(app) == 1
 
 

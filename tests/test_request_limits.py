@@ -7,6 +7,7 @@ client sent.
 import http.client
 import io
 import json
+from pathlib import Path
 
 import pytest
 import webtest
@@ -14,7 +15,7 @@ import webtest
 from .conftest import WEB_1, Server, close_app, make_app
 from .test_errors import assert_error_body
 
-LOGIN = {"username": "admin", "password": "admin"}
+REPO = Path(__file__).resolve().parents[1]
 
 
 def vm_state(testapp, uuid=WEB_1):
@@ -197,11 +198,22 @@ def test_a_flag_that_is_neither_yes_nor_no_is_a_400(testapp, path, name):
                                           "description": response.json["message"]}
 
 
-@pytest.mark.parametrize("value, detailed", [("1", True), ("true", True), ("yes", True),
-                                             ("0", False), ("false", False), ("off", False)])
+@pytest.mark.parametrize("value, detailed", [
+    ("1", True), ("true", True), ("yes", True), ("y", True), ("t", True), ("ON", True),
+    ("0", False), ("false", False), ("off", False), ("n", False), ("", False)])
 def test_flags_keep_their_spellings(testapp, value, detailed):
     [first, *_] = testapp.get(f"/vm?detail={value}").json
     assert ("info" in first) == detailed
+
+
+@pytest.mark.parametrize("ini", ["development.ini", "production.ini", "examples/portal.ini",
+                                 "examples/behind-proxy.ini"])
+def test_the_shipped_ini_files_bound_what_waitress_takes_in(ini):
+    """waitress spools a body to disk before VirtDancer sees it: its own limit bounds that."""
+    from paste.deploy.loadwsgi import SERVER, loadcontext
+
+    server = loadcontext(SERVER, f"config:{REPO / ini}").local_conf
+    assert 64 * 1024 <= int(server["max_request_body_size"]) <= 1024 * 1024
 
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "POST", "PATCH"])

@@ -14,6 +14,8 @@ import pytest
 import webtest
 from pyramid.interfaces import ISecurityPolicy
 
+from virtdancer.security.passwords import hash_password
+
 from .conftest import SECRET, WEB_1, close_app, make_app
 
 COOKIE = "virtdancer_session"
@@ -108,6 +110,29 @@ def test_an_ended_session_is_never_renewed_nor_comes_back(app70, clock):
     assert viewer.get(f"/vm/{WEB_1}").json["info"]["state"] == 1
 
 
+def test_a_copy_kept_fresh_until_logout_is_refused_by_the_ended_sessions_alone(app70, clock):
+    """A copy taken at the last moment is as fresh as a cookie gets: only the memory of ended
+    sessions can refuse it, through other logouts and for as long as it could live."""
+    admin = browser(app70)
+    token = log_in(admin, "admin")
+    for _ in range(3):                 # in use, so Pyramid reissues it now and then
+        clock.now += 61
+        admin.get("/session")
+    copy = admin.cookies[COOKIE]
+    session_id = session_data(copy)["virtdancer.session_id"]
+    admin.post("/logout", headers={"X-CSRF-Token": token})
+    policy = app70.registry.getUtility(ISecurityPolicy)
+    for _ in range(3):
+        clock.now += 30                # within the 70 s timeout of the copy's last renewal
+        other = browser(app70)
+        other.post("/logout", headers={"X-CSRF-Token": log_in(other, "viewer")})
+        response = with_cookie(app70, copy).get("/session")
+        assert response.json["user"] is None and renewed_session(response) is None
+        assert session_id in policy._ended["admin"]
+        copy = response.headers.get("Set-Cookie", "").split(";", 1)[0].partition("=")[2] \
+            or copy
+
+
 def test_a_session_in_use_still_ends_at_its_maximum_age(clock):
     app = session_app(clock, **{"virtdancer.session.max_age": "300"})
     try:
@@ -125,26 +150,66 @@ def test_a_session_in_use_still_ends_at_its_maximum_age(clock):
         close_app(app)
 
 
-def test_an_ended_session_is_remembered_as_long_as_a_copy_could_live(clock):
-    app = session_app(clock, **{"virtdancer.session.max_age": "300"})
+def test_a_restart_ends_every_session(clock):
+    """Ended sessions are remembered in memory only: a new process refuses every old cookie."""
+    first = session_app(clock)
     try:
-        admin = browser(app)
+        admin = browser(first)
         token = log_in(admin, "admin")
-        # Kept alive until just before logout, so its cookie is as fresh as it gets.
-        clock.now += 60
-        admin.get("/session")
-        fresh_copy = admin.cookies[COOKIE]
-        admin.post("/logout", headers={"X-CSRF-Token": token})
-        policy = app.registry.getUtility(ISecurityPolicy)
-        for _ in range(3):
-            clock.now += 65
-            log_in(browser(app), "viewer")          # other logins and logouts meanwhile
-            other = browser(app)
-            other.post("/logout", headers={"X-CSRF-Token": log_in(other, "viewer")})
-            with_cookie(app, fresh_copy).get("/vm", status=401)
-        assert policy._ended, "the ended session is still remembered within its maximum age"
+        kept, ended = admin.cookies[COOKIE], None
+        other = browser(first)
+        other_token = log_in(other, "viewer")
+        ended = other.cookies[COOKIE]
+        other.post("/logout", headers={"X-CSRF-Token": other_token})
+        assert token
+    finally:
+        close_app(first)
+    second = session_app(clock)        # the same secret, a new process
+    try:
+        for cookie in (kept, ended):
+            response = with_cookie(second, cookie).get("/vm", status=401)
+            assert renewed_session(response) is None
+        log_in(browser(second), "admin")
+    finally:
+        close_app(second)
+
+
+def test_a_password_change_ends_the_users_sessions(clock, tmp_path):
+    users = tmp_path / "users.ini"
+    users.write_text(f"[ann]\npassword = {hash_password('old')}\nrole = viewer\nvms = all\n")
+    app = session_app(clock, **{"virtdancer.users_file": str(users)})
+    try:
+        ann = browser(app)
+        ann.post_json("/login", {"username": "ann", "password": "old"})
+        ann.get("/vm")
+        users.write_text(f"[ann]\npassword = {hash_password('new')}\nrole = viewer\n"
+                         "vms = all\n")
+        ann.get("/vm", status=401)
+        ann.post_json("/login", {"username": "ann", "password": "new"})
+        ann.get("/vm")
     finally:
         close_app(app)
+
+
+def test_many_logouts_keep_the_memory_small_and_end_every_session(app70, clock):
+    policy = app70.registry.getUtility(ISecurityPolicy)
+    kept = browser(app70)
+    log_in(kept, "viewer")                   # a session of the same user, left open
+    copies = []
+    for _ in range(policy.MAX_ENDED_PER_USER + 20):
+        client = browser(app70)
+        token = log_in(client, "viewer")
+        copies.append(client.cookies[COOKIE])
+        client.post("/logout", headers={"X-CSRF-Token": token})
+    assert len(policy._ended.get("viewer", {})) <= policy.MAX_ENDED_PER_USER
+    for copy in copies[::10]:
+        with_cookie(app70, copy).get("/vm", status=401)
+    # So many logouts end the user's other sessions too; a new login works.
+    kept.get("/vm", status=401)
+    clock.now += 1
+    again = browser(app70)
+    log_in(again, "viewer")
+    again.get("/vm")
 
 
 def test_a_session_cookie_without_a_start_time_is_refused(app70):

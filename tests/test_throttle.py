@@ -8,6 +8,7 @@ import threading
 
 import pytest
 import webtest
+from pyramid.interfaces import ISecurityPolicy
 
 from virtdancer.security.passwords import hash_password
 from virtdancer.security.throttle import LoginThrottle, LoginThrottled
@@ -96,11 +97,79 @@ def test_the_scraper_keeps_working_while_its_user_is_guessed_elsewhere(app):
     client_of(app, "viewer", "viewer", "10.0.0.9").get("/metrics")
 
 
+def with_clock(app):
+    """Give the app's authenticator, throttle and users file one clock that the test moves."""
+    clock = Clock()
+    authenticator = app.registry.getUtility(ISecurityPolicy).authenticator
+    authenticator.clock = authenticator.throttle.clock = authenticator.users.clock = clock
+    authenticator.throttle._last_sweep = clock.now
+    return clock
+
+
+def test_a_trusted_address_keeps_working_while_guesses_go_on_for_windows():
+    """The scraper at its own address renews its trust with every request, whichever path its
+    password takes (remembered, or checked again once the memory of it expired)."""
+    app = make_app(**{"virtdancer.login.max_failures_per_name": "10"})
+    try:
+        clock = with_clock(app)
+        scraper = client_of(app, "viewer", "viewer", "10.0.0.9")
+        scraper.get("/metrics")
+        guesses = 0
+        for step in range(24):                       # 12 minutes, past two windows and more
+            clock.now += 30
+            for _ in range(2):
+                client_of(app, "viewer", "wrong", f"203.0.113.{guesses % 250}").get(
+                    "/vm", expect_errors=True)
+                guesses += 1
+            assert scraper.get("/metrics", expect_errors=True).status_int == 200, step
+        # The guesses did throttle the name: from a new address even the right password waits.
+        client_of(app, "viewer", "viewer", "198.51.100.77").get("/vm", status=429)
+    finally:
+        close_app(app)
+
+
+def test_guesses_at_other_names_from_a_shared_address_do_not_lock_out_its_users(app):
+    """20 failures from one address (a NAT) stop new names there, not a user who logged in
+    there before."""
+    client_of(app, "admin", "admin", "192.0.2.60").get("/vm")
+    for i in range(20):
+        client_of(app, f"guess{i}", "wrong", "192.0.2.60").get("/vm", status=401)
+    client_of(app, "viewer", "viewer", "192.0.2.60").get("/vm", status=429)
+    client_of(app, "admin", "admin", "192.0.2.60").get("/vm")
+
+
+def test_ipv6_addresses_count_by_their_64_network():
+    throttle = LoginThrottle(per_user=3, clock=Clock())
+    for host in range(3):
+        with throttle.attempt("ann", f"2001:db8:1:2::{host + 1:x}") as attempt:
+            attempt.failed()
+    with pytest.raises(LoginThrottled):
+        with throttle.attempt("ann", "2001:db8:1:2:ffff::9"):
+            pass
+    with throttle.attempt("ann", "2001:db8:1:3::1") as attempt:   # another /64
+        attempt.failed()
+
+
+def test_when_the_table_is_full_the_pairs_are_forgotten_first():
+    """Pairs go before addresses, names last: the name's counter stops spread-out guessing."""
+    clock = Clock()
+    throttle = LoginThrottle(per_name=3, per_address=10**9, max_entries=60, clock=clock)
+    for i in range(3):
+        with throttle.attempt("admin", f"192.0.2.{i}") as attempt:
+            attempt.failed()
+    for i in range(50):           # newer failures: 25 names, twice each, from 50 addresses
+        clock.now += 0.01
+        with throttle.attempt(f"filler-{i // 2}", f"198.51.100.{i}") as attempt:
+            attempt.failed()
+    assert throttle.entries() <= 60
+    with pytest.raises(LoginThrottled):
+        throttle.check("admin", "203.0.113.1")
+
+
 # -- finding 3: memory is bounded, long names are refused and not logged whole --------------
 
 def test_a_basic_user_name_over_256_characters_is_refused_unchecked(app, caplog):
-    throttle = app.registry.queryUtility(
-        __import__("pyramid.interfaces").interfaces.ISecurityPolicy).authenticator.throttle
+    throttle = app.registry.getUtility(ISecurityPolicy).authenticator.throttle
     response = client_of(app, "n" * 100_000, "x", "192.0.2.40").get("/vm", status=400)
     assert response.json["message"] == "the user name is longer than 256 characters"
     assert len(response.body) < 500
@@ -187,5 +256,22 @@ def test_a_users_file_broken_at_run_time_keeps_the_last_good_users(users_file, b
         users_file.write_text(good + f"[bob]\npassword = {hash_password('pw')}\n"
                                      "role = viewer\nvms = all\n")
         client_of(app, "bob", "pw", "192.0.2.52").get("/vm")
+    finally:
+        close_app(app)
+
+
+def test_a_users_file_broken_for_more_than_a_minute_counts_failures_again(users_file):
+    app = make_app(**{"virtdancer.users_file": str(users_file),
+                      "virtdancer.login.max_failures_per_user": "3"})
+    try:
+        clock = with_clock(app)
+        users_file.write_text("")
+        for _ in range(4):
+            client_of(app, "admin", "guess", "192.0.2.53").get("/vm", status=401)
+        clock.now += 61                 # no edit takes that long: a broken file, not an edit
+        for _ in range(3):
+            client_of(app, "admin", "guess", "192.0.2.53").get("/vm", status=401)
+        client_of(app, "admin", "guess", "192.0.2.53").get("/vm", status=429)
+        client_of(app, "ann", "pw", "192.0.2.54").get("/vm")
     finally:
         close_app(app)

@@ -20,7 +20,7 @@ from .tokens import ConsoleTokens
 
 # A DNS name, an IPv4 address or a bracketed IPv6 address: nothing that could break out of a
 # URL or a Content-Security-Policy (`Host: evil; script-src *`).
-HOST_NAME = re.compile(r"^[A-Za-z0-9.-]{1,253}$|^\[[0-9A-Fa-f:.]{2,45}\]$")
+HOST_NAME = re.compile(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")
 
 
 @implementer(IConsole)
@@ -51,7 +51,7 @@ class ConsoleService:
         """
         if self.public_url:
             return self.public_url
-        if not self.listen or not HOST_NAME.match(request.domain):
+        if not self.listen or not HOST_NAME.fullmatch(request.domain):
             return None
         scheme = "wss" if request.scheme == "https" else "ws"
         port = self.proxy_thread.bound_port if self.proxy_thread else \

@@ -266,7 +266,7 @@ def _refusal(conn, uuid, action, checked, error, watch):
                             f"meanwhile (libvirt: {libvirt_says}); it is {name} now",
                             action, now, name)
     if error.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID:
-        return InvalidState(f"cannot {action} the VM in its state (libvirt: {libvirt_says}); "
-                            f"it is {name} now", action, now, name)
+        return InvalidState(f"libvirt refuses to {action} the VM now: {libvirt_says} (it is "
+                            f"{name})", action, now, name)
     return None
 

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 SESSION_USER = "virtdancer.user"
 SESSION_ID = "virtdancer.session_id"
 SESSION_STARTED = "virtdancer.started"
+SESSION_BINDING = "virtdancer.binding"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # A Basic-authenticated script sends its password with every request; checking argon2id each
@@ -53,7 +54,8 @@ def for_the_log(name, limit=64):
 
 def _fingerprint(key, name, password):
     try:
-        text = f"{name}\0{password}".encode("utf-8")
+        # The name's length first: no other name and password give the same text.
+        text = f"{len(name)}:{name}{password}".encode("utf-8")
     except UnicodeEncodeError:
         raise CredentialsRefused("the user name or password is not valid Unicode") from None
     return hmac.new(key, text, hashlib.sha256).digest()
@@ -89,10 +91,12 @@ class Authenticator:
         # not queue behind each other.
         user = self._recalled(name, fingerprint)
         if user is not None:
+            self.throttle.trust(name, address)
             return user
         with self._address_locks[hash(address) % ADDRESS_LOCKS]:
             user = self._recalled(name, fingerprint)
             if user is not None:
+                self.throttle.trust(name, address)
                 return user
             with self.throttle.attempt(name, address) as attempt:
                 user = self._check(name, password, address, attempt)
@@ -147,10 +151,17 @@ class VirtDancerSecurityPolicy:
     """Pyramid 2 security policy over VirtDancer's users file.
 
     A login session lives in a signed cookie, which a browser may hold a copy of after the
-    session ended. So every session carries its ID and when it started: it ends for good at
-    logout (its ID is remembered as ended), after `session_max_age` seconds whatever happens,
-    and a session refused for any reason is dropped there and then, never renewed.
+    session ended. So every session carries its ID, when it started, and a binding to this
+    VirtDancer process and to the user's password hash. It ends for good at logout (its ID is
+    remembered as ended), `session_max_age` seconds after the login whatever happens, when the
+    user's password changes, and when VirtDancer restarts (the ended sessions are remembered in
+    memory only). A session refused for any reason is dropped there and then, never renewed.
     """
+
+    # A user who logs out this many times within a maximum age ends all their sessions at once,
+    # so that the memory of ended sessions stays small whatever a client does.
+    MAX_ENDED_PER_USER = 100
+    SWEEP_INTERVAL = 60.0
 
     def __init__(self, authenticator, session_lifetime=8 * 3600.0, session_max_age=None,
                  clock=time.time):
@@ -160,7 +171,10 @@ class VirtDancerSecurityPolicy:
         self.session_lifetime = session_lifetime
         self.session_max_age = max(session_max_age or 3 * session_lifetime, session_lifetime)
         self.clock = clock
-        self._ended = {}       # session ID -> until when a copy of its cookie could be shown
+        self._key = os.urandom(32)     # this process's: sessions end when it does
+        self._ended = {}               # user -> {session ID: until when a copy could be shown}
+        self._not_before = {}          # user -> their sessions started before it are ended
+        self._last_sweep = 0.0
         self._ended_lock = threading.Lock()
 
     def identity(self, request):
@@ -183,30 +197,61 @@ class VirtDancerSecurityPolicy:
     def remember(self, request, userid, **kw):
         # A fresh session on login, so that a session planted before it is worth nothing.
         request.session.invalidate()
+        user = self.authenticator.users.get(userid)
         request.session[SESSION_USER] = userid
         request.session[SESSION_ID] = secrets.token_urlsafe(16)
         request.session[SESSION_STARTED] = self.clock()
+        request.session[SESSION_BINDING] = self._binding(user)
         new_csrf_token(request)
         self._identities.clear(request)
         return []
 
     def forget(self, request, **kw):
-        session_id = request.session.get(SESSION_ID)
-        started = request.session.get(SESSION_STARTED)
-        if isinstance(session_id, str) and isinstance(started, (int, float)):
-            now = self.clock()
-            with self._ended_lock:
-                self._ended = {ended: until for ended, until in self._ended.items()
-                               if until > now}
-                # No copy of this cookie is good after its session's maximum age anyway.
-                self._ended[session_id] = started + self.session_max_age
-        request.session.invalidate()
+        session = request.session
+        name, session_id = session.get(SESSION_USER), session.get(SESSION_ID)
+        started = session.get(SESSION_STARTED)
+        if isinstance(name, str) and isinstance(session_id, str) \
+                and isinstance(started, (int, float)):
+            self._end(name, session_id, started)
+        session.invalidate()
         self._identities.clear(request)
         return []
 
-    def _ended_session(self, session_id):
+    def _binding(self, user):
+        """What ties a session to this process and to the user's password as it is now."""
+        if user is None:
+            return None
+        text = f"{len(user.name)}:{user.name}{user.password_hash}".encode("utf-8")
+        return hmac.new(self._key, text, hashlib.sha256).hexdigest()[:32]
+
+    def _end(self, name, session_id, started):
+        now = self.clock()
         with self._ended_lock:
-            return session_id in self._ended
+            self._sweep(now)
+            ended = self._ended.setdefault(name, {})
+            # No copy of this cookie is good after its session's maximum age anyway.
+            ended[session_id] = started + self.session_max_age
+            if len(ended) > self.MAX_ENDED_PER_USER:
+                self._not_before[name] = now
+                del self._ended[name]
+
+    def _sweep(self, now):
+        if now - self._last_sweep < self.SWEEP_INTERVAL:
+            return
+        self._last_sweep = now
+        for name in list(self._ended):
+            kept = {sid: until for sid, until in self._ended[name].items() if until > now}
+            if kept:
+                self._ended[name] = kept
+            else:
+                del self._ended[name]
+        self._not_before = {name: since for name, since in self._not_before.items()
+                            if since + self.session_max_age > now}
+
+    def _ended_session(self, name, session_id, started):
+        with self._ended_lock:
+            return (session_id in self._ended.get(name, ())
+                    or started <= self._not_before.get(name, float("-inf")))
 
     def _session_user(self, request):
         """The user of the request's login session, or None (and the session dropped)."""
@@ -220,7 +265,9 @@ class VirtDancerSecurityPolicy:
         if (user is None or not isinstance(session_id, str)
                 or not isinstance(started, (int, float))
                 or self.clock() - started > self.session_max_age
-                or self._ended_session(session_id)):
+                or not hmac.compare_digest(str(session.get(SESSION_BINDING)),
+                                           str(self._binding(user)))
+                or self._ended_session(name, session_id, started)):
             # Invalidated, the session is not sent back renewed: the browser drops the cookie.
             session.invalidate()
             return None

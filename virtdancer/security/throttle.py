@@ -7,18 +7,27 @@ Three limits count failures within a sliding window:
 - per address (`per_address`, 20): one address trying many names is stopped;
 - per user name from every address together (`per_name`, 100): a guesser spread over many
   addresses is stopped too, but far later, so that locking a user out for everybody takes many
-  addresses. An address from which that user logged in during the window keeps working.
+  addresses.
+
+A (user name, address) pair that logged in successfully within `trust_period` (a day) is
+trusted: only its own pair limit applies to it, so neither guesses at that name from elsewhere
+nor guesses at other names from the same address (a NAT, a jump host) lock that user out there.
+Every use of the right password renews the trust. IPv6 addresses count by their /64 network,
+which one machine usually has all of.
 
 An attempt holds its place from the check to its outcome, so concurrent guesses cannot all pass
 the check before the first failure is counted. The table is swept of expired entries as it is
-used and never grows beyond `max_entries` keys.
+used and never grows beyond `max_entries` keys (the pairs' own counters are forgotten first).
 """
 
+import ipaddress
 import math
 import threading
 import time
 from collections import deque
 from contextlib import contextmanager
+
+_FORGET_FIRST = {"pair": 0, "address": 1, "name": 2}
 
 
 class LoginThrottled(Exception):
@@ -44,9 +53,10 @@ class Attempt:
 
 class LoginThrottle:
     def __init__(self, per_user=5, per_address=20, per_name=100, window=300.0,
-                 max_entries=100_000, clock=time.monotonic):
+                 trust_period=86400.0, max_entries=20_000, clock=time.monotonic):
         self.limits = {"pair": per_user, "address": per_address, "name": per_name}
         self.window = window
+        self.trust_period = max(trust_period, window)
         self.max_entries = max_entries
         self.clock = clock
         self._failures = {}    # key -> deque of failure times, oldest first
@@ -86,13 +96,19 @@ class LoginThrottle:
         finally:
             self._end(user, address, keys, attempt.outcome)
 
+    def trust(self, user, address):
+        """Renew the trust of a pair whose password was right (known good, not checked)."""
+        with self._lock:
+            self._trusted[(user, _network(address))] = self.clock()
+
     def _keys(self, user, address):
-        keys = [("pair", user, address), ("address", address)]
+        address = _network(address)
+        pair = ("pair", user, address)
         with self._lock:
             trusted = self._trusted.get((user, address))
-        if trusted is None or trusted <= self.clock() - self.window:
-            keys.append(("name", user))
-        return keys
+        if trusted is not None and trusted > self.clock() - self.trust_period:
+            return [pair]
+        return [pair, ("address", address), ("name", user)]
 
     def _end(self, user, address, keys, outcome):
         now = self.clock()
@@ -108,8 +124,8 @@ class LoginThrottle:
                     self._failures.setdefault(key, deque()).append(now)
                 self._cap()
             elif outcome == "succeeded":
-                self._failures.pop(("pair", user, address), None)
-                self._trusted[(user, address)] = now
+                self._failures.pop(keys[0], None)
+                self._trusted[(user, _network(address))] = now
 
     def _wait(self, key, now):
         """Seconds until `key` may try again, counting the attempts under way as failures."""
@@ -136,17 +152,41 @@ class LoginThrottle:
         horizon = now - self.window
         self._failures = {key: times for key, times in self._failures.items()
                           if times and times[-1] > horizon}
-        self._trusted = {pair: when for pair, when in self._trusted.items() if when > horizon}
+        trusted_since = now - self.trust_period
+        self._trusted = {pair: when for pair, when in self._trusted.items()
+                         if when > trusted_since}
+        if len(self._trusted) > self.max_entries:
+            newest = sorted(self._trusted.items(), key=lambda item: item[1])
+            self._trusted = dict(newest[-self.max_entries // 2:])
 
     def _cap(self):
-        """Forget the keys whose last failure is oldest when the table is full."""
+        """Forget keys when the table is full: pairs first, then addresses, then names, the
+        oldest of each first.
+
+        A pair's counter matters least (the address's and the name's still count what it
+        forgets); a name's most, as it is what stops guesses spread over many addresses.
+        """
         if len(self._failures) <= self.max_entries:
             return
-        by_age = sorted(self._failures, key=lambda key: self._failures[key][-1])
-        for key in by_age[:len(by_age) - self.max_entries // 2]:
+        order = sorted(self._failures, key=lambda key: (_FORGET_FIRST[key[0]],
+                                                        self._failures[key][-1]))
+        for key in order[:len(order) - self.max_entries // 2]:
             del self._failures[key]
 
     def entries(self):
         """How many keys the table holds (for tests and the curious)."""
         with self._lock:
             return len(self._failures) + len(self._trusted)
+
+
+def _network(address):
+    """The key an address counts under: itself, or its /64 network for IPv6."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{parsed}/64", strict=False))

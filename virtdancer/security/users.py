@@ -20,6 +20,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 
 from ..permissions import ROLES
@@ -99,18 +100,27 @@ class UsersFile:
     """The users file on disk, read again whenever it changes.
 
     A file that becomes missing, unreadable, empty or wrong while VirtDancer runs is most
-    likely being edited: the last good users stay in force until it is good again, and
-    `settled` is False meanwhile (failed logins are not held against anyone then).
+    likely being edited: the last good users stay in force until it is good again, and for the
+    first `grace` seconds of that, `settled` is False (failed logins are not held against
+    anyone then). A file that stays broken longer is not an edit: failures count again.
     """
 
-    def __init__(self, path):
+    def __init__(self, path, grace=60.0, clock=time.monotonic):
         self.path = path
+        self.grace = grace
+        self.clock = clock
         self._lock = threading.Lock()
         self._stamp = None        # of the file the users were read from
         self._bad_stamp = None    # of a file found wrong, so that it is not read again
+        self._bad_since = None    # when the file was first found broken, if it is
         self._users = {}
-        self.settled = True
         self.reload_if_changed()
+
+    @property
+    def settled(self):
+        """False while the file has been broken for less than `grace` seconds."""
+        bad_since = self._bad_since
+        return bad_since is None or self.clock() - bad_since > self.grace
 
     def get(self, name):
         self.reload_if_changed()
@@ -129,17 +139,17 @@ class UsersFile:
                 if not users:
                     raise UsersFileError(f"{self.path}: no users (add one section per user)")
                 self._users, self._stamp, self._bad_stamp = users, stamp, None
-                self.settled = True
+                self._bad_since = None
         except (OSError, UnicodeDecodeError, UsersFileError) as error:
             if self._stamp is None:
                 if isinstance(error, UsersFileError):
                     raise
                 reason = getattr(error, "strerror", None) or str(error)
                 raise UsersFileError(f"{self.path}: {reason}") from None
-            if self.settled:
+            if self._bad_since is None:
                 log.warning("users file %s cannot be used now (%s); keeping the %d users read "
                             "before until it is fixed", self.path, error, len(self._users))
-            self.settled = False
+                self._bad_since = self.clock()
             self._bad_stamp = None if isinstance(error, OSError) else stamp
 
     def replace_hash(self, name, old_hash, new_hash):

@@ -63,7 +63,7 @@ class RequestGuards:
             raise refusal
 
     def check_body_type(self, request):
-        if request.content_length and request.content_type.startswith("multipart/"):
+        if request.content_length and request.content_type.lower().startswith("multipart/"):
             refusal = HTTPUnsupportedMediaType(
                 f"VirtDancer reads bodies of type application/json (or a form, "
                 f"{FORM}), not {quoted(request.content_type)}")

@@ -4,8 +4,9 @@ from pyramid.httpexceptions import HTTPBadRequest
 
 from .errors import quoted
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
+# Pyramid's asbool spellings, which VirtDancer always took; an empty value (`?detail=`) is no.
+_TRUE = frozenset({"1", "t", "true", "y", "yes", "on"})
+_FALSE = frozenset({"", "0", "f", "false", "n", "no", "off"})
 
 
 class BadQueryParameter(HTTPBadRequest):
