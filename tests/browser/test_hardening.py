@@ -56,3 +56,25 @@ def test_another_sites_form_cannot_act_with_the_users_credentials(page, server, 
     assert api.state(WEB_1) == "running"
     # The made-up page is the one request to another origin, on purpose.
     record.requests[:] = [url for url in record.requests if not url.startswith(ATTACKER)]
+
+
+def test_another_sites_form_cannot_ride_on_remembered_basic_credentials(browser, server, api):
+    """A browser that answered VirtDancer's Basic prompt once sends those credentials with
+    every request to it, other sites' forms included: the Origin still gives the form away."""
+    context = browser.new_context(http_credentials={
+        "username": "admin", "password": "admin", "origin": server.origin, "send": "always"})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.route(ATTACKER, lambda route: route.fulfill(content_type="text/html", body=f"""
+            <form method="post" action="{server.url}vm/{WEB_1}/action">
+            <input name="action" value="pause"></form>"""))
+        # The browser does send the credentials: the API answers it as admin.
+        assert page.goto(server.url + "vm").status == 200
+        page.goto(ATTACKER)
+        with page.expect_response(lambda answer: answer.url.endswith("/action")) as posted:
+            page.evaluate("document.forms[0].submit()")
+        assert posted.value.status == 403
+        assert api.state(WEB_1) == "running"
+    finally:
+        context.close()
