@@ -98,6 +98,8 @@ def test_a_token_of_a_user_who_lost_the_operator_role_is_refused(console_app, us
     {"u": None, "h": "x", "v": WEB_1, "o": ORIGIN, "e": 9e18, "n": "n"},
     {"u": "admin", "h": "x", "v": WEB_1, "o": ORIGIN, "e": "later", "n": "n"},
     {"u": "admin", "h": "x", "v": WEB_1, "o": ORIGIN, "e": True, "n": "n"},
+    {"u": "admin", "h": "x", "v": WEB_1, "o": ORIGIN, "e": float("inf"), "n": "n"},
+    {"u": "admin", "h": "x", "v": WEB_1, "o": ORIGIN, "e": float("nan"), "n": "n"},
 ])
 def test_signed_but_malformed_claims_close_with_1008(console_app, claims, caplog):
     tokens = console_app.registry.getUtility(IConsole).tokens

@@ -4,6 +4,7 @@ Every refusal is JSON in VirtDancer's one shape, changes nothing, and quotes lit
 client sent.
 """
 
+import base64
 import http.client
 import io
 import json
@@ -152,6 +153,54 @@ def test_paths_that_are_not_utf8_are_json_400_through_waitress(server, path):
                                              headers={"Authorization": "Basic YWRtaW46YWRtaW4="})
     assert status == 400 and content_type == "application/json"
     assert json.loads(body)["message"] == "the URL's path is not valid UTF-8"
+
+
+# In UTF-7, ASCII can hide inside a base64 run: the first body below is shallow JSON to a UTF-8
+# reader and 5,000 levels deep to a UTF-7 one.
+@pytest.mark.parametrize("path", ["/login", f"/vm/{WEB_1}/action"])
+@pytest.mark.parametrize("content_type, body", [
+    ("application/json; charset=utf-7",
+     b'{"k":"+' + base64.b64encode(
+         ('", "action": ' + "[" * 5000 + "]" * 5000 + ', "z":"').encode("utf-16-be"))
+     .rstrip(b"=") + b'-"}'),
+    ("application/json; charset=foo", b'{"action": "pause"}'),
+    ("application/x-www-form-urlencoded; charset=latin-1", b"action=pause"),
+    ("application/x-www-form-urlencoded; charset=foo", b"action=pause"),
+])
+def test_bodies_in_another_charset_are_refused(testapp, path, content_type, body):
+    response = testapp.post(path, body, content_type=content_type, status=415)
+    assert_error_body(response, 415)
+    assert "UTF-8" in response.json["message"]
+    assert vm_state(testapp) == 1
+
+
+@pytest.mark.parametrize("path", ["/vm?detail=%FF", f"/vm/{WEB_1}/stats?history=%FF%FE",
+                                  "/stats/cpu?%FF=1"])
+def test_a_query_string_that_is_not_utf8_is_a_400(testapp, path):
+    response = testapp.get(path, status=400)
+    assert_error_body(response, 400)
+    assert response.json["errors"][0]["location"] == "querystring"
+
+
+@pytest.mark.parametrize("header", ["If-Modified-Since", "If-Unmodified-Since", "If-Range"])
+@pytest.mark.parametrize("path", ["/static/main.js", "/", "/console"])
+def test_a_date_header_that_is_no_date_is_ignored_through_waitress(server, header, path):
+    status, content_type, _ = raw_request(server, "GET", path,
+                                          headers={header: "Mon, 01 Jan 99999 00:00:00 GMT"})
+    assert status == 200 and "json" not in content_type
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("text/plain", '{"username": "viewer", "password": "the-secret-itself"}'),
+    ("application/json", '["viewer", "the-secret-itself"]'),
+    ("application/json", '{"username": "viewer", "password": ["the-secret-itself"]}'),
+    ("application/json", '{"username": "viewer", "password": "the-secret-itself' + "x" * 5000
+     + '"}'),
+])
+def test_a_refused_login_never_quotes_the_password(anonymous, content_type, body):
+    response = anonymous.post("/login", body, content_type=content_type, status=400)
+    assert_error_body(response, 400)
+    assert b"the-secret-itself" not in response.body
 
 
 # -- what errors quote (finding 12) ---------------------------------------------------------

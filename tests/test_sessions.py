@@ -227,6 +227,53 @@ def test_a_session_cookie_without_a_start_time_is_refused(app70):
     with_cookie(app70, cookie).get("/vm", status=401)
 
 
+def test_activity_keeps_even_a_short_session_alive(clock):
+    app = session_app(clock, **{"virtdancer.session.timeout": "30"})
+    try:
+        user = browser(app)
+        log_in(user, "viewer")
+        for _ in range(12):            # two minutes, a request every 10 s
+            clock.now += 10
+            assert user.get("/session").json["user"] == "viewer"
+        clock.now += 31
+        assert user.get("/session").json["user"] is None
+    finally:
+        close_app(app)
+
+
+def forged_cookie(data, accessed, created):
+    """A session cookie with `data`, signed with the test secret (only its holder can)."""
+    serializer = pyramid.session.JSONSerializer()
+    signed = pyramid.session.SignedSerializer(SECRET, "pyramid.session.",
+                                             serializer=serializer)
+    return signed.dumps((accessed, created, data)).decode()
+
+
+def test_a_forged_cookie_here_is_as_good_as_the_real_one(app70, clock):
+    """The control for the test below: forging with the test secret works."""
+    admin = browser(app70)
+    log_in(admin, "admin")
+    cookie = forged_cookie(session_data(admin.cookies[COOKIE]), int(clock.now), clock.now)
+    assert with_cookie(app70, cookie).get("/session").json["user"] == "admin"
+
+
+@pytest.mark.parametrize("change", [
+    {"_csrft_": ["not", "a", "string"]},
+    {"virtdancer.started": 1e308},
+    {"virtdancer.started": float("nan")},
+    {"virtdancer.started": "yesterday"},
+])
+def test_a_session_of_odd_types_is_refused_not_a_500(app70, clock, change):
+    admin = browser(app70)
+    token = log_in(admin, "admin")
+    data = {**session_data(admin.cookies[COOKIE]), **change}
+    cookie = forged_cookie(data, int(clock.now), clock.now)
+    forged = with_cookie(app70, cookie)
+    forged.post_json(f"/vm/{WEB_1}/action", {"action": "pause"},
+                     headers={"X-CSRF-Token": token}, status=401)
+    assert forged.get("/session").json["user"] is None
+
+
 def test_logout_needs_the_csrf_token(anonymous):
     token = log_in(anonymous, "viewer")
     response = anonymous.post("/logout", status=403)

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import secrets
 import threading
 import time
@@ -38,7 +39,8 @@ def _well_formed(claims):
     also signed something else, or a future version, could give another)."""
     return (isinstance(claims, dict)
             and all(isinstance(claims.get(key), kinds) and not isinstance(claims.get(key), bool)
-                    for key, kinds in _CLAIMS.items()))
+                    for key, kinds in _CLAIMS.items())
+            and math.isfinite(claims["e"]))
 
 
 class ConsoleTokens:

@@ -67,7 +67,9 @@ def security_from_settings(settings):
         httponly=True,
         samesite="Strict",
         timeout=session_lifetime,
-        reissue_time=60,
+        # Renewed often enough that activity keeps even a short session alive (Pyramid counts
+        # whole seconds), and not at every request.
+        reissue_time=max(1, min(60, session_lifetime // 10)),
         serializer=JSONSerializer(),
     )
     return policy, sessions

@@ -7,6 +7,7 @@ Permissions are granted by the resources' `__acl__` to the principals of the use
 import hashlib
 import hmac
 import logging
+import math
 import os
 import secrets
 import threading
@@ -26,6 +27,8 @@ SESSION_USER = "virtdancer.user"
 SESSION_ID = "virtdancer.session_id"
 SESSION_STARTED = "virtdancer.started"
 SESSION_BINDING = "virtdancer.binding"
+CSRF_SESSION_KEY = "_csrft_"    # where Pyramid's session keeps the CSRF token
+CLOCK_SLACK = 60.0              # seconds a session's start may be ahead of this clock
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # A Basic-authenticated script sends its password with every request; checking argon2id each
@@ -262,9 +265,11 @@ class VirtDancerSecurityPolicy:
         session_id = session.get(SESSION_ID)
         started = session.get(SESSION_STARTED)
         user = self.authenticator.users.get(name) if isinstance(name, str) else None
+        now = self.clock()
         if (user is None or not isinstance(session_id, str)
-                or not isinstance(started, (int, float))
-                or self.clock() - started > self.session_max_age
+                or not isinstance(started, (int, float)) or not math.isfinite(started)
+                or not now - self.session_max_age <= started <= now + CLOCK_SLACK
+                or not isinstance(session.get(CSRF_SESSION_KEY, ""), str)
                 or not hmac.compare_digest(str(session.get(SESSION_BINDING)),
                                            str(self._binding(user)))
                 or self._ended_session(name, session_id, started)):

@@ -17,7 +17,12 @@ def _refuse(request, description):
 
 
 def body_validator(request, **kwargs):
-    """Cornice validator: the body, checked against the view's Colander schema."""
+    """Cornice validator: the body, checked against the view's Colander schema.
+
+    What is refused here is refused without quoting the body: it may hold a password.
+    """
+    if request.body and request.content_type not in (FORM, "application/json", ""):
+        return _refuse(request, f"the body is to be JSON (application/json) or a form ({FORM})")
     if request.content_type != FORM and request.body:
         try:
             value = json.loads(request.body.decode("utf-8"))
@@ -32,4 +37,6 @@ def body_validator(request, **kwargs):
         except UnicodeEncodeError:
             return _refuse(request, "the body holds text that is not Unicode (a lone surrogate "
                                     "such as \\ud800)")
+        if not isinstance(value, dict):
+            return _refuse(request, "the body is to be a JSON object")
     return colander_body_validator(request, **kwargs)

@@ -2,9 +2,11 @@
 
 - **Body size**: a body larger than `virtdancer.max_body_bytes` (64 KiB) is refused with a 413
   before anything reads it, so a client cannot make VirtDancer hold a 200 MB document.
-- **Body type**: writes carry JSON, or a form (the first VirtDancer's clients send one);
-  multipart bodies, which browsers send across sites without asking, are refused with a 415
-  (other types get the views' 400).
+- **Body type**: writes carry JSON, or a form (the first VirtDancer's clients send one), in
+  UTF-8; multipart bodies, which browsers send across sites without asking, and bodies in
+  other charsets are refused with a 415 (other types get the views' 400).
+- **Query string and dates**: a query string that is not UTF-8 is a 400; an `If-Modified-Since`
+  (or `If-Unmodified-Since`, `If-Range`) that is no valid date is ignored, as HTTP says.
 - **Origin of writes**: a write that a browser sends from another site's page (`Origin` not
   VirtDancer's own, or `Sec-Fetch-Site` saying cross-site) is refused with a 403, however it
   is authenticated: a browser adds cookies and remembered HTTP Basic credentials to any site's
@@ -16,7 +18,11 @@ the view, its permission check and its body validator.
 """
 
 from pyramid.events import ContextFound
-from pyramid.httpexceptions import HTTPRequestEntityTooLarge, HTTPUnsupportedMediaType
+from pyramid.httpexceptions import (
+    HTTPBadRequest,
+    HTTPRequestEntityTooLarge,
+    HTTPUnsupportedMediaType,
+)
 from pyramid.settings import aslist
 
 from .bodies import FORM
@@ -43,6 +49,8 @@ class RequestGuards:
 
     def check(self, request):
         self.check_body_size(request)
+        check_query_string(request)
+        ignore_bad_dates(request)
         if request.method not in SAFE_METHODS:
             self.check_origin(request)
             self.check_body_type(request)
@@ -63,10 +71,16 @@ class RequestGuards:
             raise refusal
 
     def check_body_type(self, request):
-        if request.content_length and request.content_type.lower().startswith("multipart/"):
-            refusal = HTTPUnsupportedMediaType(
-                f"VirtDancer reads bodies of type application/json (or a form, "
-                f"{FORM}), not {quoted(request.content_type)}")
+        if not request.content_length:
+            return
+        problem = None
+        if request.content_type.lower().startswith("multipart/"):
+            problem = (f"VirtDancer reads bodies of type application/json (or a form, {FORM}), "
+                       f"not {quoted(request.content_type)}")
+        elif request.charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
+            problem = f"VirtDancer reads bodies in UTF-8, not in {quoted(request.charset)}"
+        if problem is not None:
+            refusal = HTTPUnsupportedMediaType(problem)
             refusal.error_location = "header"
             refusal.error_name = "Content-Type"
             raise refusal
@@ -79,6 +93,30 @@ class RequestGuards:
                 raise ForeignOrigin(origin)
         elif request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
             raise ForeignOrigin("(another site)")
+
+
+def check_query_string(request):
+    try:
+        request.GET
+    except UnicodeDecodeError:
+        refusal = HTTPBadRequest("the query string is not valid UTF-8")
+        refusal.error_location = "querystring"
+        raise refusal from None
+
+
+# Conditional headers holding dates, by their WSGI names and the request's parsed properties.
+DATE_HEADERS = {"HTTP_IF_MODIFIED_SINCE": "if_modified_since",
+                "HTTP_IF_UNMODIFIED_SINCE": "if_unmodified_since", "HTTP_IF_RANGE": "if_range"}
+
+
+def ignore_bad_dates(request):
+    """Drop date headers that do not parse (a year 99999), which would fail the file views."""
+    for name, attribute in DATE_HEADERS.items():
+        if name in request.environ:
+            try:
+                getattr(request, attribute)
+            except (ValueError, OverflowError, TypeError):
+                del request.environ[name]
 
 
 def own_origins(request):

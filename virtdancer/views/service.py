@@ -16,7 +16,16 @@ class VirtDancerService(Service):
     def error_handler(self, request):
         status = request.errors.status or 400
         errors = [{"location": error.get("location"), "name": error.get("name"),
-                   "description": shortened(str(error.get("description", "")))}
-                  for error in request.errors]
+                   "description": _description(error)} for error in request.errors]
         message = errors[0]["description"] if errors else "invalid request"
         return json_response(status, {**error_body(status, message), "errors": errors})
+
+
+# Fields whose values an error never quotes, not even in part.
+SECRET_FIELDS = frozenset({"password"})
+
+
+def _description(error):
+    if error.get("name") in SECRET_FIELDS:
+        return f"{error['name']} is missing, empty, too long or not a string"
+    return shortened(str(error.get("description", "")))
