@@ -39,6 +39,7 @@ setup(
     entry_points={
         "paste.app_factory": ["main = virtdancer:main"],
         "paste.filter_app_factory": ["accesslog = virtdancer.accesslog:filter_app_factory"],
+        "paste.server_runner": ["waitress = virtdancer.server:serve"],
         "console_scripts": ["virtdancer = virtdancer.cli:main"],
     },
 )

@@ -108,3 +108,19 @@ def test_a_second_pserve_says_in_one_line_that_the_port_is_in_use(tmp_path, busy
     assert "Traceback" not in result.stderr
     assert (f"VirtDancer cannot start: the console proxy's address 127.0.0.1:{busy_port} is in "
             "use") in result.stderr
+
+
+def test_a_second_pserve_on_a_taken_http_port_says_so_in_one_line(tmp_path, busy_port):
+    ini = tmp_path / "second.ini"
+    ini.write_text((REPO / "development.ini").read_text()
+                   .replace("%(here)s", str(REPO))
+                   .replace("127.0.0.1:6544", "127.0.0.1:0")
+                   .replace("localhost:6543", f"127.0.0.1:{busy_port}"))
+    pserve = Path(sys.executable).with_name("pserve")
+    result = subprocess.run([str(pserve), str(ini)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert (f"VirtDancer cannot start: the address 127.0.0.1:{busy_port} is in use (is another "
+            "VirtDancer running?): set listen in [server:main] to another host:port"
+            ) in result.stderr
