@@ -17,6 +17,7 @@ from virtdancer import main
 from virtdancer.interfaces import IHypervisor
 
 DEMO_URI = "test:///virtdancer:demo/fleet.xml"
+LAB_URI = "test:///virtdancer:demo/lab.xml"      # the demo's second host
 DEMO_USERS = str(Path(__file__).resolve().parents[1] / "virtdancer" / "demo" / "users.ini")
 SECRET = "a-test-secret-that-is-long-enough-0123456789abcdef"
 

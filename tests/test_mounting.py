@@ -39,7 +39,7 @@ from pyramid.paster import get_app
 from pyramid.response import Response
 
 from virtdancer.accesslog import AccessLog
-from virtdancer.interfaces import IConsole, IHypervisor
+from virtdancer.interfaces import IConsole
 from virtdancer.resources import Domain
 from virtdancer.views.ui import novnc_path
 
@@ -465,7 +465,7 @@ def test_behind_the_proxy_the_console_url_keeps_the_public_prefix(displays_every
         router, = virtdancer_routers(app)
         console = router.registry.getUtility(IConsole)
         claims = console.tokens.verify(ticket["token"],
-                                       host=router.registry.getUtility(IHypervisor).uri)
+                                       hosts=["default"])
         assert claims["o"] == "https://portal.example.com"
         policy = client.get("/virt/").headers["Content-Security-Policy"]
         assert "connect-src 'self' wss://portal.example.com;" in policy

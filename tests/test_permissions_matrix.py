@@ -1,4 +1,4 @@
-"""Every permissioned view × every role × a visible and a hidden VM.
+"""Every permissioned view × every role × every host × a visible and a hidden VM.
 
 The cells are generated from the app's own registered views, so an endpoint added later is in
 the matrix without anyone remembering to add it. A refused request must change nothing.
@@ -8,17 +8,24 @@ import pytest
 import webtest
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from virtdancer.interfaces import IHypervisor
+from virtdancer.interfaces import IHostRegistry
 
-from .conftest import BUILD_1, WEB_1, close_app, make_app
+from .conftest import BUILD_1, DEMO_URI, LAB_URI, WEB_1, close_app, make_app
+
+# The lab host's VMs (virtdancer/demo/lab.xml): the tenant (web-*) sees one of them.
+WEB_STAGING = "2c8e5f3b-0d46-4a71-9b2e-4f6a8c0d1e66"
+CI_RUNNER_1 = "1b7d4e2a-9c35-4f60-8a1d-3e5f7b9c0d55"
+# Each host, with a VM the tenant sees and one it does not.
+HOSTS = {"default": (WEB_1, BUILD_1), "lab": (WEB_STAGING, CI_RUNNER_1)}
 
 # What each demo user may do, as the issue states it (not as the code grants it).
 USERS = {
-    "viewer": {"password": "viewer", "permissions": {"vm:read"}, "sees": {WEB_1, BUILD_1}},
+    "viewer": {"password": "viewer", "permissions": {"vm:read"},
+               "sees": {WEB_1, BUILD_1, WEB_STAGING, CI_RUNNER_1}},
     "tenant": {"password": "tenant", "permissions": {"vm:read", "vm:operate"},
-               "sees": {WEB_1}},
+               "sees": {WEB_1, WEB_STAGING}},
     "admin": {"password": "admin", "permissions": {"vm:read", "vm:operate", "vm:admin"},
-              "sees": {WEB_1, BUILD_1}},
+              "sees": {WEB_1, BUILD_1, WEB_STAGING, CI_RUNNER_1}},
 }
 
 # A valid body for each route that takes one; a new write route needs an entry here.
@@ -30,7 +37,13 @@ BODIES = {"virtdancer.vm.action": {"action": "pause"}}
 ALLOWED_ON_THE_TEST_DRIVER = {"virtdancer.stats.nic": 501, "virtdancer.stats.nic.one": 404,
                               "virtdancer.vm.console": 409}
 # The console needs a proxy to point at; none has to run for the test driver's 409.
-SETTINGS = {"virtdancer.console.public_url": "ws://127.0.0.1:9/"}
+SETTINGS = {"virtdancer.console.public_url": "ws://127.0.0.1:9/",
+            "virtdancer.hosts": f"default = {DEMO_URI}\nlab = {LAB_URI}"}
+
+
+def on_any_host(route):
+    """The route's name at the first VirtDancer's URL: virtdancer.host.vm → virtdancer.vm."""
+    return route.replace("virtdancer.host.", "virtdancer.", 1)
 
 
 def permissioned_views():
@@ -60,14 +73,21 @@ def permissioned_views():
         close_app(app)
 
 
+VM_NAMES = {WEB_1: "web-1", BUILD_1: "build-1", WEB_STAGING: "web-staging",
+            CI_RUNNER_1: "ci-runner-1", None: ""}
+
+
 def cells():
     for route, pattern, method, permission in permissioned_views():
-        vms = [WEB_1, BUILD_1] if "{uuid}" in pattern else [None]
-        for vm in vms:
-            for user in [None, *USERS]:
-                yield pytest.param(route, pattern, method, permission, user, vm,
-                                   id=f"{method} {pattern} {user or 'anonymous'} "
-                                      f"{'web-1' if vm == WEB_1 else 'build-1' if vm else ''}")
+        hosts = list(HOSTS) if "{host}" in pattern else ["default"]
+        for host in hosts:
+            vms = list(HOSTS[host]) if "{uuid}" in pattern else [None]
+            for vm in vms:
+                for user in [None, *USERS]:
+                    path = pattern.replace("{host}", host)
+                    yield pytest.param(route, path, method, permission, user, vm,
+                                       id=f"{method} {path} {user or 'anonymous'} "
+                                          f"{VM_NAMES[vm]}")
 
 
 def expected_status(route, permission, user, vm):
@@ -77,12 +97,13 @@ def expected_status(route, permission, user, vm):
         return 404   # hidden beats forbidden: the user must not learn the VM exists
     if permission not in USERS[user]["permissions"]:
         return 403
-    return ALLOWED_ON_THE_TEST_DRIVER.get(route, 200)
+    return ALLOWED_ON_THE_TEST_DRIVER.get(on_any_host(route), 200)
 
 
 def test_the_matrix_covers_the_api():
     routes = {route for route, *_ in permissioned_views()}
-    assert {"virtdancer.vms", "virtdancer.vm", "virtdancer.vm.action"} <= routes
+    assert {"virtdancer.vms", "virtdancer.vm", "virtdancer.vm.action", "virtdancer.hosts",
+            "virtdancer.host", "virtdancer.fleet", "virtdancer.host.vm.action"} <= routes
 
 
 @pytest.fixture
@@ -93,8 +114,9 @@ def fresh_app():
 
 
 def fleet_state(app):
-    fleet = app.registry.getUtility(IHypervisor).fleet
-    return [(vm["uuid"], vm["info"]["state"], vm["active"]) for vm in fleet.details()]
+    return [(name, vm["uuid"], vm["info"]["state"], vm["active"])
+            for name, hypervisor in app.registry.getUtility(IHostRegistry).items()
+            for vm in hypervisor.fleet.details()]
 
 
 @pytest.mark.parametrize("route, pattern, method, permission, user, vm", list(cells()))
@@ -108,7 +130,7 @@ def test_cell(fresh_app, route, pattern, method, permission, user, vm):
     if method == "GET":
         response = client.get(path, expect_errors=True)
     else:
-        response = client.request(path, method=method, json=BODIES.get(route, {}),
+        response = client.request(path, method=method, json=BODIES.get(on_any_host(route), {}),
                                   expect_errors=True)
 
     expected = expected_status(route, permission, user, vm)

@@ -4,31 +4,45 @@ import pytest
 from pyramid.testing import DummyRequest
 from pyramid.traversal import find_root, resource_path
 
-from virtdancer.resources import Domain, Root, VMCollection
+from virtdancer.interfaces import IHostRegistry
+from virtdancer.resources import Domain, Host, Hosts, Root, VMCollection
 
 from .conftest import WEB_1
 
 
 @pytest.fixture
-def root(hypervisor):
+def root(app):
     request = DummyRequest()
-    request.hypervisor = hypervisor
+    request.hosts = app.registry.getUtility(IHostRegistry)
     return Root(request)
 
 
 def test_tree_is_location_aware(root):
-    vms = root["vm"]
+    vms = root["hosts"]["default"]["vm"]
     domain = vms[WEB_1]
     assert isinstance(vms, VMCollection) and isinstance(domain, Domain)
-    assert resource_path(domain) == f"/vm/{WEB_1}"
+    assert resource_path(domain) == f"/hosts/default/vm/{WEB_1}"
     assert find_root(domain) is root
     assert (domain.name, domain.__parent__) == ("web-1", vms)
 
 
-@pytest.mark.parametrize("name", ["", "vms", "metrics", "VM"])
-def test_root_has_only_the_vm_collection_and_stats(root, name):
+def test_the_first_virtdancers_vm_and_stats_are_the_default_hosts(root):
+    assert isinstance(root["hosts"], Hosts) and isinstance(root["hosts"]["default"], Host)
+    assert resource_path(root["vm"]) == "/hosts/default/vm"
+    assert resource_path(root["stats"]) == "/hosts/default/stats"
+    assert root["vm"][WEB_1].host.name == "default"
+
+
+@pytest.mark.parametrize("name", ["", "vms", "metrics", "VM", "host", "fleet"])
+def test_root_has_only_hosts_and_the_default_hosts_vm_and_stats(root, name):
     with pytest.raises(KeyError):
         root[name]
+
+
+@pytest.mark.parametrize("name", ["", "Default", "nowhere", "default "])
+def test_an_unknown_host_is_a_key_error(root, name):
+    with pytest.raises(KeyError):
+        root["hosts"][name]
 
 
 @pytest.mark.parametrize("uuid", [

@@ -610,7 +610,8 @@ def vm_active(metrics_text):
     active = families["virtdancer_vm_active"]
     assert active.type == "gauge"
     assert all(sample.value == 1 for sample in active.samples)
-    assert all(set(sample.labels) == {"name", "uuid"} for sample in active.samples)
+    assert all(set(sample.labels) == {"host", "name", "uuid"} for sample in active.samples)
+    assert all(sample.labels["host"] == "default" for sample in active.samples)
     return families, {(sample.labels["name"], sample.labels["uuid"])
                       for sample in active.samples}
 
@@ -632,7 +633,7 @@ def test_metrics_for_an_admin(admin):
     assert active == {("web-1", WEB_1), ("web-2", WEB_2), ("build-1", BUILD_1)}  # never db-1
     rounds = families["virtdancer_stats_rounds"]
     assert rounds.type == "counter" and rounds.samples[0].name == "virtdancer_stats_rounds_total"
-    assert rounds.samples[0].value >= 2
+    assert rounds.samples[0].value >= 2 and rounds.samples[0].labels == {"host": "default"}
     memory = {sample.labels["kind"]: sample.value
               for sample in families["virtdancer_host_memory_bytes"].samples}
     assert memory == {"memTotal": NODE_MEMORY_BYTES}

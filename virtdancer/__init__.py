@@ -22,12 +22,14 @@ from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationExecutionError
 
 from .console.proxy import ProxyCannotListen
-from .interfaces import IConsole, IHypervisor
+from .hypervisor.registry import HostsSettingsError
+from .interfaces import IConsole, IHostRegistry, IHypervisor
 from .published_secrets import PublishedSecret
 from .security import SecuritySettingsError
 
 # An operator's mistakes, said in one line rather than with a traceback.
-OPERATOR_MISTAKES = (SecuritySettingsError, PublishedSecret, ProxyCannotListen)
+OPERATOR_MISTAKES = (SecuritySettingsError, PublishedSecret, ProxyCannotListen,
+                     HostsSettingsError)
 
 
 def includeme(config):
@@ -81,6 +83,10 @@ def close(app_or_registry):
     console = registry.queryUtility(IConsole)
     if console is not None:
         console.close()
-    hypervisor = registry.queryUtility(IHypervisor)
-    if hypervisor is not None:
-        hypervisor.close()
+    hosts = registry.queryUtility(IHostRegistry)
+    if hosts is not None:
+        hosts.close()
+    else:
+        hypervisor = registry.queryUtility(IHypervisor)
+        if hypervisor is not None:
+            hypervisor.close()

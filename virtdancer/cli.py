@@ -12,7 +12,7 @@ import tempfile
 from paste.deploy.loadwsgi import APP, FILTER_APP, FILTER_WITH, PIPELINE, loadcontext
 from pyramid.paster import setup_logging
 
-from .hypervisor import hypervisor_from_settings
+from .hypervisor import registry_from_settings
 from .hypervisor.errors import HypervisorError
 from .permissions import ROLES
 from .security.import_users import UsersImportError, read_config, users_file_from_config
@@ -43,20 +43,24 @@ def app_settings(config_uri):
 
 
 def check(args):
-    """Connect to the libvirt host an INI file names and report what VirtDancer sees."""
+    """Connect to every libvirt host an INI file names and report what VirtDancer sees."""
     setup_logging(args.config_uri)
     settings = app_settings(args.config_uri)
-    hypervisor = hypervisor_from_settings(settings).start(statistics=False)
+    hosts = registry_from_settings(settings).start(statistics=False)
+    unreachable = 0
     try:
-        summaries = hypervisor.fleet.summaries()
-    except HypervisorError as error:
-        print(f"{hypervisor.uri}: {error.message}", file=sys.stderr)
-        return 1
+        for name, hypervisor in hosts.items():
+            try:
+                summaries = hypervisor.fleet.summaries()
+            except HypervisorError as error:
+                print(f"{name}: {hypervisor.uri}: {error.message}", file=sys.stderr)
+                unreachable += 1
+                continue
+            running = sum(1 for vm in summaries if vm["active"])
+            print(f"{name}: {hypervisor.uri}: {len(summaries)} VMs, {running} running")
     finally:
-        hypervisor.close()
-    running = sum(1 for vm in summaries if vm["active"])
-    print(f"{hypervisor.uri}: {len(summaries)} VMs, {running} running")
-    return 0
+        hosts.close()
+    return 1 if unreachable else 0
 
 
 def hash_password_command(args):
@@ -161,8 +165,8 @@ def console_proxy_command(args):
         print("virtdancer console-proxy: set virtdancer.secret and virtdancer.console.listen in "
               f"{args.config_uri}", file=sys.stderr)
         return 2
-    hypervisor = hypervisor_from_settings(settings).start(statistics=False)
-    proxy = ConsoleProxy(hypervisor, console.tokens,
+    hosts = registry_from_settings(settings).start(statistics=False)
+    proxy = ConsoleProxy(hosts, console.tokens,
                          aslist(settings.get("virtdancer.console.allowed_origins", "")), access)
     host, port = parse_listen(console.listen)
     print(f"console proxy listening on {host}:{port}", file=sys.stderr)
@@ -174,7 +178,7 @@ def console_proxy_command(args):
         print(f"virtdancer console-proxy: {cannot_listen(host, port, error)}", file=sys.stderr)
         return 2
     finally:
-        hypervisor.close()
+        hosts.close()
     return 0
 
 

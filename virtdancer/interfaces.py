@@ -4,7 +4,13 @@ from zope.interface import Interface
 
 
 class IHypervisor(Interface):
-    """The hypervisor service: a supervised connection to one libvirt host and its fleet."""
+    """The hypervisor service of one libvirt host: its supervised connection and its fleet.
+
+    Registered for the default host (the one the first VirtDancer's URLs mean)."""
+
+
+class IHostRegistry(Interface):
+    """Every host VirtDancer manages, by name: one hypervisor service each."""
 
 
 class IConsole(Interface):

@@ -9,8 +9,10 @@ with the slash its relative URLs need; `/virt` itself redirects there.
 
 from .resources import root_factory
 
-# (route name, pattern, traversal path): the API, each route on VirtDancer's own tree.
-TRAVERSED = [
+# (route name, pattern, traversal path) of what every host has. Each is a route twice: at the
+# first VirtDancer's URL, which means the default host (`/vm`, traversing Root's `vm`), and
+# under `/hosts/<name>` (`virtdancer.host.vm`, `/hosts/{host}/vm`).
+PER_HOST = [
     ("virtdancer.vms", "/vm", "/vm"),
     ("virtdancer.vm", "/vm/{uuid}", "/vm/{uuid}"),
     ("virtdancer.vm.action", "/vm/{uuid}/action", "/vm/{uuid}"),
@@ -21,6 +23,23 @@ TRAVERSED = [
     ("virtdancer.stats.mem", "/stats/mem", "/stats/mem"),
     ("virtdancer.stats.nic", "/stats/nic", "/stats/nic"),
     ("virtdancer.stats.nic.one", "/stats/nic/{name}", "/stats/nic/{name}"),
+]
+HOST_PREFIX = "/hosts/{host}"
+
+
+def on_a_host(route_name):
+    """The name of a per-host route under /hosts/<name>: virtdancer.vm → virtdancer.host.vm."""
+    return "virtdancer.host." + route_name[len("virtdancer."):]
+
+
+# (route name, pattern, traversal path): the API, each route on VirtDancer's own tree.
+TRAVERSED = [
+    *PER_HOST,
+    *[(on_a_host(name), HOST_PREFIX + pattern, HOST_PREFIX + traverse)
+      for name, pattern, traverse in PER_HOST],
+    ("virtdancer.hosts", "/hosts", "/hosts"),
+    ("virtdancer.host", HOST_PREFIX, HOST_PREFIX),
+    ("virtdancer.fleet", "/fleet", ""),
     ("virtdancer.metrics", "/metrics", ""),
 ]
 

@@ -94,7 +94,7 @@ def proxy_url(console, token):
 
 def issue(console, vm, **claims):
     """A token from the app's own IConsole utility, as the view would issue it for admin."""
-    claims = {"user": "admin", "host": URI, "vm": vm.uuid, "origin": ORIGIN, **claims}
+    claims = {"user": "admin", "host": "default", "vm": vm.uuid, "origin": ORIGIN, **claims}
     token, _expires = console.tokens.issue(**claims)
     return token
 
@@ -334,7 +334,7 @@ def _tampered_payload(console, vm, monkeypatch):
 
 def _other_secret(console, vm, monkeypatch):
     other = ConsoleTokens("another-secret-that-is-long-enough-0123456789abcdef")
-    token, _ = other.issue(user="admin", host=URI, vm=vm.uuid, origin=ORIGIN)
+    token, _ = other.issue(user="admin", host="default", vm=vm.uuid, origin=ORIGIN)
     return proxy_url(console, token), ORIGIN
 
 
@@ -346,7 +346,7 @@ def _expired(console, vm, monkeypatch):
 
 
 def _other_host(console, vm, monkeypatch):
-    return proxy_url(console, issue(console, vm, host="qemu+ssh://elsewhere.example/system")), \
+    return proxy_url(console, issue(console, vm, host="elsewhere")), \
         ORIGIN
 
 

@@ -12,7 +12,7 @@ from pyramid.settings import aslist
 from zope.interface import implementer
 
 from ..hypervisor import START_ORDER
-from ..interfaces import IConsole, IHypervisor
+from ..interfaces import IConsole, IHostRegistry
 from ..published_secrets import refuse_published_secret
 from .access import access_of_policy
 from .proxy import ConsoleProxy, ProxyThread
@@ -38,7 +38,7 @@ class ConsoleService:
         return bool(self.listen or self.public_url)
 
     def start_inline(self, registry, allowed_origins):
-        proxy = ConsoleProxy(registry.getUtility(IHypervisor), self.tokens, allowed_origins,
+        proxy = ConsoleProxy(registry.getUtility(IHostRegistry), self.tokens, allowed_origins,
                              access_of_policy(registry.queryUtility(ISecurityPolicy)))
         self.proxy_thread = ProxyThread(proxy, self.listen).start()
 

@@ -14,8 +14,9 @@ class ConsoleAccess:
     def __init__(self, users=None):
         self.users = users
 
-    def check(self, user_name, vm_name):
-        """Raise `TokenRefused` unless `user_name` may still open `vm_name`'s console."""
+    def check(self, user_name, host_name, vm_name):
+        """Raise `TokenRefused` unless `user_name` may still open the console of the VM
+        `vm_name` of the host `host_name`."""
         if self.users is None:
             return
         user = self.users.get(user_name)
@@ -23,7 +24,7 @@ class ConsoleAccess:
             raise TokenRefused("the console token's user no longer exists")
         if Permission.OPERATE not in ROLE_PERMISSIONS[user.role]:
             raise TokenRefused("the console token's user may no longer open consoles")
-        if not user.sees(vm_name):
+        if not user.sees_host(host_name) or not user.sees(vm_name):
             raise TokenRefused("the console token's user no longer sees this VM")
 
 

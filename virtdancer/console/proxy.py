@@ -38,8 +38,10 @@ class ProxyCannotListen(Exception):
 
 
 class ConsoleProxy:
-    def __init__(self, hypervisor, tokens, allowed_origins=(), access=None):
-        self.hypervisor = hypervisor
+    """The proxy for every host of a host registry: each token names its host."""
+
+    def __init__(self, hosts, tokens, allowed_origins=(), access=None):
+        self.hosts = hosts
         self.tokens = tokens
         self.allowed_origins = {origin.rstrip("/") for origin in allowed_origins}
         self.access = access or ConsoleAccess()
@@ -79,7 +81,7 @@ class ConsoleProxy:
         origin = (request.headers.get("Origin") or "").rstrip("/")
         if not token:
             raise TokenRefused("no console token")
-        claims = self.tokens.verify(token, host=self.hypervisor.uri)
+        claims = self.tokens.verify(token, hosts=self.hosts.names())
         if origin != claims["o"].rstrip("/") and origin not in self.allowed_origins:
             raise TokenRefused(f"origin {origin or '(none)'} may not open consoles")
         self.tokens.consume(claims)
@@ -87,9 +89,9 @@ class ConsoleProxy:
 
     def _open_display(self, claims):
         """The VM's display, once its user is known to be still allowed to open it."""
-        fleet = self.hypervisor.fleet
-        self.access.check(claims["u"], fleet.find(claims["v"]).name)
-        return fleet.open_console(claims["v"], self.hypervisor.local)
+        hypervisor = self.hosts.get(claims["h"])
+        self.access.check(claims["u"], claims["h"], hypervisor.fleet.find(claims["v"]).name)
+        return hypervisor.fleet.open_console(claims["v"], hypervisor.local)
 
     async def _pump(self, websocket, vnc):
         reader, writer = await asyncio.open_connection(sock=vnc)

@@ -60,8 +60,9 @@ class ConsoleTokens:
         encoded = _b64encode(payload.encode("utf-8"))
         return f"{encoded}.{self._sign(encoded)}", expires
 
-    def verify(self, token, *, host):
-        """The token's claims {u, h, v, o, e, n} if it is genuine, current and for this host.
+    def verify(self, token, *, hosts):
+        """The token's claims {u, h, v, o, e, n} if it is genuine, current and for one of
+        `hosts` (by name).
 
         Verifying uses nothing up: a connection refused for another reason (its Origin) must
         not burn the token of the page it was stolen from.
@@ -82,7 +83,7 @@ class ConsoleTokens:
             raise TokenRefused("malformed console token")
         if claims["e"] < self.clock():
             raise TokenRefused("console token expired: open the console again")
-        if claims["h"] != host:
+        if claims["h"] not in hosts:
             raise TokenRefused("console token is for another host")
         return claims
 
@@ -95,9 +96,9 @@ class ConsoleTokens:
                 raise TokenRefused("console token was used already: open the console again")
             self._used[claims["n"]] = claims["e"]
 
-    def redeem(self, token, *, host):
+    def redeem(self, token, *, hosts):
         """Verify and use up in one step."""
-        claims = self.verify(token, host=host)
+        claims = self.verify(token, hosts=hosts)
         self.consume(claims)
         return claims
 

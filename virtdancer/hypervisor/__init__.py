@@ -9,10 +9,11 @@ import logging
 from pyramid.path import AssetResolver
 from zope.interface import implementer
 
-from ..interfaces import IHypervisor
+from ..interfaces import IHostRegistry, IHypervisor
 from .connection import HostConnection
 from .fleet import ACTIONS, STATE_NAMES, Fleet, state_name  # noqa: F401  (the service's API)
 from .hostinfo import is_local_uri
+from .registry import DEFAULT_NAME, HostRegistry, HostsSettingsError, parse_hosts  # noqa: F401
 from .sampler import StatsSampler
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,9 @@ DEFAULT_URI = "qemu:///system"
 class Hypervisor:
     """One libvirt host: its supervised connection and the fleet of VMs on it."""
 
-    def __init__(self, uri, *, stats_interval=2.0, stats_history=600.0, **connection_options):
+    def __init__(self, uri, *, name=DEFAULT_NAME, stats_interval=2.0, stats_history=600.0,
+                 **connection_options):
+        self.name = name
         self.uri = uri
         self.local = is_local_uri(uri)
         self.connection = HostConnection(uri, **connection_options)
@@ -58,10 +61,11 @@ def resolve_uri(uri):
     return uri
 
 
-def hypervisor_from_settings(settings):
-    """Build (not start) the hypervisor service from `virtdancer.*` settings."""
+def hypervisor_from_settings(settings, uri=None, name=DEFAULT_NAME):
+    """Build (not start) the hypervisor service of one host from `virtdancer.*` settings."""
     return Hypervisor(
-        resolve_uri(settings.get("virtdancer.libvirt_uri", DEFAULT_URI)),
+        resolve_uri(uri or settings.get("virtdancer.libvirt_uri", DEFAULT_URI)),
+        name=name,
         keepalive_interval=int(settings.get("virtdancer.keepalive_interval", 5)),
         keepalive_count=int(settings.get("virtdancer.keepalive_count", 3)),
         retry_max=float(settings.get("virtdancer.reconnect_max_delay", 15)),
@@ -70,17 +74,30 @@ def hypervisor_from_settings(settings):
     )
 
 
+def registry_from_settings(settings):
+    """Build (not start) the host registry: `virtdancer.hosts`, or the one default host."""
+    listed = settings.get("virtdancer.hosts", "").strip()
+    hosts = parse_hosts(listed) if listed else \
+        [(DEFAULT_NAME, settings.get("virtdancer.libvirt_uri", DEFAULT_URI))]
+    default = settings.get("virtdancer.default_host", "").strip() or None
+    return HostRegistry([(name, hypervisor_from_settings(settings, uri, name))
+                         for name, uri in hosts], default)
+
+
 # Threads start once the whole configuration is committed, after every other action: a
 # configuration that fails half-way leaves no connection or sampler running behind it.
 START_ORDER = 1000
 
 
 def includeme(config):
-    """Start the hypervisor service and make it `request.hypervisor`."""
+    """Start the host registry: `request.hosts`, and the default host's `request.hypervisor`."""
     registry = config.registry
-    if registry.queryUtility(IHypervisor) is None:
-        hypervisor = hypervisor_from_settings(config.get_settings())
-        registry.registerUtility(hypervisor, IHypervisor)
-        config.action(None, hypervisor.start, order=START_ORDER)
+    if registry.queryUtility(IHostRegistry) is None:
+        hosts = registry_from_settings(config.get_settings())
+        registry.registerUtility(hosts, IHostRegistry)
+        registry.registerUtility(hosts.default, IHypervisor)
+        config.action(None, hosts.start, order=START_ORDER)
+    config.add_request_method(lambda request: request.registry.getUtility(IHostRegistry),
+                              "hosts", reify=True)
     config.add_request_method(lambda request: request.registry.getUtility(IHypervisor),
                               "hypervisor", reify=True)

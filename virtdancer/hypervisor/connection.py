@@ -62,6 +62,9 @@ class HostConnection:
         self._retry_delay = retry_min
         self._next_attempt = 0.0
         self._last_error = "not connected yet"
+        self._state = "connecting"            # connected, connecting or unavailable
+        self._state_since = time.time()
+        self.facts = {}                       # the hypervisor's type and version, once known
         self._listeners = []
         self._retired = []   # lost connections, released by the supervisor thread
         self._thread = None
@@ -96,6 +99,19 @@ class HostConnection:
     @property
     def connected(self):
         return self._conn is not None
+
+    def status(self):
+        """`{state, reason, since}`: connected, connecting (not yet tried) or unavailable (with
+        libvirt's reason), and the Unix time that state began."""
+        with self._cond:
+            reason = self._last_error if self._state == "unavailable" else None
+            return {"state": self._state, "reason": reason, "since": self._state_since}
+
+    def _set_state(self, state):
+        # Called with self._cond held.
+        if state != self._state:
+            self._state = state
+            self._state_since = time.time()
 
     # -- for the rest of the hypervisor service ---------------------------------------------
 
@@ -150,6 +166,7 @@ class HostConnection:
                 with self._cond:
                     self._attempts += 1
                     self._last_error = error.get_error_message() or str(error)
+                    self._set_state("unavailable")
                     self._next_attempt = time.monotonic() + self._retry_delay
                     log.info("connecting to %s failed (%s); next try in %.1f s",
                              self.uri, self._last_error, self._retry_delay)
@@ -165,6 +182,7 @@ class HostConnection:
                 stopped = self._stopping
                 if not stopped:
                     self._conn = conn
+                    self._set_state("connected")
                 self._cond.notify_all()
             if stopped:
                 self._dispose(conn)
@@ -182,6 +200,7 @@ class HostConnection:
             # is no peer that could go silent.
             pass
         conn.registerCloseCallback(self._on_close, None)
+        self.facts = _facts(conn)
         try:
             self._event_callback = conn.domainEventRegisterAny(
                 None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle, None)
@@ -226,6 +245,7 @@ class HostConnection:
                 return
             self._conn = None
             self._last_error = why
+            self._set_state("unavailable")
             self._next_attempt = 0.0
             self._cond.notify_all()
             # Released later by the supervisor: this may run inside libvirt's close callback,
@@ -242,6 +262,24 @@ class HostConnection:
         uuid = dom.UUIDString()
         for listener in self._listeners:
             listener.on_domain_event(uuid)
+
+
+def _facts(conn):
+    """The hypervisor's type and version ("QEMU", "7.2.0"), asked once per connection."""
+    def dotted(number):
+        return f"{number // 1_000_000}.{number // 1000 % 1000}.{number % 1000}"
+
+    facts = {}
+    try:
+        facts["type"] = conn.getType()
+        facts["version"] = dotted(conn.getVersion())
+    except libvirt.libvirtError:
+        pass
+    try:
+        facts["libvirt_version"] = dotted(conn.getLibVersion())
+    except libvirt.libvirtError:
+        pass
+    return facts
 
 
 def _is_alive(conn):

@@ -1,11 +1,14 @@
-"""The traversal tree: Root → "vm" (the fleet) → Domain, by UUID.
+"""The traversal tree: Root → "hosts" → Host → "vm" (its VMs) → Domain, by UUID.
 
 Resources are location-aware and know nothing of HTTP: a miss is a `KeyError`, which Pyramid
 turns into a 404. They ask the hypervisor service for everything they know.
 
-Permissions are granted by `Root.__acl__` to roles; every resource below inherits it. Which VMs
-exist at all is the identity's business: when the request's identity has a `sees(vm_name)`
-method (VirtDancer's users do), a VM it does not see is a miss like an unknown UUID.
+The first VirtDancer's `/vm` and `/stats` are Root's too: they are the default host's.
+
+Permissions are granted by `Root.__acl__` to roles; every resource below inherits it. Which hosts
+and VMs exist at all is the identity's business: when the request's identity has a
+`sees_host(name)` or a `sees(vm_name)` method (VirtDancer's users have both), a host or VM it
+does not see is a miss like an unknown name.
 """
 
 import re
@@ -21,7 +24,11 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 
 
 class Root:
-    """The top of VirtDancer's tree, wherever the application is mounted."""
+    """The top of VirtDancer's tree, wherever the application is mounted.
+
+    `hosts` holds every host the user sees; `vm` and `stats` are the default host's, for the
+    first VirtDancer's URLs.
+    """
 
     __name__ = ""
     __parent__ = None
@@ -30,10 +37,61 @@ class Root:
 
     def __init__(self, request):
         self.request = request
-        self.fleet = request.hypervisor.fleet
-        self.sampler = request.hypervisor.sampler
-        self.local = request.hypervisor.local
-        self.sees = getattr(request.identity, "sees", None) or _sees_everything
+        self.registry = request.hosts
+        identity = request.identity
+        self.sees = getattr(identity, "sees", None) or _sees_everything
+        self.sees_host = getattr(identity, "sees_host", None) or _sees_everything
+
+    def __getitem__(self, name):
+        if name == "hosts":
+            return Hosts(self)
+        if name in ("vm", "stats"):
+            return self.default_host()[name]
+        raise KeyError(name)
+
+    def default_host(self):
+        return Hosts(self)[self.registry.default_name]
+
+    def visible_hosts(self):
+        """The hosts the user sees, as resources, in the settings' order."""
+        return Hosts(self).visible()
+
+
+class Hosts:
+    """/hosts: every host the user sees, by name."""
+
+    __name__ = "hosts"
+
+    def __init__(self, parent):
+        self.__parent__ = parent
+        self.registry = parent.registry
+        self.sees = parent.sees
+        self.sees_host = parent.sees_host
+
+    def __getitem__(self, name):
+        hypervisor = self.registry.get(name)
+        if hypervisor is None or not self.sees_host(name):
+            raise KeyError(name)
+        return Host(self, name, hypervisor)
+
+    def visible(self):
+        return [Host(self, name, hypervisor) for name, hypervisor in self.registry.items()
+                if self.sees_host(name)]
+
+
+class Host:
+    """One libvirt host: its VMs (`vm`) and its statistics (`stats`)."""
+
+    def __init__(self, parent, name, hypervisor):
+        self.__parent__ = parent
+        self.__name__ = name
+        self.name = name
+        self.hypervisor = hypervisor
+        self.fleet = hypervisor.fleet
+        self.sampler = hypervisor.sampler
+        self.local = hypervisor.local
+        self.sees = parent.sees
+        self.is_default = name == parent.registry.default_name
 
     def __getitem__(self, name):
         if name == "vm":
@@ -41,6 +99,10 @@ class Root:
         if name == "stats":
             return HostStats(self)
         raise KeyError(name)
+
+    def status(self):
+        """`{state, reason, since}` of the host's connection, and its type and version."""
+        return {**self.hypervisor.connection.status(), **self.hypervisor.connection.facts}
 
     def visible_vm_samples(self):
         """The newest sample of every running VM the user sees, by UUID (for /metrics)."""
@@ -57,6 +119,7 @@ class VMCollection:
 
     def __init__(self, parent):
         self.__parent__ = parent
+        self.host = parent
         self.fleet = parent.fleet
         self.sampler = parent.sampler
         self.sees = parent.sees
@@ -84,6 +147,7 @@ class Domain:
 
     def __init__(self, parent, found):
         self.__parent__ = parent
+        self.host = parent.host
         self.__name__ = found.uuid
         self.uuid = found.uuid
         self.name = found.name

@@ -27,7 +27,7 @@ from ..permissions import ROLES
 
 log = logging.getLogger(__name__)
 
-_KEYS = {"password", "role", "vms", "exact", "prefix", "suffix"}
+_KEYS = {"password", "role", "vms", "exact", "prefix", "suffix", "hosts"}
 _NO_DEFAULTS = "virtdancer: no defaults"
 
 
@@ -44,6 +44,11 @@ class User:
     exact: frozenset = frozenset()
     prefixes: tuple = ()
     suffixes: tuple = ()
+    hosts: frozenset = None     # the names of the hosts this user sees; None: every host
+
+    def sees_host(self, host_name):
+        """Whether this user may know that the host named `host_name` exists."""
+        return self.hosts is None or host_name in self.hosts
 
     def sees(self, vm_name):
         """Whether this user may know that the VM named `vm_name` exists."""
@@ -87,8 +92,12 @@ def parse_users(text, source="users file"):
         if vms not in ("", "all"):
             raise UsersFileError(f"{where}: vms can only be 'all'; use exact, prefix and "
                                  "suffix to choose VMs")
+        hosts = _values(section.get("hosts", "all"))
+        if "all" in hosts and len(hosts) > 1:
+            raise UsersFileError(f"{where}: hosts is 'all' or a list of host names, not both")
         users[name] = User(
             name=name, password_hash=password, role=role, all_vms=vms == "all",
+            hosts=None if hosts == ["all"] else frozenset(hosts),
             exact=frozenset(_values(section.get("exact", ""))),
             prefixes=tuple(_values(section.get("prefix", ""))),
             suffixes=tuple(_values(section.get("suffix", ""))),

@@ -5,10 +5,9 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPNotImplemented
 from ..interfaces import IConsole
 from ..permissions import Permission
 from ..resources import Domain
-from .service import VirtDancerService as Service
+from .service import PerHostService
 
-console = Service(name="virtdancer.vm.console", pyramid_route="virtdancer.vm.console",
-                  description="Open a VM's console")
+console = PerHostService("virtdancer.vm.console", "Open a VM's console")
 
 
 @console.post(context=Domain, permission=Permission.OPERATE)
@@ -24,6 +23,6 @@ def open_console(request):
     domain = request.context
     domain.check_console()
     token, expires = service.tokens.issue(
-        user=request.authenticated_userid or "", host=request.hypervisor.uri, vm=domain.uuid,
+        user=request.authenticated_userid or "", host=domain.host.name, vm=domain.uuid,
         origin=request.host_url)
     return {"url": service.url_for(request, token), "token": token, "expires": expires}

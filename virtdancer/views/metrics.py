@@ -13,110 +13,118 @@ from ..hypervisor import hostinfo
 from ..permissions import Permission
 from ..resources import Root
 
-VM_LABELS = ["name", "uuid"]
+HOST_LABEL = ["host"]
+VM_LABELS = ["host", "name", "uuid"]
+
+
+class HostFigures:
+    """What /metrics says of one host: its newest sample (filtered to the VMs the user sees),
+    its NIC counters (local hosts only) and its sampler's rounds."""
+
+    def __init__(self, host):
+        self.name = host.name
+        self.sample = host.sampler.latest()
+        self.vms = host.visible_vm_samples()
+        self.nics = hostinfo.nic_counters() if host.local else None
+        self.rounds = host.sampler.rounds
 
 
 class SampleCollector:
-    """Turns one sample (already filtered to the visible VMs) into metric families."""
+    """Turns each host's figures into metric families, every series labelled with its host."""
 
-    def __init__(self, sample, vms, nics, rounds):
-        self.sample = sample
-        self.vms = vms
-        self.nics = nics
-        self.rounds = rounds
+    def __init__(self, hosts):
+        self.hosts = hosts
 
     def collect(self):
-        yield CounterMetricFamily("virtdancer_stats_rounds", "Sampling rounds done since start",
-                                  value=self.rounds)
-        if self.sample is not None:
-            yield GaugeMetricFamily("virtdancer_stats_sample_time_seconds",
-                                    "Unix time of the newest sample", value=self.sample["time"])
-            yield from self._host(self.sample["host"])
-        if self.nics:
-            yield from self._nics()
-        yield from self._vms()
-
-    def _host(self, host):
+        rounds = CounterMetricFamily("virtdancer_stats_rounds", "Sampling rounds done since start",
+                                     labels=HOST_LABEL)
+        times = GaugeMetricFamily("virtdancer_stats_sample_time_seconds",
+                                  "Unix time of the newest sample", labels=HOST_LABEL)
         cpu = GaugeMetricFamily("virtdancer_host_cpu_percent",
-                                "Host CPU use over the last interval, percent", labels=["mode"])
-        for mode, value in (host["cpu"] or {}).items():
-            if value is not None:
-                cpu.add_metric([mode], value)
-        yield cpu
+                                "Host CPU use over the last interval, percent",
+                                labels=HOST_LABEL + ["mode"])
         memory = GaugeMetricFamily("virtdancer_host_memory_bytes", "Host memory and swap",
-                                   labels=["kind"])
-        for kind, value in host["mem"].items():
+                                   labels=HOST_LABEL + ["kind"])
+        nics = CounterMetricFamily("virtdancer_host_network_bytes",
+                                   "Bytes through each host network interface",
+                                   labels=HOST_LABEL + ["interface", "direction"])
+        vms = _vm_families()
+        for host in self.hosts:
+            rounds.add_metric([host.name], host.rounds)
+            if host.sample is not None:
+                times.add_metric([host.name], host.sample["time"])
+                for mode, value in (host.sample["host"]["cpu"] or {}).items():
+                    if value is not None:
+                        cpu.add_metric([host.name, mode], value)
+                for kind, value in host.sample["host"]["mem"].items():
+                    if value is not None:
+                        memory.add_metric([host.name, kind], value)
+            for interface, counters in (host.nics or {}).items():
+                for direction, value in counters.items():
+                    nics.add_metric([host.name, interface, direction], value)
+            _add_vms(vms, host.name, host.vms)
+        yield rounds
+        # A family nobody has figures for (no local host: no NIC counters) is left out.
+        yield from (family for family in (times, cpu, memory, nics) if family.samples)
+        yield from vms.values()
+
+
+def _vm_families():
+    return {
+        "active": GaugeMetricFamily("virtdancer_vm_active",
+                                    "1 for each VM that runs (or is paused) on the host",
+                                    labels=VM_LABELS),
+        "cpu": GaugeMetricFamily("virtdancer_vm_cpu_percent",
+                                 "VM CPU use over the last interval, percent of its vCPUs",
+                                 labels=VM_LABELS),
+        "vcpu": GaugeMetricFamily("virtdancer_vm_vcpu_percent", "Use of each vCPU, percent",
+                                  labels=VM_LABELS + ["vcpu"]),
+        "memory": GaugeMetricFamily("virtdancer_vm_memory_bytes", "VM memory",
+                                    labels=VM_LABELS + ["kind"]),
+        "cpu_seconds": CounterMetricFamily("virtdancer_vm_cpu_seconds",
+                                           "CPU time the VM used since it started",
+                                           labels=VM_LABELS),
+        "disk": CounterMetricFamily("virtdancer_vm_disk_bytes",
+                                    "Bytes the VM read from and wrote to its disks",
+                                    labels=VM_LABELS + ["direction"]),
+        "net": CounterMetricFamily("virtdancer_vm_network_bytes",
+                                   "Bytes the VM received and sent",
+                                   labels=VM_LABELS + ["direction"]),
+    }
+
+
+def _add_vms(families, host_name, vms):
+    for uuid, vm in sorted(vms.items(), key=lambda item: item[1]["name"]):
+        labels = [host_name, vm["name"], uuid]
+        families["active"].add_metric(labels, 1)
+        if vm["cpu"] is not None:
+            families["cpu"].add_metric(labels, vm["cpu"])
+        for vcpu, value in vm["vcpus"].items():
             if value is not None:
-                memory.add_metric([kind], value)
-        yield memory
-
-    def _nics(self):
-        family = CounterMetricFamily("virtdancer_host_network_bytes",
-                                     "Bytes through each host network interface",
-                                     labels=["interface", "direction"])
-        for name, counters in self.nics.items():
-            for direction, value in counters.items():
-                family.add_metric([name, direction], value)
-        yield family
-
-    def _vms(self):
-        families = {
-            "active": GaugeMetricFamily("virtdancer_vm_active",
-                                        "1 for each VM that runs (or is paused) on the host",
-                                        labels=VM_LABELS),
-            "cpu": GaugeMetricFamily("virtdancer_vm_cpu_percent",
-                                     "VM CPU use over the last interval, percent of its vCPUs",
-                                     labels=VM_LABELS),
-            "vcpu": GaugeMetricFamily("virtdancer_vm_vcpu_percent", "Use of each vCPU, percent",
-                                      labels=VM_LABELS + ["vcpu"]),
-            "memory": GaugeMetricFamily("virtdancer_vm_memory_bytes", "VM memory",
-                                        labels=VM_LABELS + ["kind"]),
-            "cpu_seconds": CounterMetricFamily("virtdancer_vm_cpu_seconds",
-                                               "CPU time the VM used since it started",
-                                               labels=VM_LABELS),
-            "disk": CounterMetricFamily("virtdancer_vm_disk_bytes",
-                                        "Bytes the VM read from and wrote to its disks",
-                                        labels=VM_LABELS + ["direction"]),
-            "net": CounterMetricFamily("virtdancer_vm_network_bytes",
-                                       "Bytes the VM received and sent",
-                                       labels=VM_LABELS + ["direction"]),
-        }
-        for uuid, vm in sorted(self.vms.items(), key=lambda item: item[1]["name"]):
-            labels = [vm["name"], uuid]
-            families["active"].add_metric(labels, 1)
-            if vm["cpu"] is not None:
-                families["cpu"].add_metric(labels, vm["cpu"])
-            for vcpu, value in vm["vcpus"].items():
-                if value is not None:
-                    families["vcpu"].add_metric(labels + [vcpu.removeprefix("cpu_")], value)
-            for kind, value in vm["memory"].items():
-                if value is not None:
-                    families["memory"].add_metric(labels + [kind], value)
-            counters = vm["counters"]
-            if counters["cpu_seconds"] is not None:
-                families["cpu_seconds"].add_metric(labels, counters["cpu_seconds"])
-            for direction in ("read", "write"):
-                value = counters[f"disk_{direction}_bytes"]
-                if value is not None:
-                    families["disk"].add_metric(labels + [direction], value)
-            for direction in ("rx", "tx"):
-                value = counters[f"net_{direction}_bytes"]
-                if value is not None:
-                    families["net"].add_metric(labels + [direction], value)
-        yield from families.values()
+                families["vcpu"].add_metric(labels + [vcpu.removeprefix("cpu_")], value)
+        for kind, value in vm["memory"].items():
+            if value is not None:
+                families["memory"].add_metric(labels + [kind], value)
+        counters = vm["counters"]
+        if counters["cpu_seconds"] is not None:
+            families["cpu_seconds"].add_metric(labels, counters["cpu_seconds"])
+        for direction in ("read", "write"):
+            value = counters[f"disk_{direction}_bytes"]
+            if value is not None:
+                families["disk"].add_metric(labels + [direction], value)
+        for direction in ("rx", "tx"):
+            value = counters[f"net_{direction}_bytes"]
+            if value is not None:
+                families["net"].add_metric(labels + [direction], value)
 
 
 @view_config(route_name="virtdancer.metrics", context=Root, request_method=("GET", "HEAD"),
              permission=Permission.READ)
 def metrics(request):
-    root = request.context
+    """Every host the user sees; a tenant's Prometheus sees only the tenant's VMs."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(SampleCollector(
-        sample=root.sampler.latest(),
-        vms=root.visible_vm_samples(),
-        nics=hostinfo.nic_counters() if root.local else None,
-        rounds=root.sampler.rounds,
-    ))
+    registry.register(SampleCollector([HostFigures(host)
+                                       for host in request.context.visible_hosts()]))
     response = Response(body=generate_latest(registry))
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST
     return response

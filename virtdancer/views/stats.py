@@ -5,11 +5,11 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPNotImplemented
 from ..permissions import Permission
 from ..resources.stats import NIC, DomainCPUStats, DomainStats, HostStatsPart, NICs
 from .query import flag
-from .service import VirtDancerService as Service
+from .service import PerHostService
 
 
 def _service(name, description):
-    return Service(name=name, pyramid_route=name, description=description)
+    return PerHostService(name, description)
 
 
 host_cpu = _service("virtdancer.stats.cpu", "The host's CPU use, in percent")

@@ -10,16 +10,13 @@ from ..resources import Domain, VMCollection
 from ..schemas import ActionBody
 from .bodies import body_validator
 from .query import flag
-from .service import VirtDancerService as Service
+from .service import PerHostService
 
 REVALIDATE = "private, no-cache"
 
-vms = Service(name="virtdancer.vms", pyramid_route="virtdancer.vms",
-              description="Every VM of the host")
-vm = Service(name="virtdancer.vm", pyramid_route="virtdancer.vm",
-             description="One VM")
-vm_action = Service(name="virtdancer.vm.action", pyramid_route="virtdancer.vm.action",
-                    description="Lifecycle actions on one VM")
+vms = PerHostService("virtdancer.vms", "Every VM of the host")
+vm = PerHostService("virtdancer.vm", "One VM")
+vm_action = PerHostService("virtdancer.vm.action", "Lifecycle actions on one VM")
 
 
 def _without_cpu_time(body):

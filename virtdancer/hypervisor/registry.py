@@ -1,0 +1,127 @@
+"""The host registry: every libvirt host VirtDancer manages, by name, one `Hypervisor` each.
+
+`virtdancer.hosts` lists them, one `name = libvirt URI` per line (remote hosts through
+libvirt's own transports: `qemu+ssh://`, `qemu+tls://`, `qemu+tcp://`). Without it there is one
+host, `default`, at `virtdancer.libvirt_uri`, as before hosts existed. `virtdancer.default_host`
+names the host the first VirtDancer's URLs (`/vm`, `/stats/...`) mean: the first one listed,
+unless it says otherwise.
+
+Hosts are asked concurrently, on a small pool of threads the registry owns, so that a fleet of
+hosts answers in the time of the slowest, and a host that does not answer in time is reported
+as such rather than holding up the others.
+"""
+
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
+
+from pyramid.exceptions import ConfigurationError
+from zope.interface import implementer
+
+from ..interfaces import IHostRegistry
+from .errors import HostUnavailable, HypervisorError
+
+HOST_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+DEFAULT_NAME = "default"
+# How long a fleet-wide answer waits for one host before it says that host did not answer.
+ANSWER_WAIT = 5.0
+
+
+class HostsSettingsError(ConfigurationError):
+    """`virtdancer.hosts` or `virtdancer.default_host` says something VirtDancer cannot use."""
+
+
+def parse_hosts(text):
+    """`[(name, uri)]` from the text of `virtdancer.hosts`, in its order."""
+    hosts = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, equals, uri = (part.strip() for part in line.partition("="))
+        if not equals or not uri:
+            raise HostsSettingsError(f"virtdancer.hosts, line {number}: write `name = libvirt "
+                                     f"URI`, not {line[:80]!r}")
+        if not HOST_NAME.fullmatch(name):
+            raise HostsSettingsError(f"virtdancer.hosts, line {number}: a host name is lowercase "
+                                     f"letters, digits and '-', not {name[:80]!r}")
+        if name in (known for known, _ in hosts):
+            raise HostsSettingsError(f"virtdancer.hosts: the host {name!r} is listed twice")
+        hosts.append((name, uri))
+    return hosts
+
+
+@implementer(IHostRegistry)
+class HostRegistry:
+    """The hosts by name, in the order the settings list them, and which one is the default."""
+
+    def __init__(self, hypervisors, default_name=None):
+        if not hypervisors:
+            raise HostsSettingsError("virtdancer.hosts lists no host")
+        self._hosts = dict(hypervisors)
+        self.default_name = default_name or next(iter(self._hosts))
+        if self.default_name not in self._hosts:
+            raise HostsSettingsError(f"virtdancer.default_host is {self.default_name!r}, which "
+                                     f"virtdancer.hosts does not list "
+                                     f"({', '.join(self._hosts)})")
+        self._pool = None
+        self._pool_lock = threading.Lock()
+
+    def names(self):
+        return list(self._hosts)
+
+    def get(self, name):
+        """The `Hypervisor` of the host called `name`, or None."""
+        return self._hosts.get(name)
+
+    @property
+    def default(self):
+        return self._hosts[self.default_name]
+
+    def items(self):
+        return list(self._hosts.items())
+
+    def start(self, statistics=True):
+        """Start every host at once: each waits a little for its first connection."""
+        threads = [threading.Thread(target=hypervisor.start, args=(statistics,),
+                                    name=f"virtdancer-start-{name}")
+                   for name, hypervisor in self._hosts.items()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return self
+
+    def close(self):
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        for hypervisor in self._hosts.values():
+            hypervisor.close()
+
+    def ask_each(self, names, question, timeout=ANSWER_WAIT):
+        """`{name: (answer, None) or (None, HypervisorError)}`: `question(hypervisor)` asked of
+        the named hosts concurrently; a host slower than `timeout` is unavailable."""
+        pool = self._the_pool()
+        futures = {name: pool.submit(question, self._hosts[name]) for name in names}
+        wait(futures.values(), timeout=timeout)
+        answers = {}
+        for name, future in futures.items():
+            if not future.done():
+                future.cancel()
+                answers[name] = (None, HostUnavailable(
+                    f"the host did not answer within {timeout:g} s", retry_after=timeout))
+                continue
+            try:
+                answers[name] = (future.result(), None)
+            except HypervisorError as error:
+                answers[name] = (None, error)
+        return answers
+
+    def _the_pool(self):
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=max(2, 2 * len(self._hosts)),
+                                                thread_name_prefix="virtdancer-hosts")
+            return self._pool

@@ -1,0 +1,85 @@
+"""The hosts: GET /hosts, GET /hosts/<name>, and GET /fleet, every VM of every host at once.
+
+Hosts are asked concurrently. A host that is down (or does not answer in time) is reported as
+`unavailable` with its reason, while the others answer as usual: one dead host never turns
+these answers into a 503.
+"""
+
+from ..permissions import Permission
+from ..resources import Host, Hosts, Root
+from .query import flag
+from .service import VirtDancerService
+
+hosts = VirtDancerService(name="virtdancer.hosts", pyramid_route="virtdancer.hosts",
+                          description="Every host the user sees")
+host = VirtDancerService(name="virtdancer.host", pyramid_route="virtdancer.host",
+                         description="One host")
+fleet = VirtDancerService(name="virtdancer.fleet", pyramid_route="virtdancer.fleet",
+                          description="Every VM of every host the user sees")
+
+
+def host_answer(request, resource, summaries=None, error=None):
+    """One host as the API shows it; the URI only to admins (it can hold names and paths)."""
+    status = resource.status()
+    if error is not None and status["state"] == "connected":
+        # Connected, but it did not answer this time (too slow, or it failed the call).
+        status = {**status, "state": "unavailable", "reason": error.message}
+    answer = {
+        "name": resource.name,
+        "default": resource.is_default,
+        "state": status["state"],
+        "reason": status["reason"],
+        "since": status["since"],
+        "type": status.get("type"),
+        "version": status.get("version"),
+        "vms": None if summaries is None else {
+            "running": sum(1 for vm in summaries if vm["active"]), "total": len(summaries)},
+    }
+    if request.has_permission(Permission.ADMIN, resource):
+        answer["uri"] = resource.hypervisor.uri
+    return answer
+
+
+def ask_hosts(parent, resources, question):
+    """`[(Host, answer or None, error or None)]`: `question(host)` of each, all at once."""
+    by_name = {resource.name: resource for resource in resources}
+    answers = parent.registry.ask_each(list(by_name),
+                                     lambda hypervisor: question(by_name[hypervisor.name]))
+    return [(resource, *answers[resource.name]) for resource in resources]
+
+
+def summaries_of(resource):
+    return resource["vm"].summaries()
+
+
+@hosts.get(context=Hosts, permission=Permission.READ)
+def list_hosts(request):
+    """Every host the user sees, in the settings' order, with its state and VM counts."""
+    collection = request.context
+    return [host_answer(request, resource, summaries, error)
+            for resource, summaries, error in ask_hosts(collection, collection.visible(),
+                                                        summaries_of)]
+
+
+@host.get(context=Host, permission=Permission.READ)
+def show_host(request):
+    resource = request.context
+    [(_, summaries, error)] = ask_hosts(resource.__parent__, [resource], summaries_of)
+    return host_answer(request, resource, summaries, error)
+
+
+@fleet.get(context=Root, permission=Permission.READ)
+def list_fleet(request):
+    """`{hosts, vms}`: every VM of every host the user sees, each with its `host`."""
+    detailed = flag(request, "detail")
+
+    def vms_of(resource):
+        collection = resource["vm"]
+        return collection.details() if detailed else collection.summaries()
+
+    root = request.context
+    answers = ask_hosts(root, root.visible_hosts(), vms_of)
+    return {"hosts": [host_answer(request, resource, listed, error)
+                      for resource, listed, error in answers],
+            "vms": [{**vm, "host": resource.name}
+                    for resource, listed, _ in answers for vm in (listed or ())]}
