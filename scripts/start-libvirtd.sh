@@ -2,6 +2,8 @@
 # Start virtlogd and libvirtd without systemd (CI containers, development machines), if they
 # are not running already, and wait until qemu:///system answers.
 set -euo pipefail
+# shellcheck source=lib/running.sh
+. "$(dirname "$0")/lib/running.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "start-libvirtd: must run as root" >&2
@@ -12,17 +14,6 @@ getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
 id libvirt-qemu >/dev/null 2>&1 \
   || useradd --system --gid libvirt-qemu --home-dir /var/lib/libvirt --shell /usr/sbin/nologin libvirt-qemu
 mkdir -p /var/log/libvirt /var/run/libvirt /var/lib/libvirt
-
-running() {  # running PIDFILE: true if the pid in PIDFILE is alive
-  # A killed daemon can linger as a zombie where nothing reaps orphans; that is not running.
-  local pid stat
-  [ -f "$1" ] || return 1
-  pid=$(cat "$1")
-  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
-  # The state is the first field after the command name in parentheses.
-  stat=${stat##*) }
-  [[ "$stat" != Z* && "$stat" != X* ]]
-}
 
 # libvirt probes QEMU's capabilities again whenever /dev/kvm's accessibility changes, which makes
 # every define and start take seconds. Give it the access Debian's udev rule gives: group kvm.

@@ -8,6 +8,11 @@ Test VMs are tiny disk-less QEMU domains (software emulation, so no /dev/kvm is 
 on, so that shutdown and reboot are requests a guest could honour) named
 `vdtest-<pid>-<random>`, after the pytest process that defined them, so that a later run can
 tell leftovers of a crashed run (their PID is gone) from domains of a run still going on.
+
+A second host (issue 11, many hosts) is a libvirtd of its own with its own host UUID, reached
+over TCP on loopback at SECOND_URI (scripts/start-second-libvirtd.sh starts it). Only tests that
+ask for the `second_host` fixture need it, gated as the ring is: skipped without it, a failure
+on CI.
 """
 
 import os
@@ -23,6 +28,11 @@ URI = "qemu:///system"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_LIBVIRTD = REPO_ROOT / "scripts" / "start-libvirtd.sh"
 LIBVIRTD_PIDFILE = Path("/var/run/libvirtd.pid")
+
+SECOND_URI = "qemu+tcp://127.0.0.1:16519/system"
+SECOND_HOST_UUID = "76697274-6461-6e63-6572-000000000002"   # host_uuid in its libvirtd.conf
+START_SECOND_LIBVIRTD = REPO_ROOT / "scripts" / "start-second-libvirtd.sh"
+SECOND_LIBVIRTD_PIDFILE = Path("/run/virtdancer-second.pid")
 
 NAME_PREFIX = "vdtest-"
 MEMORY_KIB = 32 * 1024     # 32 MiB, as the domain XML says
@@ -52,53 +62,65 @@ def _on_ci():
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
-def libvirtd_problem():
-    """None if qemu:///system answers, else why not."""
+def libvirtd_problem(uri=URI):
+    """None if the libvirtd at `uri` answers, else why not."""
     try:
-        result = subprocess.run(["virsh", "-c", URI, "version"], capture_output=True,
+        result = subprocess.run(["virsh", "-c", uri, "version"], capture_output=True,
                                 text=True, timeout=15)
     except FileNotFoundError:
         return "virsh is not installed"
     except subprocess.TimeoutExpired:
-        return f"virsh -c {URI} version did not answer within 15 s"
+        return f"virsh -c {uri} version did not answer within 15 s"
     if result.returncode != 0:
-        return f"virsh -c {URI} version failed: {result.stderr.strip() or result.stdout.strip()}"
+        return f"virsh -c {uri} version failed: {result.stderr.strip() or result.stdout.strip()}"
     return None
 
 
-@pytest.fixture(scope="session", autouse=True)
-def libvirtd_reachable():
-    """Skip the ring without libvirtd, or fail it on CI; then clear earlier runs' leftovers."""
-    problem = libvirtd_problem()
+def _require_libvirtd(uri, start_script):
+    """Skip without the libvirtd at `uri`, or fail on CI; then clear earlier runs' leftovers."""
+    problem = libvirtd_problem(uri)
     if problem is not None:
-        message = (f"libvirtd is not reachable at {URI} ({problem}); "
-                   f"start it with {START_LIBVIRTD.relative_to(REPO_ROOT)}")
+        message = (f"libvirtd is not reachable at {uri} ({problem}); "
+                   f"start it with {start_script.relative_to(REPO_ROOT)}")
         if _on_ci():
             pytest.fail(f"CI=true, so the real-hypervisor ring must run: {message}",
                         pytrace=False)
         pytest.skip(message)
-    remove_leftover_domains()
+    remove_leftover_domains(uri)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def libvirtd_reachable():
+    """The main libvirtd at qemu:///system, which every test of the ring needs."""
+    _require_libvirtd(URI, START_LIBVIRTD)
+
+
+@pytest.fixture(scope="session")
+def second_host():
+    """The second libvirtd at SECOND_URI, for the tests that need two hosts: its URI."""
+    _require_libvirtd(SECOND_URI, START_SECOND_LIBVIRTD)
+    return SECOND_URI
 
 
 # -- virsh ---------------------------------------------------------------------------------
 
-def virsh(*args, check=True, timeout=VIRSH_TIMEOUT):
-    """Run `virsh -c qemu:///system ARGS`; its stdout, stripped."""
-    result = subprocess.run(["virsh", "-c", URI, *args], capture_output=True, text=True,
+def virsh(*args, check=True, timeout=VIRSH_TIMEOUT, uri=URI):
+    """Run `virsh -c URI ARGS` (qemu:///system unless told); its stdout, stripped."""
+    result = subprocess.run(["virsh", "-c", uri, *args], capture_output=True, text=True,
                             timeout=timeout)
     if check and result.returncode != 0:
-        raise AssertionError(f"virsh {' '.join(args)} failed ({result.returncode}): "
+        raise AssertionError(f"virsh -c {uri} {' '.join(args)} failed ({result.returncode}): "
                              f"{result.stderr.strip()}")
     return result.stdout.strip()
 
 
-def domstate(name):
+def domstate(name, uri=URI):
     """What `virsh domstate` says: "running", "paused", "shut off", ..."""
-    return virsh("domstate", name)
+    return virsh("domstate", name, uri=uri)
 
 
-def domain_names():
-    return set(virsh("list", "--all", "--name").split())
+def domain_names(uri=URI):
+    return set(virsh("list", "--all", "--name", uri=uri).split())
 
 
 def _pid_alive(pid):
@@ -111,21 +133,21 @@ def _pid_alive(pid):
     return True
 
 
-def remove_leftover_domains():
+def remove_leftover_domains(uri=URI):
     """Destroy and undefine `vdtest-` domains whose pytest process is gone (crashed runs)."""
-    for name in domain_names():
+    for name in domain_names(uri):
         if not name.startswith(NAME_PREFIX):
             continue
         owner = name[len(NAME_PREFIX):].split("-", 1)[0]
         if owner.isdigit() and (int(owner) == os.getpid() or _pid_alive(int(owner))):
             continue  # ours, or a run still going on
-        remove_domain(name)
+        remove_domain(name, uri)
 
 
-def remove_domain(name):
+def remove_domain(name, uri=URI):
     """Destroy `name` if it runs, undefine it if it is persistent; quiet if it is gone."""
-    virsh("destroy", name, check=False)
-    virsh("undefine", name, check=False)
+    virsh("destroy", name, check=False, uri=uri)
+    virsh("undefine", name, check=False, uri=uri)
 
 
 # -- test VMs ------------------------------------------------------------------------------
@@ -152,45 +174,47 @@ def domain_xml(name):
 
 @dataclass
 class TestVM:
-    """A test domain: its name and UUID, and what virsh says about it."""
+    """A test domain: its name and UUID, and what virsh says about it on its host."""
 
     __test__ = False  # not a test class, whatever its name
 
     name: str
     uuid: str
+    uri: str = URI
 
     def state(self):
-        return domstate(self.name)
+        return domstate(self.name, self.uri)
 
     def domid(self):
         """The running domain's ID as virsh reports it (virsh says "-" when shut off)."""
-        value = virsh("domid", self.name)
+        value = virsh("domid", self.name, uri=self.uri)
         return -1 if value == "-" else int(value)
 
 
 @pytest.fixture
 def make_vm(tmp_path):
-    """`make_vm(start=False, transient=False)` defines a tiny test VM; all are removed after.
+    """`make_vm(start=False, transient=False, uri=URI)` defines a tiny test VM on the host at
+    `uri` (qemu:///system unless told); all are removed after.
 
     A transient VM is created with `virsh create` (so it is running); a persistent one is
     defined with `virsh define` and, with start=True, started with `virsh start`.
     """
-    names = []
+    made = []   # (uri, name)
 
-    def make(start=False, transient=False):
+    def make(start=False, transient=False, uri=URI):
         name = f"{NAME_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
         xml_file = tmp_path / f"{name}.xml"
         xml_file.write_text(domain_xml(name))
-        names.append(name)  # before virsh runs: clean up even if it half-succeeds
-        virsh("create" if transient else "define", str(xml_file))
+        made.append((uri, name))  # before virsh runs: clean up even if it half-succeeds
+        virsh("create" if transient else "define", str(xml_file), uri=uri)
         if start and not transient:
-            virsh("start", name)
-        return TestVM(name=name, uuid=virsh("domuuid", name))
+            virsh("start", name, uri=uri)
+        return TestVM(name=name, uuid=virsh("domuuid", name, uri=uri), uri=uri)
 
     yield make
-    for name in names:
-        remove_domain(name)
-    left = domain_names() & set(names)
+    for uri, name in made:
+        remove_domain(name, uri)
+    left = {(uri, name) for uri, name in made if name in domain_names(uri)}
     assert not left, f"test VMs not cleaned up: {sorted(left)}"
 
 
@@ -231,12 +255,19 @@ def wait_until(condition, timeout, interval=0.1):
         time.sleep(interval)
 
 
-def start_libvirtd():
-    """Run scripts/start-libvirtd.sh (a no-op if libvirtd runs) and fail if it cannot."""
-    result = subprocess.run([str(START_LIBVIRTD)], capture_output=True, text=True, timeout=60)
+def start_libvirtd(script=START_LIBVIRTD):
+    """Run scripts/start-libvirtd.sh (a no-op if libvirtd runs) and fail if it cannot.
+
+    With script=START_SECOND_LIBVIRTD, the same for the second host.
+    """
+    result = subprocess.run([str(script)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, (
-        f"{START_LIBVIRTD} failed ({result.returncode}): "
+        f"{script} failed ({result.returncode}): "
         f"{result.stdout.strip()} {result.stderr.strip()}")
+
+
+def second_libvirtd_pid():
+    return int(SECOND_LIBVIRTD_PIDFILE.read_text().strip())
 
 
 def libvirtd_clients_of(pid):
