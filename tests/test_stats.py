@@ -51,13 +51,14 @@ FLEET, NODE_MEMORY_BYTES = demo_fleet()
 
 # -- the rate arithmetic, on crafted raw counters ---------------------------------------------
 
-def raw_round(clock, vms=(), *, time_offset=1_800_000_000.0, node_cpu=None,
+def raw_round(clock, vms=(), *, time_offset=1_800_000_000.0, node_cpu=None, proc_stat=None,
               node_memory=None, swap=None, nics=None):
     """A dict shaped like `StatsSampler._read()`; vms as (uuid, name, id, stats) tuples."""
     return {
         "time": time_offset + clock,
         "clock": clock,
         "node_cpu": node_cpu,
+        "proc_stat": proc_stat,
         "node_memory": node_memory if node_memory is not None else {"total": 1024},
         "swap": swap,
         "nics": nics,
@@ -191,7 +192,7 @@ def assert_no_rates(vm, vcpus=2):
     assert vm["net"] == {"rx": None, "tx": None}
 
 
-def test_no_rates_on_the_first_round_but_totals_and_memory():
+def test_no_rates_on_the_first_round_but_totals_memory_and_host_cpu_since_boot():
     stats = vm_counters(10, (6, 4), rd=(100,), wr=(50,), rx=(7,), tx=(8,),
                         **{"balloon.current": 1024, "balloon.maximum": 2048})
     sample = _rates(None, raw_round(100.0, [(VM_A, "vm-a", 7, stats)],
@@ -201,7 +202,9 @@ def test_no_rates_on_the_first_round_but_totals_and_memory():
     assert_no_rates(vm)
     assert vm["counters"]["cpu_seconds"] == 10.0 and vm["counters"]["disk_read_bytes"] == 100
     assert vm["memory"]["current"] == 1024 * 1024
-    assert sample["host"]["cpu"] is None
+    # The host's CPU counters began at its boot: a share of that time needs no round before.
+    assert sample["host"]["cpu"] == {"usr": 10.0, "sys": 5.0, "steal": None, "iowait": 5.0,
+                                     "irq": None, "total": 20.0}
     assert sample["host"]["nic"] == {"eth0": {"rx": None, "tx": None}}
 
 
@@ -254,12 +257,14 @@ def test_host_cpu_shares():
                                      "irq": None, "total": 40.0}
 
 
-def test_host_cpu_without_progress_is_zero_and_without_a_baseline_unknown():
+def test_host_cpu_without_progress_is_zero_and_without_a_baseline_since_boot():
     counters = {"user": 100, "kernel": 50, "idle": 800, "iowait": 50}
     idle = _rates(raw_round(100.0, node_cpu=counters), raw_round(102.0, node_cpu=counters))
     assert idle["host"]["cpu"] == {"usr": 0.0, "sys": 0.0, "steal": None, "iowait": 0.0,
                                    "irq": None, "total": 0.0}
-    assert _rates(None, raw_round(100.0, node_cpu=counters))["host"]["cpu"] is None
+    # Of 1000 ns since boot: 100 user, 50 kernel, 50 iowait, 800 idle.
+    assert _rates(None, raw_round(100.0, node_cpu=counters))["host"]["cpu"] == {
+        "usr": 10.0, "sys": 5.0, "steal": None, "iowait": 5.0, "irq": None, "total": 20.0}
     # A driver without node CPU statistics.
     assert _rates(raw_round(100.0), raw_round(102.0))["host"]["cpu"] is None
 
@@ -336,7 +341,10 @@ def test_sample_once_returns_a_sample_of_the_running_and_paused_vms(demo_host):
     assert {uuid: vm["name"] for uuid, vm in first["vms"].items()} == \
         {WEB_1: "web-1", WEB_2: "web-2", BUILD_1: "build-1"}
     assert first["host"]["mem"]["memTotal"] == NODE_MEMORY_BYTES
-    assert first["host"]["cpu"] is None and first["host"]["nic"] is None
+    assert first["host"]["nic"] is None
+    # The host's CPU since boot already (the test driver's fixed counters), no steal or irq.
+    assert first["host"]["cpu"]["total"] > 0
+    assert first["host"]["cpu"]["steal"] is None and first["host"]["cpu"]["irq"] is None
     assert abs(first["time"] - time.time()) < 60
 
     second = sampler.sample_once()
@@ -412,7 +420,8 @@ def test_a_round_without_the_host_is_skipped_and_leaves_a_gap(demo_host, open_ho
     sampler.host = demo_host
     after = sampler.sample_once()
     assert after is not None and sampler.rounds == 3
-    assert after["host"]["cpu"] is None        # no rates across the gap
+    # No rates across the gap: the host's CPU is since boot again, as in the first round.
+    assert after["host"]["cpu"] == sampler.samples()[0]["host"]["cpu"] != before["host"]["cpu"]
     assert sampler.samples() == [sampler.samples()[0], before, after]
     assert sampler.sample_once()["host"]["cpu"] is not None
 

@@ -10,8 +10,10 @@ a few seconds. What libvirt 9+/QEMU report for the ring's test VMs, and so what 
   domain XML's 32 MiB); no guest OS runs a balloon driver, so there is no `used` figure;
 - the guest sits in the firmware after "no bootable device", so its vCPUs use little (a few
   percent at most); no minimum is asserted;
-- libvirt's node CPU statistics on Linux are exactly user, kernel, idle and iowait, so the
-  host's total is usr + sys + iowait up to rounding, and steal and irq are unknown (None).
+- qemu:///system is VirtDancer's own machine, so the host's CPU shares come from /proc/stat:
+  steal and irq are numbers too, the five shares add up to the total (everything but idle) up
+  to rounding, and the first answer after start-up, with no round before it, has the shares
+  since boot, which this module can compute from /proc/stat itself.
 """
 
 import math
@@ -23,11 +25,14 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+import webtest
 from prometheus_client.parser import text_string_to_metric_families
 
 from virtdancer.hypervisor import hostinfo
+from virtdancer.interfaces import IHypervisor
 from virtdancer.resources.stats import STALE_AFTER_INTERVALS
 
+from ..conftest import close_app, make_app
 from .conftest import (
     MEMORY_KIB,
     VCPUS,
@@ -97,6 +102,31 @@ def wait_for_rounds(sampler, count):
     target = sampler.rounds + count
     assert wait_until(lambda: sampler.rounds >= target, ROUNDS_WITHIN), (
         f"the sampler did not do {count} rounds within {ROUNDS_WITHIN:.0f} s")
+
+
+def assert_cpu_shares_add_up(cpu):
+    """Every share a percentage, and the five that are not idle time add up to the total."""
+    assert set(cpu) == HOST_CPU_KEYS
+    assert all(is_percent(value) for value in cpu.values()), cpu
+    parts = cpu["usr"] + cpu["sys"] + cpu["steal"] + cpu["iowait"] + cpu["irq"]
+    assert abs(parts - cpu["total"]) <= 3 * ROUNDING, cpu   # each of the six is rounded
+
+
+def shares_since_boot():
+    """{usr, sys, steal, iowait, irq, total} since boot, by this module's own reading."""
+    ticks = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        label, *columns = line.split()
+        if label == "cpu":
+            names = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+            ticks = dict(zip(names, map(int, columns)))
+            break
+    spent = sum(ticks.values())
+    return {"usr": 100 * (ticks["user"] + ticks["nice"]) / spent,
+            "sys": 100 * ticks["system"] / spent, "steal": 100 * ticks["steal"] / spent,
+            "iowait": 100 * ticks["iowait"] / spent,
+            "irq": 100 * (ticks["irq"] + ticks["softirq"]) / spent,
+            "total": 100 - 100 * ticks["idle"] / spent}
 
 
 def meminfo():
@@ -218,14 +248,10 @@ def test_host_cpu_and_memory(testapp, sampler):
     wait_for_host_rates(sampler)
 
     cpu = testapp.get("/stats/cpu").json
-    assert set(cpu) == HOST_CPU_KEYS
-    assert cpu["steal"] is None and cpu["irq"] is None   # not in libvirt's node statistics
-    for key in ("usr", "sys", "iowait", "total"):
-        assert is_percent(cpu[key]), (key, cpu)
-    # libvirt's node CPU time is user + kernel + idle + iowait, nothing else: the total
-    # (100 - idle) is the sum of the other three, up to rounding.
-    assert cpu["usr"] + cpu["sys"] + cpu["iowait"] <= cpu["total"] + ROUNDING, cpu
-    assert cpu["total"] <= cpu["usr"] + cpu["sys"] + cpu["iowait"] + ROUNDING, cpu
+    # From this machine's /proc/stat: steal and irq are known, and with them the five shares
+    # that are not idle make up the total.
+    assert is_number(cpu["steal"]) and is_number(cpu["irq"]), cpu
+    assert_cpu_shares_add_up(cpu)
 
     before = meminfo()
     mem = testapp.get("/stats/mem").json
@@ -245,6 +271,33 @@ def test_host_cpu_and_memory(testapp, sampler):
     assert_sample_times_increase(history["samples"])
     for sample in history["samples"]:
         assert set(sample) == HOST_CPU_KEYS | {"time"}
+        assert_cpu_shares_add_up({key: value for key, value in sample.items() if key != "time"})
+
+
+def test_the_first_cpu_answer_after_start_up_has_the_shares_since_boot(app_settings):
+    """No second round yet (the interval is far longer than the test): the answer comes from
+    the start-up round alone, and is the share of each kind of time since boot."""
+    before = shares_since_boot()
+    app = make_app(**{**app_settings, "virtdancer.stats.interval": "600"})
+    try:
+        sampler = app.registry.getUtility(IHypervisor).sampler
+        assert wait_until(lambda: sampler.rounds >= 1, ROUNDS_WITHIN), "no start-up round"
+        client = webtest.TestApp(app)
+        client.authorization = ("Basic", ("admin", "admin"))
+        cpu = client.get("/stats/cpu").json
+        history = client.get("/stats/cpu?history=1").json["samples"]
+        assert sampler.rounds == 1
+    finally:
+        close_app(app)
+    after = shares_since_boot()
+
+    assert_cpu_shares_add_up(cpu)
+    # Averages since boot hardly move in the second this takes.
+    for key, value in cpu.items():
+        low, high = sorted((before[key], after[key]))
+        assert low - 0.5 <= value <= high + 0.5, (key, cpu, before, after)
+    assert [{key: value for key, value in sample.items() if key != "time"}
+            for sample in history] == [cpu]
 
 
 def test_host_network_interfaces(testapp):
@@ -397,8 +450,9 @@ def test_sampler_survives_a_libvirtd_restart(testapp, sampler, make_vm):
     gap = resumed["time"] - last["time"]
     assert gap > STALE_AFTER and resumed["time"] > outage_end, (
         f"the outage left a gap of {gap:.2f} s only")
-    # The first round after the gap has no rates: the counters may have restarted.
-    assert resumed["host"]["cpu"] is None
+    # The first round after the gap has no rates: the counters may have restarted. The host's
+    # CPU shares are since boot again (/proc/stat's counters began then).
+    assert_cpu_shares_add_up(resumed["host"]["cpu"])
     assert resumed["vms"][vm.uuid]["cpu"] is None
     history = testapp.get(f"/vm/{vm.uuid}/stats?history=1").json["samples"]
     times = [sample["time"] for sample in history]
@@ -419,5 +473,6 @@ def test_a_round_is_one_bulk_call_however_many_vms_run(sampler, make_vm,
     assert sample is not None and {vm.uuid for vm in vms} <= set(sample["vms"])
 
     assert four == one, (one, four)
-    assert one == Counter({"virConnect.getAllDomainStats": 1, "virConnect.getCPUStats": 1,
+    # No getCPUStats: this machine's CPU times come from its /proc/stat.
+    assert one == Counter({"virConnect.getAllDomainStats": 1,
                            "virConnect.getMemoryStats": 1}), one

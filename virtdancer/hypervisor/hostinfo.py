@@ -1,6 +1,7 @@
-"""What only the machine VirtDancer runs on can tell: swap and network interface counters.
+"""What only the machine VirtDancer runs on can tell: CPU time, swap, network interface counters.
 
-libvirt's node API has neither, so these figures exist only when the libvirt host is this
+libvirt's node API has no swap or interface counters, and its CPU times lump interrupts in with
+the kernel and leave steal time out; so these figures exist only when the libvirt host is this
 machine (a local URI such as qemu:///system).
 """
 
@@ -9,6 +10,12 @@ from urllib.parse import urlsplit
 
 SYS_NET = "/sys/class/net"
 PROC_MEMINFO = "/proc/meminfo"
+PROC_STAT = "/proc/stat"
+
+# The columns of /proc/stat's "cpu" line that together make up all CPU time, in their order
+# (proc(5)). guest and guest_nice come after them and are left out: the kernel already counts
+# them in user and nice, and adding them would count that time twice.
+CPU_TIME_COLUMNS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
 
 
 def is_local_uri(uri):
@@ -29,6 +36,20 @@ def swap():
             if key in ("SwapTotal", "SwapFree"):
                 fields[key] = int(value.split()[0]) * 1024
     return {"total": fields.get("SwapTotal"), "free": fields.get("SwapFree")}
+
+
+def cpu_times(path=None):
+    """This machine's CPU time since boot, {user, nice, system, ...} in ticks (USER_HZ).
+
+    Read from the aggregate "cpu" line of /proc/stat (or of `path`); a column an older kernel
+    lacks is absent from the answer.
+    """
+    with open(path or PROC_STAT, encoding="ascii") as stat:
+        for line in stat:
+            label, *columns = line.split()
+            if label == "cpu":
+                return dict(zip(CPU_TIME_COLUMNS, map(int, columns)))
+    raise OSError(f"no aggregate cpu line in {path or PROC_STAT}")
 
 
 def nic_names(physical_only=False):

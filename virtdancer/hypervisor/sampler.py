@@ -6,9 +6,14 @@ statistics. Rates (percent, bytes per second) come from the difference with the 
 and each round is kept in a ring buffer of `history` seconds, so a request for statistics costs
 no libvirt call at all and charts get their series for free.
 
+The host's CPU time comes from /proc/stat when libvirt runs on this machine (it alone tells
+steal and interrupt time apart), from libvirt's node statistics otherwise. Both count from the
+host's boot, so a round with no round before it still has CPU shares: those since boot.
+
 When libvirtd is away a round is skipped, which leaves a gap in the history; the first round
-after it has no rates, since the counters may have restarted. Drivers that lack a stats group
-(libvirt's test driver has only "state") give samples with what there is.
+after it has no rates, since the counters may have restarted (the host's CPU shares are since
+boot again). Drivers that lack a stats group (libvirt's test driver has only "state") give
+samples with what there is.
 """
 
 import logging
@@ -97,7 +102,9 @@ class StatsSampler:
         """Raw counters, as libvirt and the host report them."""
         with self.host.session() as conn:
             records = conn.getAllDomainStats(SAMPLE_GROUPS, _RUNNING_ONLY)
-            node_cpu = _optional(conn.getCPUStats, libvirt.VIR_NODE_CPU_STATS_ALL_CPUS)
+            # This machine's own /proc/stat says more than libvirt would, for no round trip.
+            node_cpu = (None if self.local
+                        else _optional(conn.getCPUStats, libvirt.VIR_NODE_CPU_STATS_ALL_CPUS))
             node_memory = _optional(conn.getMemoryStats, libvirt.VIR_NODE_MEMORY_STATS_ALL_CELLS)
             if node_memory is None:
                 # Drivers without node memory statistics still know the host's size (MiB).
@@ -106,6 +113,7 @@ class StatsSampler:
             "time": self.wall_clock(),
             "clock": self.clock(),
             "node_cpu": node_cpu,
+            "proc_stat": hostinfo.cpu_times() if self.local else None,
             "node_memory": node_memory,
             "swap": hostinfo.swap() if self.local else None,
             "nics": hostinfo.nic_counters() if self.local else None,
@@ -141,7 +149,7 @@ def _rates(previous, raw):
     return {
         "time": raw["time"],
         "host": {
-            "cpu": _host_cpu(previous and previous["node_cpu"], raw["node_cpu"]),
+            "cpu": _host_cpu(previous and _cpu_times(previous), _cpu_times(raw)),
             "mem": _host_memory(raw["node_memory"], raw["swap"]),
             "nic": _nic_rates(previous and previous["nics"], raw["nics"], elapsed),
         },
@@ -150,26 +158,49 @@ def _rates(previous, raw):
     }
 
 
+def _cpu_times(raw):
+    """The host's CPU time since boot in the API's categories plus idle, or None if unknown.
+
+    A category the source does not tell apart is None. libvirt's node statistics count
+    interrupts as kernel time and have no steal time; /proc/stat has both.
+    """
+    if raw["proc_stat"] is not None:
+        ticks = raw["proc_stat"]
+
+        def column(*names):
+            return sum(ticks.get(name, 0) for name in names)
+
+        return {"usr": column("user", "nice"), "sys": column("system"),
+                "steal": column("steal"), "iowait": column("iowait"),
+                "irq": column("irq", "softirq"), "idle": column("idle")}
+    node = raw["node_cpu"]
+    if node is None:
+        return None
+    return {"usr": node.get("user", 0), "sys": node.get("kernel", 0), "steal": None,
+            "iowait": node.get("iowait", 0), "irq": None, "idle": node.get("idle", 0)}
+
+
 def _host_cpu(before, now):
     """{usr, sys, steal, iowait, irq, total} in percent of all CPU time since the last round.
 
-    libvirt's node statistics count interrupts in "kernel" and have no steal time, so those two
-    are None: the host's driver does not tell them apart.
+    Without a round before (`before` None), since the host booted: its counters began at zero
+    then. `total` is all but idle time, so the other five add up to it where all are known.
     """
-    if not before or not now:
+    if now is None:
         return None
-    deltas = {key: now.get(key, 0) - before.get(key, 0) for key in now}
+    deltas = {key: now[key] - (before[key] if before else 0)
+              for key, value in now.items() if value is not None}
+    # A counter that went back (iowait may, on a tickless kernel) counts as no time at all.
     spent = sum(value for value in deltas.values() if value > 0)
-    if spent <= 0:
-        return {"usr": 0.0, "sys": 0.0, "steal": None, "iowait": 0.0, "irq": None,
-                "total": 0.0}
 
     def share(key):
-        return _percent(deltas.get(key, 0) / spent)
+        if key not in deltas:
+            return None   # the source does not tell this time apart
+        return _percent(deltas[key] / spent) if spent > 0 else 0.0
 
-    return {"usr": share("user"), "sys": share("kernel"), "steal": None,
-            "iowait": share("iowait"), "irq": None, "total": _percent(1 - deltas.get("idle", 0)
-                                                                       / spent)}
+    return {"usr": share("usr"), "sys": share("sys"), "steal": share("steal"),
+            "iowait": share("iowait"), "irq": share("irq"),
+            "total": _percent(1 - deltas["idle"] / spent) if spent > 0 else 0.0}
 
 
 def _host_memory(node, swap):

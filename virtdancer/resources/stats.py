@@ -72,7 +72,7 @@ class HostStatsPart:
 
 
 def _unknown(part):
-    # Before two rounds there is no CPU rate yet; say "unknown" in the usual shape.
+    # A driver without node CPU statistics: say "unknown" in the usual shape.
     keys = {"cpu": ("usr", "sys", "steal", "iowait", "irq", "total"),
             "mem": ("memTotal", "memFree", "memBuffer", "swapTotal", "swapFree")}[part]
     return dict.fromkeys(keys)

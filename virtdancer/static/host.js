@@ -54,7 +54,10 @@ export class HostPanel {
       key: "host-cpu", title: "CPU", max: 100, format: percent,
       series: [{ label: "total", value: field("total") }, { label: "user", value: field("usr") },
                { label: "system", value: field("sys") },
-               { label: "I/O wait", value: field("iowait") }],
+               { label: "I/O wait", value: field("iowait") },
+               // Known only when libvirt runs on VirtDancer's machine; "—" elsewhere.
+               { label: "steal", value: field("steal") },
+               { label: "interrupts", value: field("irq") }],
     });
     this.memory = new LineChart({
       key: "host-memory", title: "Memory", bytes: true, format: bytes,

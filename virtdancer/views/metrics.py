@@ -41,8 +41,8 @@ class SampleCollector:
         times = GaugeMetricFamily("virtdancer_stats_sample_time_seconds",
                                   "Unix time of the newest sample", labels=HOST_LABEL)
         cpu = GaugeMetricFamily("virtdancer_host_cpu_percent",
-                                "Host CPU use over the last interval, percent",
-                                labels=HOST_LABEL + ["mode"])
+                                "Host CPU use since the sample before (since boot in the first),"
+                                " percent", labels=HOST_LABEL + ["mode"])
         memory = GaugeMetricFamily("virtdancer_host_memory_bytes", "Host memory and swap",
                                    labels=HOST_LABEL + ["kind"])
         nics = CounterMetricFamily("virtdancer_host_network_bytes",
