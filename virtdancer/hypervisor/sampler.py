@@ -60,10 +60,15 @@ class StatsSampler:
 
     # -- life cycle ------------------------------------------------------------------------
 
+    # How long start() waits for the first round: the first requests then find figures.
+    FIRST_ROUND_WAIT = 2.0
+
     def start(self):
+        self._first_round = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name="virtdancer-stats-sampler")
         self._thread.start()
+        self._first_round.wait(self.FIRST_ROUND_WAIT)
         return self
 
     def close(self):
@@ -78,6 +83,7 @@ class StatsSampler:
                 self.sample_once()
             except Exception:  # pragma: no cover - a bug must not end the sampling for good
                 log.exception("statistics round failed")
+            self._first_round.set()
             self._stop.wait(max(0.0, self.interval - (self.clock() - started)))
 
     # -- one round -------------------------------------------------------------------------
