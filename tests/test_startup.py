@@ -39,6 +39,15 @@ def test_a_published_secret_is_refused_for_a_real_host(capsys, secret, where):
                            f"published in {where}")
 
 
+def test_a_published_secret_is_refused_when_any_listed_host_is_real(capsys):
+    [development] = [secret for secret, where in PUBLISHED_SECRETS.items()
+                     if where == "development.ini"]
+    with pytest.raises(SystemExit):
+        make_app(**{"virtdancer.secret": development,
+                    "virtdancer.hosts": f"demo = test:///default\nreal = {REAL_HOST}"})
+    assert "published in development.ini" in one_line(capsys)
+
+
 def test_every_secret_the_repository_publishes_is_known():
     published = set()
     for ini in [REPO / "development.ini", *sorted((REPO / "examples").glob("*.ini"))]:

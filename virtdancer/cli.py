@@ -12,7 +12,7 @@ import tempfile
 from paste.deploy.loadwsgi import APP, FILTER_APP, FILTER_WITH, PIPELINE, loadcontext
 from pyramid.paster import setup_logging
 
-from .hypervisor import registry_from_settings
+from .hypervisor import HostsSettingsError, registry_from_settings
 from .hypervisor.errors import HypervisorError
 from .permissions import ROLES
 from .security.import_users import UsersImportError, read_config, users_file_from_config
@@ -46,7 +46,11 @@ def check(args):
     """Connect to every libvirt host an INI file names and report what VirtDancer sees."""
     setup_logging(args.config_uri)
     settings = app_settings(args.config_uri)
-    hosts = registry_from_settings(settings).start(statistics=False)
+    try:
+        hosts = registry_from_settings(settings).start(statistics=False)
+    except HostsSettingsError as error:
+        print(f"virtdancer check: {error}", file=sys.stderr)
+        return 2
     unreachable = 0
     try:
         for name, hypervisor in hosts.items():
@@ -158,14 +162,15 @@ def console_proxy_command(args):
         # The users file VirtDancer's security reads: the proxy asks it again at each
         # connection. Without one (a host portal's own security), the token is all there is.
         access = ConsoleAccess(UsersFile(users_path) if users_path else None)
-    except (PublishedSecret, UsersFileError) as error:
+        hosts = registry_from_settings(settings)
+    except (PublishedSecret, UsersFileError, HostsSettingsError) as error:
         print(f"virtdancer console-proxy: {error}", file=sys.stderr)
         return 2
     if console is None or not console.listen:
         print("virtdancer console-proxy: set virtdancer.secret and virtdancer.console.listen in "
               f"{args.config_uri}", file=sys.stderr)
         return 2
-    hosts = registry_from_settings(settings).start(statistics=False)
+    hosts.start(statistics=False)
     proxy = ConsoleProxy(hosts, console.tokens,
                          aslist(settings.get("virtdancer.console.allowed_origins", "")), access)
     host, port = parse_listen(console.listen)

@@ -9,7 +9,8 @@ An INI file, one section per user, the section name being the login name:
     exact = db-1, db-2
     suffix = -test
 
-`role` is viewer, operator or admin. A user sees the VMs whose name equals one of `exact`,
+`role` is viewer, operator or admin. `hosts` names the hosts the user sees (`all`, the default,
+for every host). On them, a user sees the VMs whose name equals one of `exact`,
 starts with one of `prefix` or ends with one of `suffix` (values separated by commas or new
 lines); `vms = all` shows every VM; a user with neither sees none. The file is read again when
 it changes, so an operator can edit it without restarting VirtDancer.
