@@ -93,16 +93,42 @@ def libvirt_xml_error():
     raise AssertionError("libvirt accepted broken XML")
 
 
+@pytest.fixture
+def libvirt_internal_error():
+    """A genuine libvirt error that is about nothing VirtDancer or its client could change."""
+    conn = libvirt.open("test:///default")
+    try:
+        conn.lookupByName("test").resume()     # running: the test driver's "internal error"
+    except libvirt.libvirtError as error:
+        assert error.get_error_code() == libvirt.VIR_ERR_INTERNAL_ERROR
+        return error
+    finally:
+        conn.close()
+    raise AssertionError("libvirt resumed a running domain")
+
+
 def test_other_libvirt_errors_are_502_with_libvirts_message(testapp, monkeypatch,
-                                                            libvirt_xml_error):
+                                                            libvirt_internal_error):
     def failing_suspend(dom):
-        raise libvirt_xml_error
+        raise libvirt_internal_error
 
     monkeypatch.setattr(libvirt.virDomain, "suspend", failing_suspend)
     response = testapp.post_json(f"/vm/{WEB_1}/action", {"action": "pause"}, status=502)
     assert_error_body(response, 502)
-    assert response.json["message"] == libvirt_xml_error.get_error_message()
+    assert response.json["message"] == libvirt_internal_error.get_error_message()
     assert testapp.get(f"/vm/{WEB_1}").json["info"]["state"] == 1
+
+
+def test_libvirt_errors_that_are_the_requests_own_are_400(testapp, monkeypatch,
+                                                          libvirt_xml_error):
+    """Invalid XML or arguments: what creating and editing VMs will pass on from clients."""
+    def failing_details(*args):
+        raise libvirt_xml_error
+
+    monkeypatch.setattr(libvirt.virConnect, "domainListGetStats", failing_details)
+    response = testapp.get(f"/vm/{WEB_1}", status=400)
+    assert_error_body(response, 400)
+    assert response.json["message"] == libvirt_xml_error.get_error_message()
 
 
 def test_a_bug_is_a_json_500_without_traceback(testapp, monkeypatch):
@@ -114,3 +140,30 @@ def test_a_bug_is_a_json_500_without_traceback(testapp, monkeypatch):
     assert_error_body(response, 500)
     assert "secret internals" not in response.text
     assert "Traceback" not in response.text
+
+
+@pytest.fixture
+def libvirt_not_now_error():
+    """A genuine libvirt refusal of something not possible as things are."""
+    conn = libvirt.open("test:///default")
+    try:
+        dom = conn.lookupByName("test")
+        dom.destroy()
+        dom.reboot(0)                          # not running: "operation is not valid"
+    except libvirt.libvirtError as error:
+        assert error.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
+        return error
+    finally:
+        conn.close()
+    raise AssertionError("libvirt rebooted a shut-off domain")
+
+
+def test_libvirt_refusals_of_what_is_not_possible_now_are_409(testapp, monkeypatch,
+                                                               libvirt_not_now_error):
+    def refusing_details(*args):
+        raise libvirt_not_now_error
+
+    monkeypatch.setattr(libvirt.virConnect, "domainListGetStats", refusing_details)
+    response = testapp.get(f"/vm/{WEB_1}", status=409)
+    assert_error_body(response, 409)
+    assert response.json["message"] == libvirt_not_now_error.get_error_message()

@@ -354,7 +354,7 @@ def test_metrics_list_the_running_vm(testapp, sampler, make_vm):
     response = testapp.get("/metrics")
     assert response.content_type == "text/plain"
     families = {family.name: family for family in text_string_to_metric_families(response.text)}
-    labels = {"name": vm.name, "uuid": vm.uuid}
+    labels = {"host": "default", "name": vm.name, "uuid": vm.uuid}
 
     active = [sample for sample in families["virtdancer_vm_active"].samples
               if sample.labels == labels]

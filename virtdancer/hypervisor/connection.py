@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import libvirt
 
 from . import eventloop
-from .errors import HostUnavailable, HypervisorFailure, NoSuchDomain
+from .errors import HostUnavailable, HypervisorFailure, InvalidRequest, NoSuchDomain, Refused
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,19 @@ _CONNECTION_ERRORS = {
     libvirt.VIR_ERR_INVALID_CONN,
     libvirt.VIR_ERR_RPC,
     libvirt.VIR_ERR_AUTH_FAILED,
+}
+
+# Errors that say the request itself was wrong (what VirtDancer passed on from a client).
+_THE_CLIENTS_MISTAKES = {
+    libvirt.VIR_ERR_XML_ERROR,
+    libvirt.VIR_ERR_XML_DETAIL,
+    libvirt.VIR_ERR_INVALID_ARG,
+    libvirt.VIR_ERR_CONFIG_UNSUPPORTED,
+}
+# Errors that say the request is fine but not possible as things are: a state, a name in use.
+_NOT_NOW = {
+    libvirt.VIR_ERR_OPERATION_INVALID,
+    libvirt.VIR_ERR_DOM_EXIST,
 }
 
 _CLOSE_REASONS = {
@@ -140,6 +153,10 @@ class HostConnection:
         if code in _CONNECTION_ERRORS or not _is_alive(conn):
             self._lost(conn, message)
             return self._unavailable()
+        if code in _THE_CLIENTS_MISTAKES:
+            return InvalidRequest(message)
+        if code in _NOT_NOW:
+            return Refused(message)
         return HypervisorFailure(message)
 
     # -- supervision -----------------------------------------------------------------------

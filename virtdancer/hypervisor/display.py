@@ -10,13 +10,11 @@ import xml.etree.ElementTree as ElementTree
 
 import libvirt
 
-from .errors import HypervisorError
+from .errors import Refused
 
 
-class ConsoleUnavailable(HypervisorError):
+class ConsoleUnavailable(Refused):
     """The VM has no display VirtDancer can open right now; the message says why."""
-
-    status = 409
 
 
 def vnc_display(dom):

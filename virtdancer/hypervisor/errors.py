@@ -1,14 +1,13 @@
 """What can go wrong below the views, in words the views can answer with.
 
 The hypervisor service turns every libvirt error into one of these, so that nothing above it
-needs to know libvirt's error codes and no libvirt error ever reaches the user as a 500.
+needs to know libvirt's error codes and no libvirt error ever reaches the user as a 500. They
+say what happened, not how HTTP says it: the views choose the status (views/errors.py).
 """
 
 
 class HypervisorError(Exception):
     """Base of every error the hypervisor service raises."""
-
-    status = 502
 
     def __init__(self, message):
         super().__init__(message)
@@ -18,8 +17,6 @@ class HypervisorError(Exception):
 class HostUnavailable(HypervisorError):
     """libvirtd cannot be reached right now; the supervisor is reconnecting."""
 
-    status = 503
-
     def __init__(self, message, retry_after=1):
         super().__init__(message)
         self.retry_after = max(1, int(retry_after))
@@ -28,13 +25,13 @@ class HostUnavailable(HypervisorError):
 class NoSuchDomain(HypervisorError):
     """No domain with this UUID exists on the host."""
 
-    status = 404
+
+class Refused(HypervisorError):
+    """Not possible as things are now: the VM's state, a display it lacks, a name in use."""
 
 
-class InvalidState(HypervisorError):
+class InvalidState(Refused):
     """The action cannot be run while the domain is in its current state."""
-
-    status = 409
 
     def __init__(self, message, action, state, state_name):
         super().__init__(message)
@@ -43,7 +40,9 @@ class InvalidState(HypervisorError):
         self.state_name = state_name
 
 
+class InvalidRequest(HypervisorError):
+    """libvirt refused what it was asked as wrong in itself (invalid XML, a bad argument)."""
+
+
 class HypervisorFailure(HypervisorError):
     """libvirt refused or failed for another reason; its message is kept."""
-
-    status = 502

@@ -16,7 +16,14 @@ from pyramid.interfaces import ISecurityPolicy
 from pyramid.response import Response
 from pyramid.view import exception_view_config
 
-from ..hypervisor.errors import HostUnavailable, HypervisorError, InvalidState
+from ..hypervisor.errors import (
+    HostUnavailable,
+    HypervisorError,
+    InvalidRequest,
+    InvalidState,
+    NoSuchDomain,
+    Refused,
+)
 from ..security.policy import CredentialsRefused, VirtDancerSecurityPolicy
 from ..security.throttle import LoginThrottled
 
@@ -247,9 +254,19 @@ def http_error(exc, request):
                           name=getattr(exc, "error_name", None))
 
 
+# How HTTP says what the hypervisor service reports, the most specific first.
+HYPERVISOR_STATUS = ((HostUnavailable, 503), (NoSuchDomain, 404), (Refused, 409),
+                     (InvalidRequest, 400))
+
+
+def status_of(error):
+    """The HTTP status of a hypervisor error: 502 for a failure of libvirt's own."""
+    return next((status for kind, status in HYPERVISOR_STATUS if isinstance(error, kind)), 502)
+
+
 @exception_view_config(HypervisorError, virtdancer_route=True)
 def hypervisor_error(exc, request):
-    return error_response(exc.status, exc.message, location="hypervisor")
+    return error_response(status_of(exc), exc.message, location="hypervisor")
 
 
 @exception_view_config(InvalidState, virtdancer_route=True)
