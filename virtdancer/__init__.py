@@ -26,10 +26,12 @@ from .hypervisor.registry import HostsSettingsError
 from .interfaces import IConsole, IHostRegistry, IHypervisor
 from .published_secrets import PublishedSecret
 from .security import SecuritySettingsError
+from .settings import SettingsError
+from .settings import check as check_settings
 
 # An operator's mistakes, said in one line rather than with a traceback.
 OPERATOR_MISTAKES = (SecuritySettingsError, PublishedSecret, ProxyCannotListen,
-                     HostsSettingsError)
+                     HostsSettingsError, SettingsError)
 
 
 def includeme(config):
@@ -39,6 +41,8 @@ def includeme(config):
     route prefix (`config.include("virtdancer", route_prefix="/virt")`) every route, the page
     at `/virt/` among them, is below it, and `/virt` redirects to `/virt/`.
     """
+    # Every virtdancer.* setting is known and well-formed, or one line says which is not.
+    check_settings(config.get_settings())
     config.include(".hypervisor")
     config.include(".console")
     config.include(".routes")

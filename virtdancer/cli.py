@@ -17,6 +17,7 @@ from .hypervisor.errors import HypervisorError
 from .permissions import ROLES
 from .security.import_users import UsersImportError, read_config, users_file_from_config
 from .security.passwords import hash_password
+from .settings import value
 
 
 class ConfigUriError(Exception):
@@ -146,8 +147,6 @@ def console_proxy_command(args):
     """Run the console proxy on its own, on virtdancer.console.listen of an INI file."""
     import asyncio
 
-    from pyramid.settings import aslist
-
     from .console import console_from_settings
     from .console.access import ConsoleAccess
     from .console.proxy import ConsoleProxy, cannot_listen, parse_listen
@@ -158,7 +157,7 @@ def console_proxy_command(args):
     settings = app_settings(args.config_uri)
     try:
         console = console_from_settings(settings)
-        users_path = settings.get("virtdancer.users_file", "").strip()
+        users_path = value(settings, "virtdancer.users_file")
         # The users file VirtDancer's security reads: the proxy asks it again at each
         # connection. Without one (a host portal's own security), the token is all there is.
         access = ConsoleAccess(UsersFile(users_path) if users_path else None)
@@ -172,7 +171,7 @@ def console_proxy_command(args):
         return 2
     hosts.start(statistics=False)
     proxy = ConsoleProxy(hosts, console.tokens,
-                         aslist(settings.get("virtdancer.console.allowed_origins", "")), access)
+                         value(settings, "virtdancer.console.allowed_origins"), access)
     host, port = parse_listen(console.listen)
     print(f"console proxy listening on {host}:{port}", file=sys.stderr)
     try:

@@ -8,6 +8,7 @@ takes them only in front of libvirt's test driver (the demo fleet), never for a 
 from pyramid.exceptions import ConfigurationError
 
 from .hypervisor.registry import parse_hosts
+from .settings import value
 
 PUBLISHED_SECRETS = {
     "development-only-secret-not-for-production-use-0123456789": "development.ini",
@@ -21,7 +22,7 @@ class PublishedSecret(ConfigurationError):
 
 def refuse_published_secret(settings):
     """Raise `PublishedSecret` when a published secret would guard a real host."""
-    secret = settings.get("virtdancer.secret", "").strip()
+    secret = value(settings, "virtdancer.secret")
     published_in = PUBLISHED_SECRETS.get(secret)
     if published_in is None:
         return
@@ -35,7 +36,7 @@ def refuse_published_secret(settings):
 
 def host_uris(settings):
     """The libvirt URI of every host the settings name."""
-    listed = settings.get("virtdancer.hosts", "").strip()
+    listed = value(settings, "virtdancer.hosts")
     if listed:
         return [uri for _, uri in parse_hosts(listed)]
-    return [settings.get("virtdancer.libvirt_uri", "qemu:///system").strip()]
+    return [value(settings, "virtdancer.libvirt_uri")]

@@ -8,12 +8,12 @@ own as `virtdancer console-proxy production.ini`.
 import re
 
 from pyramid.interfaces import ISecurityPolicy
-from pyramid.settings import aslist
 from zope.interface import implementer
 
 from ..hypervisor import START_ORDER
 from ..interfaces import IConsole, IHostRegistry
 from ..published_secrets import refuse_published_secret
+from ..settings import value
 from .access import access_of_policy
 from .proxy import ConsoleProxy, ProxyThread
 from .tokens import ConsoleTokens
@@ -79,14 +79,13 @@ class ConsoleService:
 
 
 def console_from_settings(settings):
-    secret = settings.get("virtdancer.secret", "").strip()
+    secret = value(settings, "virtdancer.secret")
     if not secret:
         return None
     refuse_published_secret(settings)
     return ConsoleService(ConsoleTokens(secret),
-                          listen=settings.get("virtdancer.console.listen", "").strip() or None,
-                          public_url=settings.get("virtdancer.console.public_url", "").strip()
-                          or None)
+                          listen=value(settings, "virtdancer.console.listen") or None,
+                          public_url=value(settings, "virtdancer.console.public_url") or None)
 
 
 def includeme(config):
@@ -96,9 +95,9 @@ def includeme(config):
     if console is None:
         return   # no secret to sign tokens with: POST /vm/<uuid>/console says so
     config.registry.registerUtility(console, IConsole)
-    inline = settings.get("virtdancer.console.proxy", "inline").strip() == "inline"
+    inline = value(settings, "virtdancer.console.proxy") == "inline"
     if console.listen and inline:
         config.action(None, console.start_inline,
                       args=(config.registry,
-                            aslist(settings.get("virtdancer.console.allowed_origins", ""))),
+                            value(settings, "virtdancer.console.allowed_origins")),
                       order=START_ORDER)

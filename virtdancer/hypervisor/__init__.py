@@ -10,6 +10,7 @@ from pyramid.path import AssetResolver
 from zope.interface import implementer
 
 from ..interfaces import IHostRegistry, IHypervisor
+from ..settings import value
 from .connection import HostConnection
 from .fleet import ACTIONS, STATE_NAMES, Fleet, state_name  # noqa: F401  (the service's API)
 from .hostinfo import is_local_uri
@@ -64,22 +65,22 @@ def resolve_uri(uri):
 def hypervisor_from_settings(settings, uri=None, name=DEFAULT_NAME):
     """Build (not start) the hypervisor service of one host from `virtdancer.*` settings."""
     return Hypervisor(
-        resolve_uri(uri or settings.get("virtdancer.libvirt_uri", DEFAULT_URI)),
+        resolve_uri(uri or value(settings, "virtdancer.libvirt_uri")),
         name=name,
-        keepalive_interval=int(settings.get("virtdancer.keepalive_interval", 5)),
-        keepalive_count=int(settings.get("virtdancer.keepalive_count", 3)),
-        retry_max=float(settings.get("virtdancer.reconnect_max_delay", 15)),
-        stats_interval=float(settings.get("virtdancer.stats.interval", 2)),
-        stats_history=float(settings.get("virtdancer.stats.history", 600)),
+        keepalive_interval=value(settings, "virtdancer.keepalive_interval"),
+        keepalive_count=value(settings, "virtdancer.keepalive_count"),
+        retry_max=value(settings, "virtdancer.reconnect_max_delay"),
+        stats_interval=value(settings, "virtdancer.stats.interval"),
+        stats_history=value(settings, "virtdancer.stats.history"),
     )
 
 
 def registry_from_settings(settings):
     """Build (not start) the host registry: `virtdancer.hosts`, or the one default host."""
-    listed = settings.get("virtdancer.hosts", "").strip()
+    listed = value(settings, "virtdancer.hosts")
     hosts = parse_hosts(listed) if listed else \
-        [(DEFAULT_NAME, settings.get("virtdancer.libvirt_uri", DEFAULT_URI))]
-    default = settings.get("virtdancer.default_host", "").strip() or None
+        [(DEFAULT_NAME, value(settings, "virtdancer.libvirt_uri"))]
+    default = value(settings, "virtdancer.default_host") or None
     return HostRegistry([(name, hypervisor_from_settings(settings, uri, name))
                          for name, uri in hosts], default)
 

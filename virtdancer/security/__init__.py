@@ -15,10 +15,10 @@ the prefix VirtDancer is included at: a configuration where they are not is refu
 
 from pyramid.exceptions import ConfigurationError
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
-from pyramid.settings import asbool
 
 from ..published_secrets import PublishedSecret, refuse_published_secret
 from ..routes import mount_path
+from ..settings import SettingsError, check, value
 from .policy import Authenticator, VirtDancerSecurityPolicy
 from .throttle import LoginThrottle
 from .users import UsersFile, UsersFileError
@@ -32,11 +32,15 @@ class SecuritySettingsError(ConfigurationError):
 
 def security_from_settings(settings):
     """The security policy and session factory that `virtdancer.*` settings describe."""
-    users_path = settings.get("virtdancer.users_file", "").strip()
+    try:
+        check(settings)
+    except SettingsError as error:
+        raise SecuritySettingsError(str(error)) from None
+    users_path = value(settings, "virtdancer.users_file")
     if not users_path:
         raise SecuritySettingsError(
             "virtdancer.users_file is not set: point it at a users file (see README, 'Users')")
-    secret = settings.get("virtdancer.secret", "").strip()
+    secret = value(settings, "virtdancer.secret")
     if len(secret) < 32:
         raise SecuritySettingsError(
             "virtdancer.secret is unset or shorter than 32 characters: set it to a long random "
@@ -51,19 +55,19 @@ def security_from_settings(settings):
     except UsersFileError as error:
         raise SecuritySettingsError(f"virtdancer.users_file: {error}") from None
     throttle = LoginThrottle(
-        per_user=int(settings.get("virtdancer.login.max_failures_per_user", 5)),
-        per_address=int(settings.get("virtdancer.login.max_failures_per_address", 20)),
-        per_name=int(settings.get("virtdancer.login.max_failures_per_name", 100)),
-        window=float(settings.get("virtdancer.login.failure_window", 300)),
+        per_user=value(settings, "virtdancer.login.max_failures_per_user"),
+        per_address=value(settings, "virtdancer.login.max_failures_per_address"),
+        per_name=value(settings, "virtdancer.login.max_failures_per_name"),
+        window=value(settings, "virtdancer.login.failure_window"),
     )
-    session_lifetime = int(settings.get("virtdancer.session.timeout", 8 * 3600))
-    session_max_age = int(settings.get("virtdancer.session.max_age", 24 * 3600))
+    session_lifetime = value(settings, "virtdancer.session.timeout")
+    session_max_age = value(settings, "virtdancer.session.max_age")
     policy = VirtDancerSecurityPolicy(Authenticator(users, throttle), session_lifetime,
                                       session_max_age)
     sessions = SignedCookieSessionFactory(
         secret,
         cookie_name=SESSION_COOKIE,
-        secure=asbool(settings.get("virtdancer.session.secure", True)),
+        secure=value(settings, "virtdancer.session.secure"),
         httponly=True,
         samesite="Strict",
         timeout=session_lifetime,

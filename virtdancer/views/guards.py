@@ -23,8 +23,8 @@ from pyramid.httpexceptions import (
     HTTPRequestEntityTooLarge,
     HTTPUnsupportedMediaType,
 )
-from pyramid.settings import aslist
 
+from ..settings import value
 from .bodies import FORM
 from .errors import error_response, is_virtdancers, quoted
 
@@ -134,8 +134,8 @@ def own_origins(request):
 
 def guards_from_settings(settings):
     return RequestGuards(
-        max_body_bytes=int(settings.get("virtdancer.max_body_bytes", DEFAULT_MAX_BODY_BYTES)),
-        allowed_origins=aslist(settings.get("virtdancer.allowed_origins", "")))
+        max_body_bytes=value(settings, "virtdancer.max_body_bytes"),
+        allowed_origins=value(settings, "virtdancer.allowed_origins"))
 
 
 def guard_request(event):

@@ -18,6 +18,7 @@ from pyramid.static import static_view
 from pyramid.view import view_config
 
 from ..interfaces import IConsole
+from ..settings import value
 from .errors import error_response, is_virtdancers
 
 STATIC = files("virtdancer.static")
@@ -80,7 +81,7 @@ def console_page(request):
 
 def novnc_path(settings):
     """noVNC's folder (the one holding core/rfb.js), or None if it is nowhere."""
-    configured = settings.get("virtdancer.novnc_path", "").strip()
+    configured = value(settings, "virtdancer.novnc_path")
     for candidate in (configured,) if configured else NOVNC_CANDIDATES:
         if os.path.isfile(os.path.join(candidate, "core", "rfb.js")):
             return candidate
@@ -121,8 +122,8 @@ def add_security_headers(event):
         return
     headers = response.headers
     headers.setdefault("Content-Security-Policy", content_security_policy(request))
-    for name, value in SECURITY_HEADERS.items():
-        headers.setdefault(name, value)
+    for name, header in SECURITY_HEADERS.items():
+        headers.setdefault(name, header)
     route = request.matched_route
     if response.status_code >= 400 or route is None or route.name not in CACHEABLE_ROUTES:
         headers.setdefault("Cache-Control", "no-store")
