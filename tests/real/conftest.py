@@ -42,6 +42,8 @@ RECONNECT_MAX_DELAY = 1    # seconds; keeps the fault test's recovery fast
 # Generous: defining or starting a domain makes libvirtd look up (and on some machines re-probe)
 # QEMU's capabilities, which takes seconds, and longer while other clients do the same.
 VIRSH_TIMEOUT = 300
+# How long a test's clean-up waits for a libvirtd that does not answer (restarting, say).
+CLEANUP_PATIENCE = 60
 
 # virDomainState values, as the API reports them in info.state.
 RUNNING, PAUSED, SHUT_OFF = 1, 3, 5
@@ -212,6 +214,10 @@ def make_vm(tmp_path):
         return TestVM(name=name, uuid=virsh("domuuid", name, uri=uri), uri=uri)
 
     yield make
+    for uri in {uri for uri, _ in made}:
+        # Another run on this machine may be restarting that libvirtd right now: wait for it,
+        # or its QEMU processes, which outlive it, would be left running.
+        wait_until(lambda: libvirtd_problem(uri) is None, CLEANUP_PATIENCE, interval=0.5)
     for uri, name in made:
         remove_domain(name, uri)
     left = {(uri, name) for uri, name in made if name in domain_names(uri)}

@@ -1,16 +1,20 @@
 """A VM's graphical display: where it is, and a byte stream to it for the console proxy.
 
 On a local host libvirt hands over a connected socket to the VM's VNC server
-(`openGraphicsFD`), so no VNC port needs to be reachable at all; on a remote host the proxy
-connects to the VNC address and port of the domain's live XML.
+(`openGraphicsFD`), so no VNC port needs to be reachable at all; on a remote host (where libvirt
+cannot pass a file descriptor) the proxy connects to the VNC address and port of the domain's
+live XML, as seen from VirtDancer's machine.
 """
 
+import ipaddress
 import socket
 import xml.etree.ElementTree as ElementTree
+from urllib.parse import urlsplit
 
 import libvirt
 
 from .errors import Refused
+from .hostinfo import is_local_uri
 
 
 class ConsoleUnavailable(Refused):
@@ -41,20 +45,58 @@ def check_console(conn, dom, uri):
     if state not in (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_BLOCKED,
                      libvirt.VIR_DOMAIN_PAUSED):
         raise ConsoleUnavailable("the VM is not running: start it to open its console")
-    if vnc_display(dom) is None:
+    display = vnc_display(dom)
+    if display is None:
         raise ConsoleUnavailable("the VM has no VNC display")
+    if not is_local_uri(uri):
+        remote_address(display, uri)   # refused now, not once the browser connects
 
 
-def open_display(dom, local):
+def remote_address(display, uri):
+    """(address, port) at which VirtDancer reaches a remote host's VNC display.
+
+    The live XML says where QEMU listens as the VM's host sees it. A loopback address there is
+    the host's own loopback: from VirtDancer's machine it would reach whatever listens on that
+    port here (another VM's display, perhaps), so it is only good when the libvirt URI names
+    this machine's loopback too. Listening on every address means the host is reachable at
+    the address VirtDancer already reaches libvirt at.
+    """
+    if display["port"] <= 0:
+        raise ConsoleUnavailable("the VM has no VNC display")
+    listen = display["listen"]
+    host = urlsplit(uri).hostname
+    if listen in _EVERY_ADDRESS:
+        if host is None:
+            raise ConsoleUnavailable("the VM's VNC display listens on every address of its "
+                                     "host, and the host's libvirt URI names no address")
+        return host, display["port"]
+    if _is_loopback(listen) and not (host is not None and _is_loopback(host)):
+        raise ConsoleUnavailable(
+            f"the VM's VNC display listens on {listen}, the loopback address of its host "
+            f"({host or 'remote'}), which VirtDancer cannot reach from its own machine: make "
+            f"it listen on an address VirtDancer can reach (vnc_listen in that host's "
+            f"qemu.conf, or the VM's <graphics listen=...>)")
+    return listen, display["port"]
+
+
+def open_display(dom, local, uri):
     """A connected socket to the domain's VNC server."""
     if local:
         fd = dom.openGraphicsFD(0, libvirt.VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH)
         return socket.socket(fileno=fd)
     display = vnc_display(dom)
-    if display is None or display["port"] <= 0:
+    if display is None:
         raise ConsoleUnavailable("the VM has no VNC display")
-    address = display["listen"]
-    if address in ("0.0.0.0", "::"):
-        raise ConsoleUnavailable("the VM's VNC display listens on every address of a remote "
-                                 "host; VirtDancer cannot tell which one to use")
-    return socket.create_connection((address, display["port"]), timeout=10)
+    return socket.create_connection(remote_address(display, uri), timeout=10)
+
+
+_EVERY_ADDRESS = ("0.0.0.0", "::")
+
+
+def _is_loopback(address):
+    if address.lower() in ("localhost", "localhost.localdomain", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False   # a host name: not loopback unless it says so

@@ -152,7 +152,7 @@ class Fleet:
         with self.host.session() as conn:
             dom = conn.lookupByUUIDString(uuid)
             display.check_console(conn, dom, self.host.uri)
-            return display.open_display(dom, local)
+            return display.open_display(dom, local, self.host.uri)
 
     # -- helpers ---------------------------------------------------------------------------
 
