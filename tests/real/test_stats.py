@@ -84,7 +84,10 @@ def wait_for_vm_rates(sampler, uuid):
     def ready():
         sample = sampler.latest()
         vm = sample and sample["vms"].get(uuid)
-        return sample if vm and vm["cpu"] is not None else None
+        # The whole VM's rate and each vCPU's: on a busy machine a round can have one first.
+        ready = vm and vm["cpu"] is not None and vm["vcpus"] and \
+            all(rate is not None for rate in vm["vcpus"].values())
+        return sample if ready else None
 
     sample = wait_until(ready, ROUNDS_WITHIN)
     assert sample, f"no sample with rates for {uuid} within {ROUNDS_WITHIN:.0f} s"
