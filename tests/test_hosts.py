@@ -99,6 +99,24 @@ def test_the_fleet_is_every_vm_of_every_host(two_hosts):
     assert detailed["hosts"] == fleet["hosts"]
 
 
+def test_the_fleet_answers_304_while_nothing_but_cpu_time_changes(two_hosts):
+    admin = client(two_hosts)
+    first = admin.get("/fleet?detail=1")
+    assert first.headers["Cache-Control"] == "private, no-cache"
+    etag = first.headers["ETag"]
+    assert etag.startswith('W/"')
+    time.sleep(0.05)   # the running VMs' CPU time moves on meanwhile
+    again = admin.get("/fleet?detail=1", headers={"If-None-Match": etag}, status=304)
+    assert again.headers["ETag"] == etag and again.body == b""
+    assert again.headers["Cache-Control"] == "private, no-cache"
+    # A change on any host is a new answer.
+    admin.post_json(f"/hosts/lab/vm/{WEB_STAGING}/action", {"action": "pause"})
+    changed = admin.get("/fleet?detail=1", headers={"If-None-Match": etag})
+    assert changed.headers["ETag"] != etag
+    assert {vm["name"]: vm["state_name"] for vm in changed.json["vms"]}["web-staging"] \
+        == "paused"
+
+
 def test_vm_filters_apply_on_every_host(two_hosts):
     fleet = client(two_hosts, "tenant").get("/fleet").json
     assert {(vm["host"], vm["name"]) for vm in fleet["vms"]} == {

@@ -9,6 +9,7 @@ from ..permissions import Permission
 from ..resources import Host, Hosts, Root
 from .query import flag
 from .service import VirtDancerService
+from .vms import unless_unchanged
 
 hosts = VirtDancerService(name="virtdancer.hosts", pyramid_route="virtdancer.hosts",
                           description="Every host the user sees")
@@ -79,7 +80,9 @@ def list_fleet(request):
 
     root = request.context
     answers = ask_hosts(root, root.visible_hosts(), vms_of)
-    return {"hosts": [host_answer(request, resource, listed, error)
-                      for resource, listed, error in answers],
-            "vms": [{**vm, "host": resource.name}
-                    for resource, listed, _ in answers for vm in (listed or ())]}
+    # With an ETag like /vm's: a page polling the whole fleet gets 304s while nothing changes.
+    return unless_unchanged(request, {
+        "hosts": [host_answer(request, resource, listed, error)
+                  for resource, listed, error in answers],
+        "vms": [{**vm, "host": resource.name}
+                for resource, listed, _ in answers for vm in (listed or ())]})

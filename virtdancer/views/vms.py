@@ -20,10 +20,14 @@ vm_action = PerHostService("virtdancer.vm.action", "Lifecycle actions on one VM"
 
 
 def _without_cpu_time(body):
+    # Anywhere in the answer: a VM's `info` lies at the top (/vm/<uuid>), in a list (/vm) or in
+    # the list of a larger answer (/fleet's `vms`).
     if isinstance(body, list):
         return [_without_cpu_time(item) for item in body]
-    if isinstance(body, dict) and isinstance(body.get("info"), dict):
-        return {**body, "info": {k: v for k, v in body["info"].items() if k != "cpuTime"}}
+    if isinstance(body, dict):
+        return {key: ({k: v for k, v in value.items() if k != "cpuTime"}
+                      if key == "info" and isinstance(value, dict) else _without_cpu_time(value))
+                for key, value in body.items()}
     return body
 
 
