@@ -37,9 +37,10 @@ def test_the_fleet_and_the_summary_match_the_api(page, server, api, record):
         expect(entry(page, vm["uuid"]).locator(".vm-state")).to_have_text(vm["state_name"])
         expect(entry(page, vm["uuid"]).locator("svg.state-icon")).to_have_count(1)
 
-    # One request fills the list, and while nothing changes the polls are answered 304.
+    # One request fills the list (every host's VMs at once), and while nothing changes the
+    # polls are answered 304.
     page.wait_for_timeout(4500)
-    listings = [status for status, url in record.responses if url.endswith("/vm?detail=1")]
+    listings = [status for status, url in record.responses if url.endswith("/fleet?detail=1")]
     assert listings[0] == 200 and 304 in listings, listings
     assert not [url for url in record.requests
                 if re.search(r"/vm/[0-9a-f-]{36}$", url)], "the page asked VM by VM"

@@ -30,7 +30,7 @@ def test_the_fleet_poll_is_answered_with_304s_while_nothing_changes(page, server
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         polls = [status for status, url in record.responses
-                 if url.split("?")[0].endswith("/vm")]
+                 if url.split("?")[0].endswith("/fleet")]
         if polls.count(304) >= 2:
             break
         page.wait_for_timeout(500)

@@ -38,7 +38,7 @@ def test_the_page_works_under_a_prefix(page, server, record):
     outside = [url for url in record.requests
                if not url.startswith("data:") and not url.startswith(server.url)]
     assert outside == [], "requests outside /virt/"
-    assert any(url.startswith(server.url + "vm?detail=1") for url in record.requests)
+    assert any(url.startswith(server.url + "fleet?detail=1") for url in record.requests)
 
 
 def test_the_prefix_without_its_slash_opens_the_page(page, server, record):

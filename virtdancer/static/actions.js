@@ -2,6 +2,7 @@
 // viewer gets none at all: there is nothing they could press); which are enabled depends on
 // the VM's state, by API.md's table, so that a click normally succeeds. The server still has
 // the last word — the state may have changed since the last poll — and its refusal is shown.
+// A VM whose host does not answer (a stale VM) gets every button disabled and no console.
 
 import { confirmAction } from "./confirm.js";
 
@@ -84,13 +85,17 @@ export class ActionBar {
     }
     this.container.hidden = false;
     const hasDisplay = ["running", "idle", "paused"].includes(vm.state_name);
-    this.console.hidden = !hasDisplay;
-    this.console.href = `console?vm=${encodeURIComponent(vm.uuid)}`;
+    this.console.hidden = !hasDisplay || Boolean(vm.stale);
+    // The console page asks the VM's own host for its ticket.
+    this.console.href = `console?host=${encodeURIComponent(vm.host)}`
+      + `&vm=${encodeURIComponent(vm.uuid)}`;
     this.console.setAttribute("aria-label", `Open the console of ${vm.name}`);
     for (const action of ACTIONS) {
       const button = this.buttons.get(action.name);
-      button.disabled = this.busy || !action.allowed(vm);
-      button.title = action.allowed(vm) ? "" : `Not possible while ${vm.name} is ${vm.state_name}`;
+      const allowed = !vm.stale && action.allowed(vm);
+      button.disabled = this.busy || !allowed;
+      if (vm.stale) button.title = `Not possible while ${vm.host} does not answer`;
+      else button.title = allowed ? "" : `Not possible while ${vm.name} is ${vm.state_name}`;
     }
   }
 

@@ -1,8 +1,10 @@
 // The console page: asks VirtDancer for a one-time ticket to the VM's display, then lets noVNC
-// speak VNC over a WebSocket to the console proxy. `console?vm=<uuid>` names the VM.
+// speak VNC over a WebSocket to the console proxy. `console?host=<name>&vm=<uuid>` names the
+// VM and its host; without `host`, the VM is on the default host (the first VirtDancer's URL).
 // noVNC comes from the npm registry at set-up (or Debian's novnc), never from this repository.
 
 import RFB from "../novnc/core/rfb.js";
+import { onHost } from "./hosts.js";
 
 const HEADERS = { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" };
 const $ = (selector) => document.querySelector(selector);
@@ -19,21 +21,23 @@ async function json(method, path, headers = {}) {
   return { status: response.status, body: await response.json() };
 }
 
-async function ticket(uuid) {
+async function ticket(host, uuid) {
   const session = await json("GET", "session");
   if (!session.body.user) throw new Error("not logged in: log in on the fleet page first");
-  const answer = await json("POST", `vm/${encodeURIComponent(uuid)}/console`,
+  const vm = `vm/${encodeURIComponent(uuid)}/console`;
+  const answer = await json("POST", host ? onHost(host, vm) : vm,
                             { "X-CSRF-Token": session.body.csrf_token });
   if (answer.status !== 200) throw new Error(answer.body.message || `HTTP ${answer.status}`);
   return answer.body;
 }
 
 async function start() {
-  const uuid = new URLSearchParams(location.search).get("vm");
+  const query = new URLSearchParams(location.search);
+  const uuid = query.get("vm");
   if (!uuid) { status("no VM given: open the console from the fleet page", "error"); return; }
   let rfb;
   try {
-    const { url } = await ticket(uuid);
+    const { url } = await ticket(query.get("host"), uuid);
     rfb = new RFB($("[data-console-screen]"), url);
   } catch (problem) {
     status(`cannot open the console: ${problem.message}`, "error");

@@ -1,8 +1,10 @@
 // The selected VM's facts, as the first VirtDancer's page showed them (ID, UUID, name, active,
-// persistent, config changed, autostart, CPUs, memory, CPU time), in human units, and the
-// line where the outcome of an action is told.
+// persistent, config changed, autostart, CPUs, memory, CPU time), in human units, with the
+// host it runs on, and the line where the outcome of an action is told. A VM whose host does
+// not answer shows its last known facts, under a line that says they are no more than that.
 
-import { kibibytes, nanoseconds, duration, UNKNOWN, yesNo } from "./format.js";
+import { clock, kibibytes, nanoseconds, duration, sentence, UNKNOWN, yesNo } from "./format.js";
+import { vmKey, whyNot } from "./hosts.js";
 import { stateIcon, stateSlug } from "./icons.js";
 
 export class DetailPanel {
@@ -13,16 +15,19 @@ export class DetailPanel {
     this.hint = root.querySelector("[data-detail-hint]");
     this.body = root.querySelector("[data-detail-body]");
     this.message = root.querySelector("[data-action-message]");
+    this.staleNote = root.querySelector("[data-detail-stale]");
     this.fields = Object.fromEntries(
       [...root.querySelectorAll("[data-field]")].map((dd) => [dd.dataset.field, dd]));
-    this.uuid = null;
+    this.key = null;          // the VM shown: its host and UUID
     this.cpuSeconds = null;   // from the statistics, fresher than the listing's CPU time
   }
 
-  /** Show `vm` (a detail object), or the hint when nothing is selected. */
-  show(vm) {
+  /** Show `vm` (a `GET fleet` VM) on `host` (its host), or the hint when nothing is selected. */
+  show(vm, host = null) {
     if (!vm) {
-      this.uuid = null;
+      this.key = null;
+      this.vm = null;
+      this.staleNote.hidden = true;
       this.title.textContent = "No VM selected";
       this.state.replaceChildren();
       this.hint.hidden = false;
@@ -30,22 +35,32 @@ export class DetailPanel {
       this.say("");
       return;
     }
-    if (vm.uuid !== this.uuid) {
-      this.uuid = vm.uuid;
+    if (vmKey(vm) !== this.key) {
+      this.key = vmKey(vm);
       this.cpuSeconds = null;
       this.say("");
     }
     this.root.dataset.state = vm.state_name;
     this.title.textContent = vm.name;
-    this.state.className = `state-label state-${stateSlug(vm.state_name)}`;
-    this.state.replaceChildren(stateIcon(vm.state_name), document.createTextNode(vm.state_name));
+    this.state.className = `state-label state-${stateSlug(vm.state_name)}`
+      + (vm.stale ? " is-stale" : "");
+    this.state.replaceChildren(stateIcon(vm.state_name), document.createTextNode(
+      vm.stale ? `${vm.state_name} (last known)` : vm.state_name));
     this.hint.hidden = true;
     this.body.hidden = false;
+    this.root.classList.toggle("is-stale", Boolean(vm.stale));
+    this.staleNote.hidden = !vm.stale;
+    if (vm.stale) {
+      const when = vm.seenAt ? ` at ${clock(vm.seenAt / 1000)}` : "";
+      this.staleNote.textContent = `${sentence(whyNot(host || { name: vm.host }))} What you `
+        + `see is what it said last${when}; ${vm.name} cannot be acted on until it answers.`;
+    }
 
     const info = vm.info || {};
     this.set("id", vm.id >= 0 ? String(vm.id) : `${UNKNOWN} (not running)`);
     this.set("uuid", vm.uuid);
     this.set("name", vm.name);
+    this.set("host", vm.host);
     this.set("active", yesNo(vm.active));
     this.set("persistent", yesNo(vm.persistent));
     this.set("updated", yesNo(vm.updated));
@@ -63,16 +78,16 @@ export class DetailPanel {
    * figure goes stale between two changes of the fleet: its ETag leaves CPU time out, so
    * that polling it costs a 304 while nothing else changes.
    */
-  setCpuSeconds(uuid, seconds) {
-    if (uuid !== this.uuid) return;
+  setCpuSeconds(key, seconds) {
+    if (key !== this.key) return;
     this.cpuSeconds = Number.isFinite(seconds) ? seconds : null;
     this.showCpuTime();
   }
 
   showCpuTime() {
     if (!this.vm) return;
-    if (this.cpuSeconds !== null && this.vm.active) this.set("cputime", duration(this.cpuSeconds));
-    else this.set("cputime", nanoseconds(this.vm.info?.cpuTime));
+    const fresh = this.cpuSeconds !== null && this.vm.active && !this.vm.stale;
+    this.set("cputime", fresh ? duration(this.cpuSeconds) : nanoseconds(this.vm.info?.cpuTime));
   }
 
   set(field, text) {

@@ -86,6 +86,15 @@ export function timeWindow(seconds) {
   return seconds < 90 ? `last ${Math.round(seconds)} s` : `last ${Math.round(seconds / 60)} min`;
 }
 
+// A Unix time as a time of day, with its date unless it is today: "14:02", "3 Mar, 09:15".
+export function clock(unixSeconds) {
+  if (!known(unixSeconds)) return "";
+  const when = new Date(unixSeconds * 1000);
+  const time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (when.toDateString() === new Date().toDateString()) return time;
+  return `${when.toLocaleDateString([], { day: "numeric", month: "short" })}, ${time}`;
+}
+
 // A message as a sentence: the API's messages have no full stop, some of ours have one.
 export function sentence(text) {
   const trimmed = String(text ?? "").trim();

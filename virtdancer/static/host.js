@@ -1,5 +1,8 @@
-// The host panel: live charts of the host's CPU, memory and network traffic, from
-// `stats/cpu?history=1`, `stats/mem?history=1` and `stats/nic?history=1`.
+// The host panel: live charts of one host's CPU, memory and network traffic, from
+// `hosts/<name>/stats/cpu?history=1`, `.../stats/mem?history=1` and `.../stats/nic?history=1`.
+// With several hosts, a chooser in the panel's heading says which one; the page points the
+// panel at the selected VM's host, or at the host the fleet list is filtered to. A host that
+// does not answer is not asked at all (each request would be a 503): the panel says why.
 //
 // Network counters exist only when libvirt runs on VirtDancer's own machine; elsewhere (the
 // demo's test driver, a remote host) `stats/nic` answers 501, and Chromium logs every 4xx/5xx
@@ -11,6 +14,8 @@
 import { get } from "./api.js";
 import { LineChart } from "./charts.js";
 import { bytes, percent, rate } from "./format.js";
+import { answers, notAnswering, onHost, sinceWords, stateWords, whyNot } from "./hosts.js";
+import { hostStateIcon } from "./icons.js";
 import { Poller } from "./poll.js";
 
 const POLL_MS = 3000;
@@ -48,8 +53,16 @@ function interfacesOf(samples) {
 }
 
 export class HostPanel {
-  constructor(root) {
+  /** root: the [data-host] section; onChoose(name) when someone picks a host in its chooser. */
+  constructor(root, onChoose) {
     this.note = root.querySelector("[data-host-note]");
+    this.state = root.querySelector("[data-host-state]");
+    this.nameLabel = root.querySelector("[data-host-name]");
+    this.chooser = root.querySelector("[data-host-choice]");
+    this.chooser.querySelector("select").addEventListener("change", (event) => {
+      onChoose(event.target.value);
+    });
+    this.host = null;   // the host charted: a `GET fleet` host
     this.cpu = new LineChart({
       key: "host-cpu", title: "CPU", max: 100, format: percent,
       series: [{ label: "total", value: field("total") }, { label: "user", value: field("usr") },
@@ -91,22 +104,87 @@ export class HostPanel {
     this.note.textContent = "";
   }
 
-  start() {
-    this.poller.start();
+  /**
+   * Chart the host named `name`, one of `hosts` (a `GET fleet` answer's): polled while it
+   * answers, left alone while it does not.
+   */
+  follow(hosts, name) {
+    const host = hosts.find((one) => one.name === name) || null;
+    this.offer(hosts, host);
+    const changed = host?.name !== this.host?.name;
+    const wasAnswering = answers(this.host);
+    this.host = host;
+    if (changed) {
+      this.poller.stop();
+      this.reset();
+    }
+    this.showState();
+    if (!answers(host)) {
+      this.poller.stop();
+      const why = host ? `no data: ${notAnswering(host)}` : "no data";
+      for (const chart of [this.cpu, this.memory, this.nic]) chart.clear(why);
+      this.note.textContent = host ? whyNot(host) : "";
+      this.note.classList.add("is-reason");
+    } else if (changed || !wasAnswering) {
+      this.note.textContent = "";
+      this.note.classList.remove("is-reason");
+      this.poller.start();
+    }
+  }
+
+  // The chooser, with one option per host, shown only when there is more than one.
+  offer(hosts, host) {
+    const select = this.chooser.querySelector("select");
+    const names = hosts.map((one) => one.name);
+    if ([...select.options].map((option) => option.value).join(" ") !== names.join(" ")) {
+      select.replaceChildren(...names.map((name) => new Option(name, name)));
+    }
+    if (host) select.value = host.name;
+    this.chooser.hidden = hosts.length < 2;
+    // With one host, its name stands in the heading instead.
+    this.nameLabel.textContent = hosts.length < 2 && host ? host.name : "";
+  }
+
+  showState() {
+    const host = this.host;
+    if (!host) {
+      this.state.replaceChildren();
+      return;
+    }
+    const state = document.createElement("span");
+    state.className = `host-state host-${host.state}`;
+    state.append(hostStateIcon(host.state), document.createTextNode(stateWords(host)));
+    const about = document.createElement("span");
+    about.className = "muted";
+    about.textContent = [sinceWords(host), answers(host) && host.type
+      ? `${host.type} ${host.version ?? ""}`.trim() : ""].filter(Boolean).join(" · ");
+    this.state.replaceChildren(state, about);
   }
 
   stop() {
     this.poller.stop();
+    this.host = null;
     this.reset();
+    this.showState();
+  }
+
+  // The panel was pointed at another host (or its host stopped answering) during a request.
+  repointed(host) {
+    return host.name !== this.host?.name || !answers(this.host);
   }
 
   async refresh() {
+    const host = this.host;
+    if (!answers(host)) return undefined;
+    const on = (path) => onHost(host.name, path);
     const [cpu, memory] = await Promise.allSettled([
-      get("stats/cpu?history=1"), get("stats/mem?history=1"),
+      get(on("stats/cpu?history=1")), get(on("stats/mem?history=1")),
     ]);
+    if (this.repointed(host)) return undefined;
     this.show(this.cpu, cpu);
     this.show(this.memory, memory);
     const failed = [cpu, memory].find((answer) => answer.status === "rejected");
+    this.note.classList.remove("is-reason");
     this.note.textContent = failed ? `Statistics unavailable: ${failed.reason.message}` : "";
 
     if (this.nicAvailable === null && memory.status === "fulfilled") {
@@ -116,8 +194,8 @@ export class HostPanel {
     }
     if (this.nicAvailable) {
       try {
-        const { data } = await get("stats/nic?history=1&filter=physical");
-        this.nic.update(data);
+        const { data } = await get(on("stats/nic?history=1&filter=physical"));
+        if (!this.repointed(host)) this.nic.update(data);
       } catch (problem) {
         if (problem.status === 501) {
           this.nicAvailable = false;

@@ -1,7 +1,7 @@
 // A small icon per VM state, drawn as SVG: fonts' symbol glyphs (▶ ⏸ ■) differ from system to
 // system, or are missing on a bare server's browser. The colour comes from the stylesheet
 // (currentColor), keyed on the state; the icon is decoration beside the state's name in words,
-// so screen readers skip it.
+// so screen readers skip it. Hosts have icons of their own: connected, connecting, unavailable.
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -23,16 +23,33 @@ export function stateSlug(stateName) {
   return String(stateName || "no state").replace(/\s+/g, "-");
 }
 
-export function stateIcon(stateName) {
+function drawn(shapes, className) {
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("viewBox", "0 0 16 16");
-  svg.setAttribute("class", `state-icon state-${stateSlug(stateName)}`);
+  svg.setAttribute("class", className);
   svg.setAttribute("aria-hidden", "true");
   svg.setAttribute("focusable", "false");
-  for (const [tag, attributes] of SHAPES[stateName] || OTHER) {
+  for (const [tag, attributes] of shapes) {
     const shape = document.createElementNS(SVG, tag);
     for (const [name, value] of Object.entries(attributes)) shape.setAttribute(name, value);
     svg.append(shape);
   }
   return svg;
+}
+
+export function stateIcon(stateName) {
+  return drawn(SHAPES[stateName] || OTHER, `state-icon state-${stateSlug(stateName)}`);
+}
+
+// A host's state: a full disc while it answers, a ring while it connects, a disc with a cross
+// when it does not answer.
+const HOST_SHAPES = {
+  connected: [["circle", { cx: 8, cy: 8, r: 5 }]],
+  connecting: [["circle", { cx: 8, cy: 8, r: 4.5, class: "ring" }]],
+  unavailable: [["circle", { cx: 8, cy: 8, r: 6 }],
+                ["path", { d: "M5.6 5.6l4.8 4.8M10.4 5.6l-4.8 4.8", class: "cut" }]],
+};
+
+export function hostStateIcon(state) {
+  return drawn(HOST_SHAPES[state] || OTHER, `state-icon host-${state}`);
 }

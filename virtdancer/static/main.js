@@ -1,6 +1,8 @@
 // Wires the page together: the session (login, logout, a session that ends under us), the
-// fleet poll, the selected VM with its facts, actions and charts, and the host panel. Each
-// piece lives in its own module; this one only decides who tells whom what.
+// fleet poll (every host at once), the host filter, the selected VM with its facts, actions
+// and charts, and the host panel. Each piece lives in its own module; this one only decides
+// who tells whom what. A VM is known by its host and its UUID, and everything done to it goes
+// to its own host's URLs (`hosts/<name>/vm/<uuid>/...`).
 
 import { ActionBar } from "./actions.js";
 import { get, onSessionEnded, post, setCsrfToken } from "./api.js";
@@ -9,12 +11,16 @@ import { DetailPanel } from "./detail.js";
 import { FleetList } from "./fleet.js";
 import { inWords, sentence } from "./format.js";
 import { HostPanel } from "./host.js";
+import { HostFilter } from "./hostfilter.js";
+import { answers, notAnswering, onHost, vmKey } from "./hosts.js";
+import { KnownFleet } from "./known.js";
 import { LoginForm } from "./login.js";
 import { Poller } from "./poll.js";
 import { VMCharts } from "./vmstats.js";
 
-// The fleet is polled every two seconds: with If-None-Match, an unchanged fleet costs a 304
-// with no body, so polling this often is cheap, and a change made elsewhere shows up quickly.
+// The fleet — every host's VMs and states, one request — is polled every two seconds: with
+// If-None-Match, an unchanged fleet costs a 304 with no body, so polling this often is cheap,
+// and a change made elsewhere, or a host going away, shows up quickly.
 const FLEET_POLL_MS = 2000;
 const SELECTED_KEY = "virtdancer.selected";
 // Must match the width at which style.css stacks the list above the detail.
@@ -25,19 +31,22 @@ const $ = (selector) => document.querySelector(selector);
 
 let session = null;      // {user, role, csrf_token} while logged in
 let generation = 0;      // bumped at every login and logout: late answers of an old one are dropped
-let selected = null;     // UUID of the selected VM
+let selected = null;     // key (host/UUID) of the selected VM
+let hostShown = "";      // the host panel's host: the selected VM's, the filter's, or a choice
 let fleetEtag = null;    // the ETag of the listing on screen, sent back as If-None-Match
 let fleetAsked = 0;      // number of the latest listing request
 let fleetFresh = 0;      // listings asked before this number are older than an action's answer
 
 const banner = $("[data-banner]");
 const workspace = $("[data-workspace]");
+const known = new KnownFleet();
 const fleet = new FleetList($(".fleet"), select);
+const hostFilter = new HostFilter($("[data-host-filter]"), filterHosts);
 const detail = new DetailPanel($("[data-detail]"));
 const actions = new ActionBar($("[data-actions]"), $("[data-actions-note]"), runAction);
 const vmCharts = new VMCharts($("[data-vm-charts]"),
-                              (uuid, seconds) => detail.setCpuSeconds(uuid, seconds));
-const host = new HostPanel($("[data-host]"));
+                              (key, seconds) => detail.setCpuSeconds(key, seconds));
+const host = new HostPanel($("[data-host]"), chartHost);
 const login = new LoginForm($("[data-login]"), beginSession);
 const fleetPoller = new Poller(pollFleet, FLEET_POLL_MS);
 
@@ -50,11 +59,13 @@ async function pollFleet() {
   const mine = generation;
   const number = ++fleetAsked;
   try {
-    const answer = await get("vm?detail=1", { etag: fleetEtag });
+    const answer = await get("fleet?detail=1", { etag: fleetEtag });
     if (mine !== generation || number < fleetFresh) return undefined;
     if (answer.status !== 304) {   // 304: the fleet on screen is still the fleet
       fleetEtag = answer.etag;
-      fleet.update(answer.data);
+      const { hosts, vms } = known.take(answer.data);
+      fleet.update(hosts, vms);
+      fleet.showHost(hostFilter.update(hosts));
       showSelected();
     }
     say("");
@@ -67,15 +78,36 @@ async function pollFleet() {
   }
 }
 
-function select(uuid) {
-  selected = uuid;
-  sessionStorage.setItem(SELECTED_KEY, uuid);
-  fleet.select(uuid);
+function select(key) {
+  selected = key;
+  sessionStorage.setItem(SELECTED_KEY, key);
+  const vm = fleet.get(key);
+  if (vm) hostShown = vm.host;
+  fleet.select(key);
   showSelected();
   // Stacked on a narrow screen, the detail is below the list: bring it into view.
   if (NARROW.matches) {
     detail.root.scrollIntoView({ block: "start", behavior: CALM.matches ? "auto" : "smooth" });
   }
+}
+
+// The host filter changed: the list shows that host (or all), and the host panel charts it.
+function filterHosts(name) {
+  fleet.showHost(name);
+  if (name) chartHost(name);
+}
+
+function chartHost(name) {
+  hostShown = name;
+  host.follow(fleet.hosts, hostShown);
+}
+
+// The host panel's host: the one chosen last, as long as the user still sees it; else the
+// filter's, else the default host, else the first.
+function panelHost() {
+  const names = fleet.hosts.map((one) => one.name);
+  if (names.includes(hostShown)) return hostShown;
+  return hostFilter.value || fleet.hosts.find((one) => one.default)?.name || names[0] || "";
 }
 
 // Show the selected VM as the latest listing has it, or nothing once it has gone.
@@ -85,22 +117,29 @@ function showSelected() {
     selected = null;
     sessionStorage.removeItem(SELECTED_KEY);
   }
-  fleet.select(vm ? vm.uuid : null);
-  detail.show(vm);
+  const itsHost = vm ? fleet.host(vm.host) : null;
+  fleet.select(vm ? vmKey(vm) : null);
+  detail.show(vm, itsHost);
   actions.show(vm, session?.role);
-  // Charts only for a VM the listing has: asking for another would be a 404.
-  vmCharts.follow(vm ? vm.uuid : null);
+  // Charts only for a VM the listing has (asking for another would be a 404), and only
+  // while its host answers (else each request would be a 503).
+  const away = vm && !answers(itsHost) ? notAnswering(itsHost) || `${vm.host} is away` : "";
+  vmCharts.follow(vm, away);
+  if (fleet.loaded) {
+    hostShown = panelHost();
+    host.follow(fleet.hosts, hostShown);
+  }
 }
 
 async function runAction(vm, action) {
-  const told = (text, options) => { if (selected === vm.uuid) detail.say(text, options); };
+  const told = (text, options) => { if (selected === vmKey(vm)) detail.say(text, options); };
   told(`${action.label}: asking for ${vm.name}…`);
   try {
-    const { data } = await post(`vm/${encodeURIComponent(vm.uuid)}/action`,
+    const { data } = await post(onHost(vm.host, `vm/${encodeURIComponent(vm.uuid)}/action`),
                                 { action: action.name });
     // A listing asked for before this answer may still be on its way: it is older, drop it.
     fleetFresh = fleetAsked + 1;
-    if (data.vm) fleet.replace(data.vm);
+    if (data.vm) fleet.replace({ ...data.vm, host: vm.host });
     showSelected();
     told(`${vm.name} ${action.done}.`);
   } catch (problem) {
@@ -124,9 +163,10 @@ function beginSession(data) {
   $("[data-who]").hidden = false;
   workspace.hidden = false;
   selected = sessionStorage.getItem(SELECTED_KEY);
+  hostShown = "";
   fleetEtag = null;
+  known.clear();
   fleetPoller.start();
-  host.start();
 }
 
 function endSession(message) {
@@ -138,6 +178,7 @@ function endSession(message) {
   vmCharts.stop();
   dismissConfirm();
   fleet.clear();
+  known.clear();
   selected = null;
   detail.show(null);
   actions.show(null);
@@ -160,7 +201,6 @@ async function logOut() {
     if (problem.status === 401 || !session) return;   // ended anyway: the form is back
     say(`Logging out failed: ${sentence(problem.message)}`);
     fleetPoller.start();
-    host.start();
     showSelected();
   }
 }

@@ -1,11 +1,13 @@
-// Live charts of the selected VM — CPU, memory, disk and network — from
-// `GET vm/<uuid>/stats?history=1`, polled every few seconds while a VM is selected. The server
+// Live charts of the selected VM — CPU, memory, disk and network — from its host's
+// `GET hosts/<host>/vm/<uuid>/stats?history=1`, polled every few seconds while a VM is
+// selected and its host answers (a stale VM's host would answer 503). The server
 // samples in the background, so a poll costs it no libvirt call. A VM has samples only while
 // it runs; on libvirt's test driver most values are null: the charts then say "no data".
 
 import { get } from "./api.js";
 import { LineChart } from "./charts.js";
 import { bytes, percent, rate } from "./format.js";
+import { onHost, vmKey } from "./hosts.js";
 import { Poller } from "./poll.js";
 
 const POLL_MS = 3000;
@@ -13,10 +15,11 @@ const POLL_MS = 3000;
 const pick = (...path) => (sample) => path.reduce((value, key) => value?.[key], sample) ?? null;
 
 export class VMCharts {
-  /** container: where the charts go; onCpuSeconds(uuid, seconds) gets the newest CPU time. */
+  /** container: where the charts go; onCpuSeconds(key, seconds) gets the newest CPU time. */
   constructor(container, onCpuSeconds) {
     this.onCpuSeconds = onCpuSeconds;
-    this.uuid = null;
+    this.vm = null;
+    this.key = null;
     this.charts = [
       new LineChart({ key: "cpu", title: "CPU", max: 100, format: percent,
                       series: [{ label: "all vCPUs", value: pick("cpu") }] }),
@@ -35,13 +38,18 @@ export class VMCharts {
     this.poller = new Poller(() => this.refresh(), POLL_MS);
   }
 
-  /** Chart this VM (a UUID), or nothing (null). */
-  follow(uuid) {
-    if (uuid === this.uuid) return;
-    this.uuid = uuid;
-    for (const chart of this.charts) chart.clear();
+  /**
+   * Chart this VM (a `GET fleet` VM, with its host), or nothing (null). away: why its host
+   * cannot be asked now ("lab is unavailable"): the charts say so, and nothing is asked.
+   */
+  follow(vm, away = "") {
+    const key = vm ? `${vmKey(vm)}${away ? " away" : ""}` : null;
+    if (key === this.key) return;
+    this.vm = away ? null : vm;
+    this.key = key;
+    for (const chart of this.charts) chart.clear(away ? `no data: ${away}` : "no data");
     this.poller.stop();
-    if (uuid) this.poller.start();
+    if (this.vm) this.poller.start();
   }
 
   stop() {
@@ -49,18 +57,19 @@ export class VMCharts {
   }
 
   async refresh() {
-    const uuid = this.uuid;
-    if (!uuid) return undefined;
+    const { vm, key } = this;
+    if (!vm) return undefined;
     try {
-      const { data } = await get(`vm/${encodeURIComponent(uuid)}/stats?history=1`);
-      if (uuid !== this.uuid) return undefined;   // another VM was selected meanwhile
+      const path = `vm/${encodeURIComponent(vm.uuid)}/stats?history=1`;
+      const { data } = await get(onHost(vm.host, path));
+      if (key !== this.key) return undefined;   // another VM was selected meanwhile
       const samples = data.samples || [];
       const message = samples.length ? "no data" : "no data: not running";
       for (const chart of this.charts) chart.update(data, message);
-      this.onCpuSeconds(uuid, pick("counters", "cpu_seconds")(samples.at(-1) || {}));
+      this.onCpuSeconds(vmKey(vm), pick("counters", "cpu_seconds")(samples.at(-1) || {}));
       return undefined;
     } catch (problem) {
-      if (uuid !== this.uuid) return undefined;
+      if (key !== this.key) return undefined;
       for (const chart of this.charts) chart.clear(`no data: ${problem.message}`);
       // The VM is gone (404) or the session ended (401): asking again would only fail again.
       if (problem.status === 404 || problem.status === 401) this.poller.stop();
