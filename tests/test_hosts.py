@@ -1,9 +1,11 @@
 """Many hosts: /hosts, /hosts/<name>/..., /fleet, who sees which host, a host that is away."""
 
 import time
+from pathlib import Path
 
 import pytest
 import webtest
+from plaster import get_settings
 from prometheus_client.parser import text_string_to_metric_families
 
 from virtdancer.security.passwords import hash_password
@@ -204,3 +206,18 @@ def test_wrong_host_settings_are_one_line(capsys, hosts, default, says):
     assert exit_info.value.code == 2
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("VirtDancer cannot start: ") and says in line
+
+
+def test_development_ini_shows_two_demo_hosts():
+    """`scripts/demo.sh` (pserve development.ini) shows many hosts with no hypervisor at hand."""
+    ini = Path(__file__).resolve().parents[1] / "development.ini"
+    hosts = get_settings(str(ini), "app:main")["virtdancer.hosts"]
+    app = make_app(**{"virtdancer.hosts": hosts})
+    try:
+        admin = client(app)
+        assert [(host["name"], host["default"]) for host in admin.get("/hosts").json] \
+            == [("demo", True), ("lab", False)]
+        assert admin.get(f"/vm/{WEB_1}").json["name"] == "web-1"
+        assert admin.get(f"/hosts/lab/vm/{WEB_STAGING}").json["name"] == "web-staging"
+    finally:
+        close_app(app)
