@@ -19,7 +19,7 @@ export function answers(host) {
   return host?.state === "connected";
 }
 
-export const STATE_WORDS = {
+const STATE_WORDS = {
   connected: "connected",
   connecting: "connecting…",
   unavailable: "unavailable",
