@@ -7,6 +7,7 @@ import this module as `common`; importing it puts the repository root on sys.pat
 """
 
 import base64
+import http.client
 import json
 import logging
 import math
@@ -269,7 +270,32 @@ class Server:
                 wasyncore.close_all(server._map, ignore_all=True)
                 self.thread.join(timeout=5)
             server.task_dispatcher.shutdown(timeout=5)
-        self.hypervisor.close()
+        # Every host's threads and connection, not only the default host's.
+        import virtdancer
+
+        virtdancer.close(self.app)
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection to the server."""
+
+    def __init__(self, port):
+        self.http = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.sockets = 0
+        self._last_sock = None
+
+    def get(self, path):
+        self.http.request("GET", path, headers=REQUEST_HEADERS)
+        response = self.http.getresponse()
+        body = response.read()
+        if self.http.sock is not self._last_sock:
+            # http.client reconnects silently when the server closed the connection.
+            self._last_sock = self.http.sock
+            self.sockets += 1
+        return response.status, response.getheader("Content-Type", ""), body
+
+    def close(self):
+        self.http.close()
 
 
 # -- statistics ---------------------------------------------------------------------------------

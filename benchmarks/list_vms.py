@@ -24,7 +24,6 @@ Exit status: 0 all targets met (or --no-check), 1 a target failed, 2 the benchma
 
 import argparse
 import cProfile
-import http.client
 import io
 import json
 import logging
@@ -43,6 +42,7 @@ from common import (  # noqa: E402  (also puts the repository root on sys.path)
     PREFIX,
     REQUEST_HEADERS,
     BenchmarkError,
+    Client,
     ConnectionLosses,
     Disturbed,
     Server,
@@ -135,29 +135,7 @@ def seed_pattern(uri):
     return details
 
 
-# -- (c) VirtDancer behind waitress: common.Server, and a keep-alive client ---------------------
-
-class Client:
-    """One keep-alive HTTP/1.1 connection to the server."""
-
-    def __init__(self, port):
-        self.http = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.sockets = 0
-        self._last_sock = None
-
-    def get(self, path):
-        self.http.request("GET", path, headers=REQUEST_HEADERS)
-        response = self.http.getresponse()
-        body = response.read()
-        if self.http.sock is not self._last_sock:
-            # http.client reconnects silently when the server closed the connection.
-            self._last_sock = self.http.sock
-            self.sockets += 1
-        return response.status, response.getheader("Content-Type", ""), body
-
-    def close(self):
-        self.http.close()
-
+# -- (c) VirtDancer behind waitress: common.Server and common.Client -----------------------
 
 def check_list(status, content_type, body, count, *, full):
     """Raise BenchmarkError unless the response is 200 and lists `count`+ VMs in detail."""

@@ -81,8 +81,7 @@ class Fleet:
             transient = _uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
             autostart = _uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART)
             rows = []
-            for dom, stats in records:
-                uuid = dom.UUIDString()
+            for dom, uuid, stats in records:
                 try:
                     rows.append(self._detail(dom, uuid, stats, uuid not in transient,
                                              uuid in autostart))
@@ -193,7 +192,8 @@ class Fleet:
 
 
 def _all_stats(conn):
-    """`(domain, stats)` for every domain: two bulk calls, or one list where there are none."""
+    """`(domain, UUID, stats)` for every domain: two bulk calls, or one list where there are
+    none."""
     try:
         # CPU time only for running domains: libvirt answers it for a shut-off domain by
         # reading its own process's figures, once per domain, and VirtDancer reports 0 there.
@@ -202,10 +202,11 @@ def _all_stats(conn):
     except libvirt.libvirtError as error:
         if error.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
             raise
-        return [(dom, {}) for dom in conn.listAllDomains(0)]
-    # A domain that started or stopped between the two calls is in both: keep one.
+        return [(dom, dom.UUIDString(), {}) for dom in conn.listAllDomains(0)]
+    # A domain that started or stopped between the two calls is in both: keep one. Its UUID
+    # travels along, so that it is asked of libvirt-python once per domain.
     unique = {dom.UUIDString(): (dom, stats) for dom, stats in records}
-    return list(unique.values())
+    return [(dom, uuid, stats) for uuid, (dom, stats) in unique.items()]
 
 
 def _uuids(conn, flags):
