@@ -221,3 +221,44 @@ def test_development_ini_shows_two_demo_hosts():
         assert admin.get(f"/hosts/lab/vm/{WEB_STAGING}").json["name"] == "web-staging"
     finally:
         close_app(app)
+
+
+def test_a_host_that_hangs_neither_holds_up_the_fleet_nor_piles_up_questions(two_hosts):
+    """A host whose libvirtd stopped answering (a blocked call) is unavailable after the wait,
+    then not asked again until it answers, while the other host answers every time."""
+    import threading
+
+    from virtdancer.interfaces import IHostRegistry
+
+    registry = two_hosts.registry.getUtility(IHostRegistry)
+    registry.answer_wait = 0.3
+    hung = threading.Event()
+    asked = []
+
+    def hanging_summaries():
+        asked.append(time.monotonic())
+        hung.wait(30)
+        return []
+
+    lab = registry.get("lab")
+    original, lab.fleet.summaries = lab.fleet.summaries, hanging_summaries
+    try:
+        admin = client(two_hosts)
+        for attempt in range(8):
+            started = time.monotonic()
+            fleet = admin.get("/fleet").json
+            assert time.monotonic() - started < 2
+            demo, lab_answer = fleet["hosts"]
+            assert demo["vms"]["total"] == 4 and lab_answer["state"] == "unavailable"
+            time.sleep(0.1)
+        assert "has not answered for" in lab_answer["reason"]
+        assert len(asked) <= 3          # not one stuck question per request
+    finally:
+        hung.set()
+        lab.fleet.summaries = original
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if client(two_hosts).get("/hosts/lab").json["state"] == "connected":
+            break
+        time.sleep(0.1)
+    assert client(two_hosts).get("/hosts/lab").json["vms"]["total"] == 4

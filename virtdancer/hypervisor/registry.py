@@ -13,6 +13,7 @@ as such rather than holding up the others.
 
 import re
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor, wait
 
 from pyramid.exceptions import ConfigurationError
@@ -64,8 +65,11 @@ class HostRegistry:
             raise HostsSettingsError(f"virtdancer.default_host is {self.default_name!r}, which "
                                      f"virtdancer.hosts does not list "
                                      f"({', '.join(self._hosts)})")
+        self.answer_wait = ANSWER_WAIT
         self._pool = None
         self._pool_lock = threading.Lock()
+        # name -> {future: when it was asked}, for the questions a host has not answered yet
+        self._unanswered = {name: {} for name in self._hosts}
 
     def names(self):
         return list(self._hosts)
@@ -100,16 +104,29 @@ class HostRegistry:
         for hypervisor in self._hosts.values():
             hypervisor.close()
 
-    def ask_each(self, names, question, timeout=ANSWER_WAIT):
+    def ask_each(self, names, question, timeout=None):
         """`{name: (answer, None) or (None, HypervisorError)}`: `question(hypervisor)` asked of
-        the named hosts concurrently; a host slower than `timeout` is unavailable."""
+        the named hosts concurrently; a host slower than `timeout` is unavailable.
+
+        A host that has left a question unanswered for longer than `timeout` is not asked
+        again until it answers: its questions would only pile up on the pool and hold up the
+        questions to the other hosts.
+        """
+        timeout = self.answer_wait if timeout is None else timeout
         pool = self._the_pool()
-        futures = {name: pool.submit(question, self._hosts[name]) for name in names}
+        now = time.monotonic()
+        answers, futures = {}, {}
+        for name in names:
+            with self._pool_lock:
+                oldest = min(self._unanswered[name].values(), default=None)
+            if oldest is not None and now - oldest > timeout:
+                answers[name] = (None, HostUnavailable(
+                    f"the host has not answered for {now - oldest:.0f} s", retry_after=timeout))
+                continue
+            futures[name] = self._submit(pool, name, question)
         wait(futures.values(), timeout=timeout)
-        answers = {}
         for name, future in futures.items():
             if not future.done():
-                future.cancel()
                 answers[name] = (None, HostUnavailable(
                     f"the host did not answer within {timeout:g} s", retry_after=timeout))
                 continue
@@ -119,9 +136,22 @@ class HostRegistry:
                 answers[name] = (None, error)
         return answers
 
+    def _submit(self, pool, name, question):
+        future = pool.submit(question, self._hosts[name])
+        with self._pool_lock:
+            self._unanswered[name][future] = time.monotonic()
+
+        def answered(done):
+            with self._pool_lock:
+                self._unanswered[name].pop(done, None)
+
+        future.add_done_callback(answered)
+        return future
+
     def _the_pool(self):
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=max(2, 2 * len(self._hosts)),
+                # Room for a few stuck questions per host before the others wait for a thread.
+                self._pool = ThreadPoolExecutor(max_workers=4 * len(self._hosts) + 4,
                                                 thread_name_prefix="virtdancer-hosts")
             return self._pool
