@@ -98,3 +98,36 @@ def test_a_refused_action_is_told_in_words(page, server, api):
     # ...and the list catches up at once.
     expect(entry(page, WEB_1)).to_have_attribute("data-state", "shut off")
     assert enabled_actions(page) == ["start"]
+
+
+def test_the_buttons_are_the_servers_actions(page, server, api):
+    # The server's word, not the page's: give web-1 (running) fewer actions than its state
+    # allows, and only those are enabled.
+    def fewer_actions(route):
+        response = route.fetch()
+        if response.status != 200:
+            route.fulfill(response=response)
+            return
+        body = response.json()
+        for vm in body["vms"]:
+            if vm["name"] == "web-1":
+                vm["actions"] = ["reboot", "destroy"]
+        route.fulfill(response=response, json=body)
+
+    page.route(lambda url: "fleet?detail=1" in url, fewer_actions)
+    log_in(page, server.url, "tenant")
+    select(page, WEB_1, "web-1")
+    expect(page.locator("[data-actions] [data-action]")).to_have_count(len(ALL))
+    expect(page.locator("[data-action=reboot]")).to_be_enabled()
+    assert enabled_actions(page) == ["reboot", "destroy"]
+    assert page.locator("[data-action=pause]").get_attribute("title") == \
+        "Not possible while web-1 is running"
+
+
+def test_a_viewer_has_no_actions_and_no_enabled_button(page, server, api):
+    assert all(vm["actions"] == [] for vm in api.get("vm?detail=1", user="viewer"))
+    log_in(page, server.url, "viewer")
+    for uuid, name in ((WEB_1, "web-1"), (WEB_2, "web-2"), (DB_1, "db-1")):
+        select(page, uuid, name)
+        expect(page.locator("[data-action]:enabled")).to_have_count(0)
+    expect(page.locator("[data-actions-note]")).to_be_visible()

@@ -213,30 +213,39 @@ def _uuids(conn, flags):
     return {dom.UUIDString() for dom in conn.listAllDomains(flags)}
 
 
+def allowed_actions(state, active):
+    """The lifecycle actions (of `ACTIONS`, in its order) that a domain in libvirt's `state`
+    allows; `active`: it has an ID on the host. Plain Python: no libvirt call."""
+    live = active and state != libvirt.VIR_DOMAIN_SHUTOFF
+    running = state in _RUNNING
+    allowed = {
+        "start": state == _PAUSED or not live,     # a paused VM resumes, as the seed's did
+        "pause": running,
+        "resume": state in (_PAUSED, libvirt.VIR_DOMAIN_PMSUSPENDED),
+        "shutdown": running,
+        "reboot": running,
+        "reset": running or state == _PAUSED,
+        "destroy": live,
+    }
+    return [action for action in ACTIONS if allowed[action]]
+
+
 def _action_call(dom, action, state):
     """The libvirt call that runs `action` in `state`, or None if the state forbids it."""
-    active = dom.ID() >= 0 and state != libvirt.VIR_DOMAIN_SHUTOFF
-    if action == "start":
-        if state == _PAUSED:
-            return dom.resume
-        return dom.create if not active else None
-    if action == "resume":
-        if state == _PAUSED:
-            return dom.resume
-        if state == libvirt.VIR_DOMAIN_PMSUSPENDED:
-            return lambda: dom.pMWakeup(0)
+    if action not in allowed_actions(state, dom.ID() >= 0):
         return None
-    if action == "pause":
-        return dom.suspend if state in _RUNNING else None
-    if action == "shutdown":
-        return dom.shutdown if state in _RUNNING else None
-    if action == "reboot":
-        return (lambda: dom.reboot(0)) if state in _RUNNING else None
-    if action == "reset":
-        return (lambda: dom.reset(0)) if state in _RUNNING + (_PAUSED,) else None
-    if action == "destroy":
-        return dom.destroy if active else None
-    return None
+    if action in ("start", "resume") and state == _PAUSED:
+        return dom.resume
+    calls = {
+        "start": dom.create,
+        "resume": lambda: dom.pMWakeup(0),
+        "pause": dom.suspend,
+        "shutdown": dom.shutdown,
+        "reboot": lambda: dom.reboot(0),
+        "reset": lambda: dom.reset(0),
+        "destroy": dom.destroy,
+    }
+    return calls[action]
 
 
 def _invalid(action, state):

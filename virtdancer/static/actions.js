@@ -1,32 +1,28 @@
 // The lifecycle buttons of the selected VM. Which ones exist depends on the user's role (a
-// viewer gets none at all: there is nothing they could press); which are enabled depends on
-// the VM's state, by API.md's table, so that a click normally succeeds. The server still has
-// the last word — the state may have changed since the last poll — and its refusal is shown.
-// A VM whose host does not answer (a stale VM) gets every button disabled and no console.
+// viewer gets none at all: there is nothing they could press); which are enabled is the
+// server's word: each VM of the API lists the `actions` its state and the user's permission
+// allow. The state may have changed since the last poll, so the server can still refuse, and
+// its refusal is shown. A VM whose host does not answer (a stale VM) gets every button
+// disabled and no console.
 
 import { confirmAction } from "./confirm.js";
 
-const when = (...states) => (vm) => states.includes(vm.state_name);
-
 export const ACTIONS = [
-  { name: "start", label: "Start", allowed: when("shut off", "crashed", "paused"),
-    done: "started" },
-  { name: "pause", label: "Pause", allowed: when("running"), done: "paused" },
-  { name: "resume", label: "Resume", allowed: when("paused", "pmsuspended"), done: "resumed" },
-  { name: "shutdown", label: "Shut down", allowed: when("running"),
+  { name: "start", label: "Start", done: "started" },
+  { name: "pause", label: "Pause", done: "paused" },
+  { name: "resume", label: "Resume", done: "resumed" },
+  { name: "shutdown", label: "Shut down",
     done: "asked to shut down (the guest decides when)" },
-  { name: "reboot", label: "Reboot", allowed: when("running"),
+  { name: "reboot", label: "Reboot",
     done: "asked to reboot (the guest decides when)" },
-  { name: "reset", label: "Reset", allowed: when("running", "paused"), done: "reset",
-    danger: true,
+  { name: "reset", label: "Reset", done: "reset", danger: true,
     confirm: (vm) => ({
       title: `Reset ${vm.name}?`,
       text: `${vm.name} restarts at once, like pressing a reset button: its guest does not `
         + "shut down, and whatever it has not saved is lost.",
       confirmLabel: `Reset ${vm.name}`,
     }) },
-  { name: "destroy", label: "Destroy", allowed: (vm) => vm.active, done: "powered off",
-    danger: true,
+  { name: "destroy", label: "Destroy", done: "powered off", danger: true,
     confirm: (vm) => ({
       title: `Destroy ${vm.name}?`,
       text: `${vm.name} powers off at once, like pulling the plug: its guest does not shut down `
@@ -69,7 +65,7 @@ export class ActionBar {
     this.console.textContent = "Console";
   }
 
-  /** Show the buttons this role has, enabled as `vm`'s state allows. */
+  /** Show the buttons this role has, enabled as `vm.actions` (the server's answer) says. */
   show(vm, role) {
     this.vm = vm;
     this.role = role;
@@ -90,9 +86,10 @@ export class ActionBar {
     this.console.href = `console?host=${encodeURIComponent(vm.host)}`
       + `&vm=${encodeURIComponent(vm.uuid)}`;
     this.console.setAttribute("aria-label", `Open the console of ${vm.name}`);
+    const possible = new Set(vm.actions || []);
     for (const action of ACTIONS) {
       const button = this.buttons.get(action.name);
-      const allowed = !vm.stale && action.allowed(vm);
+      const allowed = !vm.stale && possible.has(action.name);
       button.disabled = this.busy || !allowed;
       if (vm.stale) button.title = `Not possible while ${vm.host} does not answer`;
       else button.title = allowed ? "" : `Not possible while ${vm.name} is ${vm.state_name}`;

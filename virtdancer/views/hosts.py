@@ -9,7 +9,7 @@ from ..permissions import Permission
 from ..resources import Host, Hosts, Root
 from .query import flag
 from .service import VirtDancerService
-from .vms import unless_unchanged
+from .vms import unless_unchanged, with_actions
 
 hosts = VirtDancerService(name="virtdancer.hosts", pyramid_route="virtdancer.hosts",
                           description="Every host the user sees")
@@ -85,6 +85,12 @@ def list_fleet(request):
 
     root = request.context
     answers = ask_hosts(root, root.visible_hosts(), vms_of)
+    if detailed:
+        # Permissions in the request's own thread: the security policy may be a host portal's.
+        for resource, listed, _ in answers:
+            collection = resource["vm"]
+            for vm in listed or ():
+                with_actions(request, vm, collection.resource_of(vm))
     # With an ETag like /vm's: a page polling the whole fleet gets 304s while nothing changes.
     return unless_unchanged(request, {
         "hosts": [host_answer(request, resource, listed, error)

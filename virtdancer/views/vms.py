@@ -5,6 +5,7 @@ import json
 
 from pyramid.httpexceptions import HTTPNotModified
 
+from ..hypervisor import allowed_actions
 from ..permissions import Permission
 from ..resources import Domain, VMCollection
 from ..schemas import ActionBody
@@ -47,18 +48,35 @@ def unless_unchanged(request, body):
     return body
 
 
+def with_actions(request, vm, resource):
+    """`vm` (a detail object, or None) with its `actions`: those its state allows, if the user
+    may operate `resource` (the VM's); none otherwise."""
+    if vm is not None:
+        may_operate = request.has_permission(Permission.OPERATE, resource)
+        vm["actions"] = (allowed_actions(vm["info"]["state"], vm["active"]) if may_operate
+                         else [])
+    return vm
+
+
+def details_with_actions(request, collection):
+    """Every VM's detail object of `collection` (the VMs of one host), with its `actions`."""
+    return [with_actions(request, vm, collection.resource_of(vm))
+            for vm in collection.details()]
+
+
 @vms.get(context=VMCollection, permission=Permission.READ)
 def list_vms(request):
     """`[{uuid, name, active}]`, or with `?detail=1` every VM's full detail."""
     if flag(request, "detail"):
-        return unless_unchanged(request, request.context.details())
+        return unless_unchanged(request, details_with_actions(request, request.context))
     return unless_unchanged(request, request.context.summaries())
 
 
 @vm.get(context=Domain, permission=Permission.READ)
 def show_vm(request):
-    """The seed's detail object of one VM."""
-    return unless_unchanged(request, request.context.detail())
+    """The seed's detail object of one VM, with its `actions`."""
+    domain = request.context
+    return unless_unchanged(request, with_actions(request, domain.detail(), domain))
 
 
 @vm_action.post(context=Domain, permission=Permission.OPERATE, schema=ActionBody(),
@@ -70,4 +88,4 @@ def run_action(request):
     """
     domain = request.context
     domain.run(request.validated["action"])
-    return {"result": "done", "vm": domain.detail()}
+    return {"result": "done", "vm": with_actions(request, domain.detail(), domain)}
