@@ -12,8 +12,7 @@ from zope.interface import implementer
 from ..interfaces import IHostRegistry, IHypervisor
 from ..settings import value
 from .connection import HostConnection
-from .fleet import (  # noqa: F401  (the service's API)
-    ACTIONS, STATE_NAMES, Fleet, allowed_actions, state_name)
+from .fleet import ACTIONS, STATE_NAMES, Fleet, allowed_actions, state_name  # noqa: F401  (the service's API)
 from .hostinfo import is_local_uri
 from .registry import DEFAULT_NAME, HostRegistry, HostsSettingsError, parse_hosts  # noqa: F401
 from .sampler import StatsSampler
