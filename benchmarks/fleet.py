@@ -77,7 +77,7 @@ UNREACHABLE_SLACK_S = ANSWER_WAIT
 RUNSTATES = (1, 1, 3, 5, 1, 5, 3, 5, 1, 5)
 STATE_NAMES = {1: "running", 3: "paused", 5: "shut off"}
 DETAIL_KEYS = {"id", "uuid", "name", "active", "persistent", "updated", "os", "autostart",
-               "info", "state_name"}
+               "info", "state_name", "actions"}
 
 NODE_HEAD = """\
 <node>

@@ -73,7 +73,7 @@ NO_CPU_GROUPS = DETAIL_GROUPS & ~libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
 ACTIVE = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
 INACTIVE = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_INACTIVE
 DETAIL_KEYS = {"id", "uuid", "name", "active", "persistent", "updated", "os", "autostart",
-               "info", "state_name"}
+               "info", "state_name", "actions"}
 INFO_KEYS = {"maxMem", "memory", "cpuTime", "nrVirtCpu", "state"}
 
 TARGET_C_OVER_B = 1.5    # (c)/(b) at most

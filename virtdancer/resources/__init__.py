@@ -12,7 +12,6 @@ does not see is a miss like an unknown name.
 """
 
 import re
-from collections import namedtuple
 
 from pyramid.authorization import DENY_ALL, Allow
 
@@ -142,10 +141,6 @@ class VMCollection:
     def details(self):
         return [vm for vm in self.fleet.details() if self.sees(vm["name"])]
 
-    def resource_of(self, vm):
-        """The `Domain` of a VM of `details()`, to ask permissions of; it cannot act."""
-        return Domain(self, _Listed(vm["uuid"], vm["name"]))
-
 
 class Domain:
     """One VM, named in the tree by its UUID."""
@@ -175,10 +170,6 @@ class Domain:
 
     def run(self, action):
         self._found = self.fleet.run(self._found, action)
-
-
-# A VM as a listing names it: enough for its place in the tree, no handle to act on it.
-_Listed = namedtuple("_Listed", "uuid name")
 
 
 def _sees_everything(vm_name):

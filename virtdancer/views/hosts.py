@@ -9,7 +9,7 @@ from ..permissions import Permission
 from ..resources import Host, Hosts, Root
 from .query import flag
 from .service import VirtDancerService
-from .vms import unless_unchanged, with_actions
+from .vms import may_operate, unless_unchanged, with_actions
 
 hosts = VirtDancerService(name="virtdancer.hosts", pyramid_route="virtdancer.hosts",
                           description="Every host the user sees")
@@ -88,9 +88,9 @@ def list_fleet(request):
     if detailed:
         # Permissions in the request's own thread: the security policy may be a host portal's.
         for resource, listed, _ in answers:
-            collection = resource["vm"]
+            operates = may_operate(request, resource["vm"])
             for vm in listed or ():
-                with_actions(request, vm, collection.resource_of(vm))
+                with_actions(vm, operates)
     # With an ETag like /vm's: a page polling the whole fleet gets 304s while nothing changes.
     return unless_unchanged(request, {
         "hosts": [host_answer(request, resource, listed, error)

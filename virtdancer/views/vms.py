@@ -48,20 +48,26 @@ def unless_unchanged(request, body):
     return body
 
 
-def with_actions(request, vm, resource):
-    """`vm` (a detail object, or None) with its `actions`: those its state allows, if the user
-    may operate `resource` (the VM's); none otherwise."""
+def may_operate(request, resource):
+    return bool(request.has_permission(Permission.OPERATE, resource))
+
+
+def with_actions(vm, operates):
+    """`vm` (a detail object, or None) with its `actions`: those its state allows if the user
+    `operates` it (may run its lifecycle actions), none otherwise."""
     if vm is not None:
-        may_operate = request.has_permission(Permission.OPERATE, resource)
-        vm["actions"] = (allowed_actions(vm["info"]["state"], vm["active"]) if may_operate
-                         else [])
+        vm["actions"] = allowed_actions(vm["info"]["state"], vm["active"]) if operates else []
     return vm
 
 
 def details_with_actions(request, collection):
-    """Every VM's detail object of `collection` (the VMs of one host), with its `actions`."""
-    return [with_actions(request, vm, collection.resource_of(vm))
-            for vm in collection.details()]
+    """Every VM's detail object of `collection` (the VMs of one host), with its `actions`.
+
+    VirtDancer's resources hold their ACL at the root, so the permission is the same for every
+    VM of the collection (those the user does not see are not in it): one check, not one per VM.
+    """
+    operates = may_operate(request, collection)
+    return [with_actions(vm, operates) for vm in collection.details()]
 
 
 @vms.get(context=VMCollection, permission=Permission.READ)
@@ -76,7 +82,7 @@ def list_vms(request):
 def show_vm(request):
     """The seed's detail object of one VM, with its `actions`."""
     domain = request.context
-    return unless_unchanged(request, with_actions(request, domain.detail(), domain))
+    return unless_unchanged(request, with_actions(domain.detail(), may_operate(request, domain)))
 
 
 @vm_action.post(context=Domain, permission=Permission.OPERATE, schema=ActionBody(),
@@ -88,4 +94,4 @@ def run_action(request):
     """
     domain = request.context
     domain.run(request.validated["action"])
-    return {"result": "done", "vm": with_actions(request, domain.detail(), domain)}
+    return {"result": "done", "vm": with_actions(domain.detail(), may_operate(request, domain))}
