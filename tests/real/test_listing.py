@@ -8,7 +8,7 @@ from .conftest import MEMORY_KIB, RUNNING, SHUT_OFF, VCPUS, virsh
 
 SUMMARY_KEYS = {"uuid", "name", "active"}
 DETAIL_KEYS = {"id", "uuid", "name", "active", "persistent", "updated", "os", "autostart",
-               "info", "state_name"}
+               "info", "state_name", "actions"}
 INFO_KEYS = {"maxMem", "memory", "cpuTime", "nrVirtCpu", "state"}
 
 
@@ -27,6 +27,8 @@ def assert_detail_types(detail):
     for key in ("uuid", "name", "os", "state_name"):
         assert type(detail[key]) is str, key
     assert type(detail["id"]) is int
+    assert type(detail["actions"]) is list and all(type(action) is str
+                                                   for action in detail["actions"])
     for key, value in detail["info"].items():
         assert type(value) is int, f"info.{key}"
 
