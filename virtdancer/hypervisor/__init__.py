@@ -31,7 +31,7 @@ class Hypervisor:
         self.name = name
         self.uri = uri
         self.local = is_local_uri(uri)
-        self.connection = HostConnection(uri, **connection_options)
+        self.connection = HostConnection(uri, name=name, **connection_options)
         self.fleet = Fleet(self.connection)
         self.sampler = StatsSampler(self.connection, interval=stats_interval,
                                     history=stats_history, local=self.local)

@@ -17,6 +17,7 @@ import libvirt
 
 from . import eventloop
 from .errors import HostUnavailable, HypervisorFailure, InvalidRequest, NoSuchDomain, Refused
+from .events import HostEvent, lifecycle_event
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +53,16 @@ _CLOSE_REASONS = {
 class HostConnection:
     """A libvirt connection to one host, kept open for the life of the application.
 
-    Listeners added with `add_listener` are told when a new connection is established
-    (`on_connected()`) and when a domain's lifecycle changes (`on_domain_event(uuid)`), so that
-    caches above can stay true without asking libvirt on every request.
+    Listeners added with `add_listener` (see `events.IEventListener`) are told when a new
+    connection is established (`on_connected()`), when it comes or goes (`on_host_event`, a
+    `HostEvent`) and when a domain's lifecycle changes (`on_domain_event`, a `DomainEvent`), so
+    that caches above can stay true without asking libvirt on every request.
     """
 
-    def __init__(self, uri, *, keepalive_interval=5, keepalive_count=3,
+    def __init__(self, uri, *, name="default", keepalive_interval=5, keepalive_count=3,
                  retry_min=0.5, retry_max=15.0, connect_wait=5.0):
         self.uri = uri
+        self.name = name
         self.keepalive_interval = keepalive_interval
         self.keepalive_count = keepalive_count
         self.retry_min = retry_min
@@ -192,6 +195,7 @@ class HostConnection:
                 continue
             for listener in self._listeners:
                 listener.on_connected()
+            self._tell(HostEvent(self.name, "connected"))
             with self._cond:
                 self._attempts += 1
                 self._retry_delay = self.retry_min
@@ -269,16 +273,22 @@ class HostConnection:
             # where unregistering that callback would deadlock.
             self._retired.append((conn, self._event_callback))
         log.warning("lost the libvirt connection to %s: %s", self.uri, why)
+        self._tell(HostEvent(self.name, "lost", why))
+
+    def _tell(self, event):
+        for listener in self._listeners:
+            if hasattr(listener, "on_host_event"):
+                listener.on_host_event(event)
 
     # Both callbacks run on the libvirt event loop thread.
 
     def _on_close(self, conn, reason, _opaque):
         self._lost(conn, _CLOSE_REASONS.get(reason, f"closed (reason {reason})"))
 
-    def _on_lifecycle(self, _conn, dom, _event, _detail, _opaque):
-        uuid = dom.UUIDString()
+    def _on_lifecycle(self, _conn, dom, event, detail, _opaque):
+        typed = lifecycle_event(self.name, dom, event, detail)
         for listener in self._listeners:
-            listener.on_domain_event(uuid)
+            listener.on_domain_event(typed)
 
 
 def _facts(conn):

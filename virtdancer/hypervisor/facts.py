@@ -18,7 +18,7 @@ class DomainFacts:
         self._generations = {}
         host.add_listener(self)
 
-    # Listener interface of HostConnection.
+    # A listener of the host's connection (events.IEventListener).
 
     def on_connected(self):
         # Events may have been missed while disconnected.
@@ -27,7 +27,8 @@ class DomainFacts:
             self._updated.clear()
             self._generations.clear()
 
-    def on_domain_event(self, uuid):
+    def on_domain_event(self, event):
+        uuid = event.uuid
         with self._lock:
             self._os_types.pop(uuid, None)
             self._updated.pop(uuid, None)

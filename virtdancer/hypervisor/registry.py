@@ -74,6 +74,11 @@ class HostRegistry:
     def names(self):
         return list(self._hosts)
 
+    def add_listener(self, listener):
+        """Tell `listener` (an `events.IEventListener`) the events of every host."""
+        for hypervisor in self._hosts.values():
+            hypervisor.connection.add_listener(listener)
+
     def get(self, name):
         """The `Hypervisor` of the host called `name`, or None."""
         return self._hosts.get(name)
