@@ -47,6 +47,19 @@ TINY_DOMAIN_XML = """\
 """
 
 
+# The keys of the first VirtDancer's detail object, as VirtDancer answers it (with `actions`).
+DETAIL_KEYS = {"id", "uuid", "name", "active", "persistent", "updated", "os", "autostart",
+               "info", "state_name", "actions"}
+
+
+def wsgi_get(app, path):
+    """Call the WSGI app in-process (no socket, no waitress): (status, body)."""
+    from webob import Request
+
+    response = Request.blank(path, headers=REQUEST_HEADERS).get_response(app)
+    return response.status_code, response.body
+
+
 def tiny_domain_xml(name):
     """The XML of a tiny QEMU domain: 32 MiB, 1 vCPU, no disk, VNC on 127.0.0.1 (autoport)."""
     return TINY_DOMAIN_XML.format(name=name)

@@ -38,7 +38,7 @@ if HERE not in sys.path:
 
 import libvirt  # noqa: E402
 from common import (  # noqa: E402  (also puts the repository root on sys.path)
-    REQUEST_HEADERS,
+    DETAIL_KEYS,
     BenchmarkError,
     Client,
     ConnectionLosses,
@@ -57,6 +57,7 @@ from common import (  # noqa: E402  (also puts the repository root on sys.path)
     table_header,
     timing_row,
     write_json,
+    wsgi_get,
 )
 
 from virtdancer.hypervisor.registry import ANSWER_WAIT  # noqa: E402
@@ -76,8 +77,6 @@ UNREACHABLE_SLACK_S = ANSWER_WAIT
 # test:runstate, cycling over the domains: 4 running, 2 paused, 4 shut off in every ten.
 RUNSTATES = (1, 1, 3, 5, 1, 5, 3, 5, 1, 5)
 STATE_NAMES = {1: "running", 3: "paused", 5: "shut off"}
-DETAIL_KEYS = {"id", "uuid", "name", "active", "persistent", "updated", "os", "autostart",
-               "info", "state_name", "actions"}
 
 NODE_HEAD = """\
 <node>
@@ -302,13 +301,11 @@ def measure_http(client, hosts, args, gone=None):
             [Timing(label, cpus[index]) for index, (label, _) in enumerate(pieces)], listed)
 
 
-def wsgi_get(app, path):
-    from webob import Request
-
-    response = Request.blank(path, headers=REQUEST_HEADERS).get_response(app)
-    if response.status_code != 200:
-        raise Disturbed(f"in-process GET {path} answered {response.status_code}")
-    return response.body
+def wsgi_body(app, path):
+    status, body = wsgi_get(app, path)
+    if status != 200:
+        raise Disturbed(f"in-process GET {path} answered {status}")
+    return body
 
 
 def breakdown(server, registry, hosts, args):
@@ -336,8 +333,8 @@ def breakdown(server, registry, hosts, args):
          lambda: [hypervisor.fleet.details() for hypervisor in hypervisors]),
         ("every host's details(), concurrently (ask_each)", concurrently),
         (f"json.dumps of the {len(vms)} VMs", lambda: json.dumps({"vms": vms})),
-        ("WSGI GET /fleet?detail=1 in-process", lambda: wsgi_get(server.app,
-                                                                 "/fleet?detail=1")),
+        ("WSGI GET /fleet?detail=1 in-process", lambda: wsgi_body(server.app,
+                                                                  "/fleet?detail=1")),
     ]
     return [timing for timing, _ in measure_interleaved(pieces, warmup=args.warmup,
                                                         reps=args.breakdown_reps)]

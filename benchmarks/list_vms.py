@@ -39,8 +39,8 @@ if HERE not in sys.path:
 
 import libvirt  # noqa: E402
 from common import (  # noqa: E402  (also puts the repository root on sys.path)
+    DETAIL_KEYS,
     PREFIX,
-    REQUEST_HEADERS,
     BenchmarkError,
     Client,
     ConnectionLosses,
@@ -65,6 +65,7 @@ from common import (  # noqa: E402  (also puts the repository root on sys.path)
     table_header,
     timing_row,
     write_json,
+    wsgi_get,
 )
 
 DETAIL_GROUPS = (libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
@@ -72,8 +73,6 @@ DETAIL_GROUPS = (libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_CPU_T
 NO_CPU_GROUPS = DETAIL_GROUPS & ~libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
 ACTIVE = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
 INACTIVE = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_INACTIVE
-DETAIL_KEYS = {"id", "uuid", "name", "active", "persistent", "updated", "os", "autostart",
-               "info", "state_name", "actions"}
 INFO_KEYS = {"maxMem", "memory", "cpuTime", "nrVirtCpu", "state"}
 
 TARGET_C_OVER_B = 1.5    # (c)/(b) at most
@@ -164,14 +163,6 @@ def check_list(status, content_type, body, count, *, full):
 
 
 # -- where the time of (c) goes -----------------------------------------------------------------
-
-def wsgi_get(app, path):
-    """Call the WSGI app in-process (no socket, no waitress)."""
-    from webob import Request
-
-    response = Request.blank(path, headers=REQUEST_HEADERS).get_response(app)
-    return response.status_code, response.body
-
 
 def breakdown(args, conn, server, reps, warmup):
     """Time the pieces of GET /vm?detail=1, inner to outer."""

@@ -80,31 +80,33 @@ def test_unreachable_libvirtd_is_a_quick_503_with_retry_after(unreachable_app, m
     assert int(response.headers["Retry-After"]) >= 1
 
 
-@pytest.fixture
-def libvirt_xml_error():
-    """A genuine libvirt error that is neither about state nor about the connection."""
+def genuine_libvirt_error(call, code=None):
+    """The libvirt error that `call(conn)` raises on a fresh test-driver connection (and, if
+    given, the error code it must have)."""
     conn = libvirt.open("test:///default")
     try:
-        conn.defineXML("<domain")
+        call(conn)
     except libvirt.libvirtError as error:
+        if code is not None:
+            assert error.get_error_code() == code
         return error
     finally:
         conn.close()
-    raise AssertionError("libvirt accepted broken XML")
+    raise AssertionError("libvirt did what it should have refused")
+
+
+@pytest.fixture
+def libvirt_xml_error():
+    """A genuine libvirt error that is neither about state nor about the connection."""
+    return genuine_libvirt_error(lambda conn: conn.defineXML("<domain"))
 
 
 @pytest.fixture
 def libvirt_internal_error():
     """A genuine libvirt error that is about nothing VirtDancer or its client could change."""
-    conn = libvirt.open("test:///default")
-    try:
-        conn.lookupByName("test").resume()     # running: the test driver's "internal error"
-    except libvirt.libvirtError as error:
-        assert error.get_error_code() == libvirt.VIR_ERR_INTERNAL_ERROR
-        return error
-    finally:
-        conn.close()
-    raise AssertionError("libvirt resumed a running domain")
+    # Resuming a running domain: the test driver's "internal error".
+    return genuine_libvirt_error(lambda conn: conn.lookupByName("test").resume(),
+                                 libvirt.VIR_ERR_INTERNAL_ERROR)
 
 
 def test_other_libvirt_errors_are_502_with_libvirts_message(testapp, monkeypatch,
@@ -145,17 +147,12 @@ def test_a_bug_is_a_json_500_without_traceback(testapp, monkeypatch):
 @pytest.fixture
 def libvirt_not_now_error():
     """A genuine libvirt refusal of something not possible as things are."""
-    conn = libvirt.open("test:///default")
-    try:
+    def reboot_a_stopped_domain(conn):
         dom = conn.lookupByName("test")
         dom.destroy()
         dom.reboot(0)                          # not running: "operation is not valid"
-    except libvirt.libvirtError as error:
-        assert error.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
-        return error
-    finally:
-        conn.close()
-    raise AssertionError("libvirt rebooted a shut-off domain")
+
+    return genuine_libvirt_error(reboot_a_stopped_domain, libvirt.VIR_ERR_OPERATION_INVALID)
 
 
 def test_libvirt_refusals_of_what_is_not_possible_now_are_409(testapp, monkeypatch,

@@ -23,7 +23,7 @@ from pyramid.exceptions import ConfigurationExecutionError
 
 from .console.proxy import ProxyCannotListen
 from .hypervisor.registry import HostsSettingsError
-from .interfaces import IConsole, IHostRegistry, IHypervisor
+from .interfaces import IConsole, IHostRegistry
 from .published_secrets import PublishedSecret
 from .security import SecuritySettingsError
 from .settings import SettingsError
@@ -90,7 +90,3 @@ def close(app_or_registry):
     hosts = registry.queryUtility(IHostRegistry)
     if hosts is not None:
         hosts.close()
-    else:
-        hypervisor = registry.queryUtility(IHypervisor)
-        if hypervisor is not None:
-            hypervisor.close()

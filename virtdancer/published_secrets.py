@@ -7,7 +7,7 @@ takes them only in front of libvirt's test driver (the demo fleet), never for a 
 
 from pyramid.exceptions import ConfigurationError
 
-from .hypervisor.registry import parse_hosts
+from .hypervisor import hosts_from_settings
 from .settings import value
 
 PUBLISHED_SECRETS = {
@@ -26,17 +26,10 @@ def refuse_published_secret(settings):
     published_in = PUBLISHED_SECRETS.get(secret)
     if published_in is None:
         return
-    if all(uri.startswith("test:") for uri in host_uris(settings)):
+    if all(uri.startswith("test:") for _, uri in hosts_from_settings(settings)):
         return
     raise PublishedSecret(
         f"virtdancer.secret is the example secret published in {published_in}, which anyone "
         f"can sign sessions and console tokens with: set a secret of your own, such as the "
         f"output of `python3 -c 'import secrets; print(secrets.token_hex(32))'`")
 
-
-def host_uris(settings):
-    """The libvirt URI of every host the settings name."""
-    listed = value(settings, "virtdancer.hosts")
-    if listed:
-        return [uri for _, uri in parse_hosts(listed)]
-    return [value(settings, "virtdancer.libvirt_uri")]

@@ -12,6 +12,13 @@ import sys
 import waitress
 
 
+def why_not(error):
+    """Why an address cannot be listened on, in words that follow "the address ... "."""
+    if error.errno == errno.EADDRINUSE:
+        return "is in use (is another VirtDancer running?)"
+    return f"cannot be listened on ({error.strerror or error})"
+
+
 def serve(app, global_conf, **settings):
     """A PasteDeploy server runner: waitress, unless it cannot listen."""
     try:
@@ -19,10 +26,7 @@ def serve(app, global_conf, **settings):
     except OSError as error:
         listen = settings.get("listen") or f"{settings.get('host', '0.0.0.0')}:" \
                                            f"{settings.get('port', 8080)}"
-        reason = ("is in use (is another VirtDancer running?)"
-                  if error.errno == errno.EADDRINUSE else
-                  f"cannot be listened on ({error.strerror or error})")
-        print(f"VirtDancer cannot start: the address {listen} {reason}: set listen in "
+        print(f"VirtDancer cannot start: the address {listen} {why_not(error)}: set listen in "
               "[server:main] to another host:port", file=sys.stderr, flush=True)
         # pserve turns a SystemExit of its server into exit status 0, which a supervisor
         # (systemd's Restart=on-failure) would take for a clean stop; nothing has been served.

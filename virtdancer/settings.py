@@ -55,8 +55,9 @@ SETTINGS = {setting.name: setting for setting in (
     Setting("virtdancer.reconnect_max_delay", 15.0, "seconds", minimum=0.5),
 )}
 
-_TRUE = {"1", "true", "yes", "on", "t", "y"}
-_FALSE = {"0", "false", "no", "off", "f", "n"}
+# Pyramid's asbool spellings, for settings and for yes/no query parameters alike.
+YES = frozenset({"1", "t", "true", "y", "yes", "on"})
+NO = frozenset({"0", "f", "false", "n", "no", "off"})
 
 
 def value(settings, name):
@@ -79,9 +80,9 @@ def _parse(setting, text):
     if setting.kind == "lines":
         return tuple(line.strip() for line in text.splitlines() if line.strip())
     if setting.kind == "flag":
-        if text.lower() in _TRUE:
+        if text.lower() in YES:
             return True
-        if text.lower() in _FALSE:
+        if text.lower() in NO:
             return False
         raise wrong("say true or false")
     if setting.kind == "choice":

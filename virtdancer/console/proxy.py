@@ -8,7 +8,6 @@ connections are closed with a policy-violation code and a reason a person can re
 """
 
 import asyncio
-import errno
 import logging
 import threading
 from urllib.parse import parse_qs, urlsplit
@@ -17,6 +16,7 @@ from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
 from ..hypervisor.errors import HypervisorError
+from ..server import why_not
 from .access import ConsoleAccess
 from .tokens import TokenRefused
 
@@ -180,7 +180,5 @@ class ProxyThread:
 
 def cannot_listen(host, port, error):
     """`ProxyCannotListen` saying, in one line, why and which setting moves the proxy."""
-    reason = "is in use (is another VirtDancer running?)" if error.errno == errno.EADDRINUSE \
-        else f"cannot be listened on ({error.strerror or error})"
-    return ProxyCannotListen(f"the console proxy's address {host}:{port} {reason}: set "
+    return ProxyCannotListen(f"the console proxy's address {host}:{port} {why_not(error)}: set "
                              "virtdancer.console.listen to another host:port")

@@ -96,11 +96,5 @@ class ConsoleTokens:
                 raise TokenRefused("console token was used already: open the console again")
             self._used[claims["n"]] = claims["e"]
 
-    def redeem(self, token, *, hosts):
-        """Verify and use up in one step."""
-        claims = self.verify(token, hosts=hosts)
-        self.consume(claims)
-        return claims
-
     def _sign(self, encoded):
         return _b64encode(hmac.new(self._key, encoded.encode("ascii"), hashlib.sha256).digest())

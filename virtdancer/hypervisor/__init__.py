@@ -75,14 +75,19 @@ def hypervisor_from_settings(settings, uri=None, name=DEFAULT_NAME):
     )
 
 
-def registry_from_settings(settings):
-    """Build (not start) the host registry: `virtdancer.hosts`, or the one default host."""
+def hosts_from_settings(settings):
+    """`[(name, libvirt URI)]`: `virtdancer.hosts`, or the one default host."""
     listed = value(settings, "virtdancer.hosts")
-    hosts = parse_hosts(listed) if listed else \
-        [(DEFAULT_NAME, value(settings, "virtdancer.libvirt_uri"))]
+    if listed:
+        return parse_hosts(listed)
+    return [(DEFAULT_NAME, value(settings, "virtdancer.libvirt_uri"))]
+
+
+def registry_from_settings(settings):
+    """Build (not start) the host registry of `hosts_from_settings`."""
     default = value(settings, "virtdancer.default_host") or None
     return HostRegistry([(name, hypervisor_from_settings(settings, uri, name))
-                         for name, uri in hosts], default)
+                         for name, uri in hosts_from_settings(settings)], default)
 
 
 # Threads start once the whole configuration is committed, after every other action: a

@@ -55,13 +55,18 @@ def for_the_log(name, limit=64):
     return name if len(name) <= limit else name[:limit] + "…"
 
 
+def _keyed_digest(key, name, secret):
+    """HMAC-SHA256 of a user name and a secret of theirs (a password, a password hash)."""
+    # The name's length first: no other name and secret give the same text.
+    text = f"{len(name)}:{name}{secret}".encode("utf-8")
+    return hmac.new(key, text, hashlib.sha256).digest()
+
+
 def _fingerprint(key, name, password):
     try:
-        # The name's length first: no other name and password give the same text.
-        text = f"{len(name)}:{name}{password}".encode("utf-8")
+        return _keyed_digest(key, name, password)
     except UnicodeEncodeError:
         raise CredentialsRefused("the user name or password is not valid Unicode") from None
-    return hmac.new(key, text, hashlib.sha256).digest()
 
 
 class Authenticator:
@@ -224,8 +229,7 @@ class VirtDancerSecurityPolicy:
         """What ties a session to this process and to the user's password as it is now."""
         if user is None:
             return None
-        text = f"{len(user.name)}:{user.name}{user.password_hash}".encode("utf-8")
-        return hmac.new(self._key, text, hashlib.sha256).hexdigest()[:32]
+        return _keyed_digest(self._key, user.name, user.password_hash).hex()[:32]
 
     def _end(self, name, session_id, started):
         now = self.clock()

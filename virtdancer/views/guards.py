@@ -24,12 +24,12 @@ from pyramid.httpexceptions import (
     HTTPUnsupportedMediaType,
 )
 
+from ..security.policy import SAFE_METHODS
 from ..settings import value
 from .bodies import FORM
 from .errors import error_response, is_virtdancers, quoted
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class ForeignOrigin(Exception):

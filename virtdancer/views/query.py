@@ -2,11 +2,8 @@
 
 from pyramid.httpexceptions import HTTPBadRequest
 
+from ..settings import NO, YES
 from .errors import quoted
-
-# Pyramid's asbool spellings, which VirtDancer always took; an empty value (`?detail=`) is no.
-_TRUE = frozenset({"1", "t", "true", "y", "yes", "on"})
-_FALSE = frozenset({"", "0", "f", "false", "n", "no", "off"})
 
 
 class BadQueryParameter(HTTPBadRequest):
@@ -23,9 +20,10 @@ def flag(request, name):
     value = request.GET.get(name)
     if value is None:
         return False
-    if value.strip().lower() in _TRUE:
+    spelt = value.strip().lower()
+    if spelt in YES:
         return True
-    if value.strip().lower() in _FALSE:
+    if spelt in NO or not spelt:      # an empty value (`?detail=`) is no
         return False
     raise BadQueryParameter(name, f"?{name}= is 1 or 0 (true or false), not "
                                   f"{quoted(value)!r}")
