@@ -62,6 +62,7 @@ from common import (  # noqa: E402  (also puts the repository root on sys.path)
 
 from virtdancer.hypervisor.registry import ANSWER_WAIT  # noqa: E402
 from virtdancer.interfaces import IHostRegistry  # noqa: E402
+from virtdancer.views.shapes import detail_answer  # noqa: E402
 
 # The two real hosts of the test ring (scripts/test.sh starts the second one).
 REAL_HOSTS = (("system", "qemu:///system"), ("second", "qemu+tcp://127.0.0.1:16519/system"))
@@ -321,11 +322,9 @@ def breakdown(server, registry, hosts, args):
         return answers
 
     answers = concurrently()
-    vms = []
-    for name, (listed, _) in answers.items():
-        for vm in listed:
-            vm["host"] = name   # as list_fleet's answer names them
-        vms += listed
+    # The VMs as list_fleet's answer shows them, each naming its host.
+    vms = [{**detail_answer(vm, True), "host": name}
+           for name, (listed, _) in answers.items() for vm in listed]
     pieces = [(f"Fleet.details() of {name}", hypervisor.fleet.details)
               for name, hypervisor in zip(names, hypervisors)]
     pieces += [

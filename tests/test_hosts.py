@@ -223,6 +223,28 @@ def test_development_ini_shows_two_demo_hosts():
         close_app(app)
 
 
+def test_in_process_hosts_are_asked_in_the_request_thread_the_others_on_the_pool(two_hosts):
+    """The test driver has nothing to wait for: threads would only fight over the GIL."""
+    import threading
+
+    from virtdancer.interfaces import IHostRegistry
+
+    registry = two_hosts.registry.getUtility(IHostRegistry)
+    registry.get("lab").in_process = False     # as if it were remote
+    asked_on = {}
+
+    def question(hypervisor):
+        asked_on[hypervisor.name] = threading.current_thread()
+        return hypervisor.name
+
+    answers = registry.ask_each(["lab", "demo"], question)
+    assert list(answers) == ["lab", "demo"]          # in the order asked, whoever answered first
+    assert answers == {"lab": ("lab", None), "demo": ("demo", None)}
+    assert asked_on["demo"] is threading.current_thread()
+    assert asked_on["lab"] is not threading.current_thread()
+    assert asked_on["lab"].name.startswith("virtdancer-hosts")
+
+
 def test_a_host_that_hangs_neither_holds_up_the_fleet_nor_piles_up_questions(two_hosts):
     """A host whose libvirtd stopped answering (a blocked call) is unavailable after the wait,
     then not asked again until it answers, while the other host answers every time."""
@@ -241,6 +263,8 @@ def test_a_host_that_hangs_neither_holds_up_the_fleet_nor_piles_up_questions(two
         return []
 
     lab = registry.get("lab")
+    # A remote host's libvirtd, that is: the test driver runs in this process and cannot hang.
+    lab.in_process = False
     original, lab.fleet.summaries = lab.fleet.summaries, hanging_summaries
     try:
         admin = client(two_hosts)

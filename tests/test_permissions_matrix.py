@@ -114,7 +114,7 @@ def fresh_app():
 
 
 def fleet_state(app):
-    return [(name, vm["uuid"], vm["info"]["state"], vm["active"])
+    return [(name, vm.uuid, vm.state, vm.active)
             for name, hypervisor in app.registry.getUtility(IHostRegistry).items()
             for vm in hypervisor.fleet.details()]
 

@@ -98,3 +98,34 @@ def test_users_who_see_different_fleets_get_different_etags(app, testapp):
     tenant.authorization = ("Basic", ("tenant", "tenant"))
     etag = testapp.get("/vm").headers["ETag"]
     assert tenant.get("/vm", headers={"If-None-Match": etag}).status_int == 200
+
+
+def _etag_of(body, accept="application/json"):
+    from pyramid.request import Request
+    from pyramid.threadlocal import get_current_registry
+
+    from virtdancer.views.etags import unless_unchanged
+
+    request = Request.blank("/", headers={"Accept": accept})
+    request.registry = get_current_registry()
+    response = unless_unchanged(request, body)
+    return response.etag, response
+
+
+def test_the_etag_leaves_cpu_time_out_and_only_cpu_time():
+    vm = {"name": "web-1", "info": {"cpuTime": 10, "state": 1}}
+    assert _etag_of([vm])[0] == _etag_of([{**vm, "info": {"cpuTime": 99, "state": 1}}])[0]
+    assert _etag_of([vm])[0] != _etag_of([{**vm, "info": {"cpuTime": 10, "state": 3}}])[0]
+    # A name that spells a CPU time is still part of the ETag: inside a JSON string the quotes
+    # are escaped, so it never looks like the CPU time the digest leaves out.
+    assert _etag_of([{**vm, "name": '"cpuTime": 1'}])[0] != \
+        _etag_of([{**vm, "name": '"cpuTime": 2'}])[0]
+
+
+def test_the_answer_is_encoded_once_as_the_json_renderer_would():
+    body = [{"name": "café", "info": {"cpuTime": 1}}]
+    _, response = _etag_of(body)
+    assert response.content_type == "application/json" and response.charset is None
+    assert response.json == body and response.cache_control.no_cache
+    _, as_text = _etag_of(body, accept="text/plain")
+    assert as_text.content_type == "text/plain" and as_text.json == body

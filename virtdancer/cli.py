@@ -61,7 +61,7 @@ def check(args):
                 print(f"{name}: {hypervisor.uri}: {error.message}", file=sys.stderr)
                 unreachable += 1
                 continue
-            running = sum(1 for vm in summaries if vm["active"])
+            running = sum(1 for vm in summaries if vm.active)
             print(f"{name}: {hypervisor.uri}: {len(summaries)} VMs, {running} running")
     finally:
         hosts.close()

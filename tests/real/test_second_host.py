@@ -61,7 +61,7 @@ def host_uuid(uri):
 
 def listed(hypervisor):
     """{uuid: row} of what VirtDancer's Fleet lists on that host."""
-    return {row["uuid"]: row for row in hypervisor.fleet.summaries()}
+    return {row.uuid: row for row in hypervisor.fleet.summaries()}
 
 
 def test_the_second_host_has_its_own_host_uuid(second_host):
@@ -106,7 +106,7 @@ def test_the_fleet_starts_and_destroys_a_vm_on_the_second_host(second_host, make
     stopped = fleet.run(started, "destroy")
     assert not stopped.active
     assert vm.state() == "shut off"
-    assert listed(open_host(second_host))[vm.uuid]["active"] is False
+    assert listed(open_host(second_host))[vm.uuid].active is False
 
 
 def test_killing_the_second_libvirtd_spares_the_main_one(second_host, make_vm, open_host):
@@ -130,7 +130,7 @@ def test_killing_the_second_libvirtd_spares_the_main_one(second_host, make_vm, o
             second.fleet.summaries()
 
         assert libvirtd_problem(URI) is None
-        assert listed(main)[here.uuid]["name"] == here.name
+        assert listed(main)[here.uuid].name == here.name
         assert here.state() == "shut off"
     finally:
         start_libvirtd(START_SECOND_LIBVIRTD)

@@ -13,7 +13,7 @@ from ..interfaces import IHostRegistry, IHypervisor
 from ..settings import value
 from .connection import HostConnection
 from .fleet import ACTIONS, STATE_NAMES, Fleet, allowed_actions, state_name  # noqa: F401  (the service's API)
-from .hostinfo import is_local_uri
+from .hostinfo import is_local_uri, runs_in_process
 from .registry import DEFAULT_NAME, HostRegistry, HostsSettingsError, parse_hosts  # noqa: F401
 from .sampler import StatsSampler
 
@@ -31,6 +31,7 @@ class Hypervisor:
         self.name = name
         self.uri = uri
         self.local = is_local_uri(uri)
+        self.in_process = runs_in_process(uri)
         self.connection = HostConnection(uri, name=name, **connection_options)
         self.fleet = Fleet(self.connection)
         self.sampler = StatsSampler(self.connection, interval=stats_interval,

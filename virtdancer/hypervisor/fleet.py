@@ -8,6 +8,10 @@ Only where a driver lacks a stats group (the test driver has just "state") does 
 back to asking each VM.
 """
 
+import functools
+from operator import attrgetter
+from typing import NamedTuple
+
 import libvirt
 
 from . import display
@@ -40,6 +44,37 @@ _ONLY_INACTIVE = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_INACTIVE
 _MEMORY_KEYS = ("balloon.maximum", "balloon.current", "vcpu.current")
 
 
+class VMSummary(NamedTuple):
+    """What a list of the host's VMs says of each."""
+
+    uuid: str
+    name: str
+    active: bool            # it has an ID on the host: running, paused, in shutdown…
+
+
+class VMDetail(NamedTuple):
+    """Everything VirtDancer knows of one VM at once, in libvirt's own units.
+
+    The views decide how an answer shows it (the first VirtDancer's detail object); this
+    package only says what is true.
+    """
+
+    id: int                 # -1 unless active
+    uuid: str
+    name: str
+    active: bool
+    persistent: bool        # defined, not only running
+    updated: bool           # its definition changed since it started (the next boot differs)
+    os: str                 # the guest's OS type, e.g. "hvm"
+    autostart: bool
+    max_memory_kib: int
+    memory_kib: int
+    cpu_time_ns: int        # 0 unless active
+    vcpus: int
+    state: int              # libvirt's virDomainState
+    state_name: str         # as `virsh domstate` says it
+
+
 class DomainRef:
     """One domain as found on the host: its identity, and a handle only this package uses."""
 
@@ -67,15 +102,14 @@ class Fleet:
     # -- queries ---------------------------------------------------------------------------
 
     def summaries(self):
-        """`[{uuid, name, active}]` for every domain, sorted by name: one round trip."""
+        """A `VMSummary` of every domain, sorted by name: one round trip."""
         with self.host.session() as conn:
             domains = conn.listAllDomains(0)
-        rows = [{"uuid": dom.UUIDString(), "name": dom.name(), "active": dom.ID() >= 0}
-                for dom in domains]
-        return sorted(rows, key=lambda row: row["name"])
+        rows = [VMSummary(dom.UUIDString(), dom.name(), dom.ID() >= 0) for dom in domains]
+        return sorted(rows, key=_by_name)
 
     def details(self):
-        """The detail object of every domain, sorted by name, from bulk calls."""
+        """The `VMDetail` of every domain, sorted by name, from bulk calls."""
         with self.host.session() as conn:
             records = _all_stats(conn)
             transient = _uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
@@ -89,7 +123,7 @@ class Fleet:
                     # Undefined while the fleet was being listed: it is no longer part of it.
                     if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
                         raise
-        return sorted(rows, key=lambda row: row["name"])
+        return sorted(rows, key=_by_name)
 
     def find(self, uuid):
         """The domain with this UUID, or `NoSuchDomain`."""
@@ -97,7 +131,7 @@ class Fleet:
             return DomainRef(conn.lookupByUUIDString(uuid))
 
     def detail(self, ref):
-        """The detail object of one domain."""
+        """The `VMDetail` of one domain."""
         dom = ref.handle
         with self.host.session() as conn:
             try:
@@ -170,25 +204,14 @@ class Fleet:
             # QEMU keeps the last run's CPU time in its stats and the test driver reports the
             # clock; a VM that is not running has used none, as the seed's API said.
             cpu_time = 0
-        return {
-            "id": domain_id,
-            "uuid": uuid,
-            "name": dom.name(),
-            "active": active,
-            "persistent": persistent,
-            "updated": self._facts.updated(dom, uuid, domain_id) if active and persistent
-            else False,
-            "os": self._facts.os_type(dom, uuid),
-            "autostart": autostart,
-            "info": {
-                "maxMem": int(max_mem),
-                "memory": int(mem),
-                "cpuTime": int(cpu_time),
-                "nrVirtCpu": int(vcpus),
-                "state": int(state),
-            },
-            "state_name": state_name(state),
-        }
+        return VMDetail(
+            domain_id, uuid, dom.name(), active, persistent,
+            self._facts.updated(dom, uuid, domain_id) if active and persistent else False,
+            self._facts.os_type(dom, uuid), autostart,
+            int(max_mem), int(mem), int(cpu_time), int(vcpus), int(state), state_name(state))
+
+
+_by_name = attrgetter("name")
 
 
 def _all_stats(conn):
@@ -213,9 +236,9 @@ def _uuids(conn, flags):
     return {dom.UUIDString() for dom in conn.listAllDomains(flags)}
 
 
-def allowed_actions(state, active):
-    """The lifecycle actions (of `ACTIONS`, in its order) that a domain in libvirt's `state`
-    allows; `active`: it has an ID on the host. Plain Python: no libvirt call."""
+@functools.cache
+def _allowed(state, active):
+    """`allowed_actions`, as a tuple."""
     live = active and state != libvirt.VIR_DOMAIN_SHUTOFF
     running = state in _RUNNING
     allowed = {
@@ -227,7 +250,16 @@ def allowed_actions(state, active):
         "reset": running or state == _PAUSED,
         "destroy": live,
     }
-    return [action for action in ACTIONS if allowed[action]]
+    return tuple(action for action in ACTIONS if allowed[action])
+
+
+def allowed_actions(state, active):
+    """The lifecycle actions (of `ACTIONS`, in its order) that a domain in libvirt's `state`
+    allows, as a new list; `active`: it has an ID on the host. Plain Python: no libvirt call.
+
+    A list of every VM asks this of each: the few answers there are are worked out once.
+    """
+    return list(_allowed(state, active))
 
 
 def _action_call(dom, action, state):

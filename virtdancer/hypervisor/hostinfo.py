@@ -27,6 +27,12 @@ def is_local_uri(uri):
     return not parts.netloc and not parts.scheme.startswith("test")
 
 
+def runs_in_process(uri):
+    """True when the libvirt URI names a driver that runs inside this process (the test
+    driver): its calls have nothing to wait for."""
+    return urlsplit(uri).scheme == "test"
+
+
 def swap():
     """{total, free} swap in bytes, from /proc/meminfo."""
     fields = {}

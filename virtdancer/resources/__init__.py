@@ -136,10 +136,12 @@ class VMCollection:
         return Domain(self, found)
 
     def summaries(self):
-        return [vm for vm in self.fleet.summaries() if self.sees(vm["name"])]
+        """The `VMSummary` of every VM the user sees."""
+        return [vm for vm in self.fleet.summaries() if self.sees(vm.name)]
 
     def details(self):
-        return [vm for vm in self.fleet.details() if self.sees(vm["name"])]
+        """The `VMDetail` of every VM the user sees."""
+        return [vm for vm in self.fleet.details() if self.sees(vm.name)]
 
 
 class Domain:
@@ -161,7 +163,7 @@ class Domain:
         raise KeyError(name)
 
     def detail(self):
-        """The VM's detail object, or None once it no longer exists."""
+        """The VM's `VMDetail`, or None once it no longer exists."""
         return self.fleet.detail(self._found) if self._found is not None else None
 
     def check_console(self):

@@ -159,7 +159,7 @@ class DomainStats:
         if vm is not None:
             return self._answer(vm)
         detail = self._detail()
-        return _completed(detail, _idle_sample(detail) if not detail["active"]
+        return _completed(detail, _idle_sample(detail) if not detail.active
                           else _unsampled(detail))
 
     def history(self):
@@ -210,7 +210,7 @@ _NO_COUNTERS = dict.fromkeys(("cpu_seconds", "disk_read_bytes", "disk_write_byte
 
 
 def _idle_sample(detail):
-    vcpus = {f"cpu_{index}": 0.0 for index in range(detail["info"]["nrVirtCpu"])}
+    vcpus = {f"cpu_{index}": 0.0 for index in range(detail.vcpus)}
     return {"cpu": 0.0, "vcpus": vcpus, "memory": {"current": None, "maximum": None,
                                                    "used": None},
             "disk": {"read": 0.0, "write": 0.0}, "net": {"rx": 0.0, "tx": 0.0},
@@ -219,7 +219,7 @@ def _idle_sample(detail):
 
 def _unsampled(detail):
     # Started since the last round: nothing is known yet.
-    vcpus = dict.fromkeys(f"cpu_{index}" for index in range(detail["info"]["nrVirtCpu"]))
+    vcpus = dict.fromkeys(f"cpu_{index}" for index in range(detail.vcpus))
     return {"cpu": None, "vcpus": vcpus,
             "memory": {"current": None, "maximum": None, "used": None},
             "disk": {"read": None, "write": None}, "net": {"rx": None, "tx": None},
@@ -230,9 +230,9 @@ def _completed(detail, sample):
     """Fill from the VM's detail what a driver without balloon or vCPU stats leaves out."""
     memory = dict(sample["memory"])
     if memory["current"] is None:
-        memory["current"] = detail["info"]["memory"] * 1024
+        memory["current"] = detail.memory_kib * 1024
     if memory["maximum"] is None:
-        memory["maximum"] = detail["info"]["maxMem"] * 1024
+        memory["maximum"] = detail.max_memory_kib * 1024
     vcpus = sample["vcpus"] or dict.fromkeys(
-        f"cpu_{index}" for index in range(detail["info"]["nrVirtCpu"]))
-    return {**sample, "running": detail["active"], "memory": memory, "vcpus": vcpus}
+        f"cpu_{index}" for index in range(detail.vcpus))
+    return {**sample, "running": detail.active, "memory": memory, "vcpus": vcpus}

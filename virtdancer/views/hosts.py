@@ -7,9 +7,11 @@ these answers into a 503.
 
 from ..permissions import Permission
 from ..resources import Host, Hosts, Root
+from .etags import unless_unchanged
 from .query import flag
 from .service import VirtDancerService
-from .vms import may_operate, unless_unchanged, with_actions
+from .shapes import detail_answer, summary_answer
+from .vms import may_operate
 
 hosts = VirtDancerService(name="virtdancer.hosts", pyramid_route="virtdancer.hosts",
                           description="Every host the user sees")
@@ -19,8 +21,11 @@ fleet = VirtDancerService(name="virtdancer.fleet", pyramid_route="virtdancer.fle
                           description="Every VM of every host the user sees")
 
 
-def host_answer(request, resource, summaries=None, error=None):
-    """One host as the API shows it; the URI only to admins (it can hold names and paths)."""
+def host_answer(request, resource, active=None, error=None):
+    """One host as the API shows it; the URI only to admins (it can hold names and paths).
+
+    `active`: for each of its VMs the user sees, whether it runs (None: the host did not say).
+    """
     status = resource.status()
     if error is not None and status["state"] == "connected":
         # Connected, but it did not answer this time (too slow, or it failed the call).
@@ -33,8 +38,7 @@ def host_answer(request, resource, summaries=None, error=None):
         "since": status["since"],
         "type": status.get("type"),
         "version": status.get("version"),
-        "vms": None if summaries is None else {
-            "running": sum(1 for vm in summaries if vm["active"]), "total": len(summaries)},
+        "vms": None if active is None else {"running": sum(active), "total": len(active)},
     }
     if request.has_permission(Permission.ADMIN, resource):
         answer["uri"] = resource.hypervisor.uri
@@ -49,50 +53,53 @@ def ask_hosts(parent, resources, question):
     return [(resource, *answers[resource.name]) for resource in resources]
 
 
-def summaries_of(resource):
-    return resource["vm"].summaries()
+def activity_of(resource):
+    return [vm.active for vm in resource["vm"].summaries()]
 
 
 @hosts.get(context=Hosts, permission=Permission.READ)
 def list_hosts(request):
     """Every host the user sees, in the settings' order, with its state and VM counts."""
     collection = request.context
-    return [host_answer(request, resource, summaries, error)
-            for resource, summaries, error in ask_hosts(collection, collection.visible(),
-                                                        summaries_of)]
+    return [host_answer(request, resource, active, error)
+            for resource, active, error in ask_hosts(collection, collection.visible(),
+                                                     activity_of)]
 
 
 @host.get(context=Host, permission=Permission.READ)
 def show_host(request):
     resource = request.context
-    [(_, summaries, error)] = ask_hosts(resource.__parent__, [resource], summaries_of)
-    return host_answer(request, resource, summaries, error)
+    [(_, active, error)] = ask_hosts(resource.__parent__, [resource], activity_of)
+    return host_answer(request, resource, active, error)
 
 
 @fleet.get(context=Root, permission=Permission.READ)
 def list_fleet(request):
     """`{hosts, vms}`: every VM of every host the user sees, each with its `host`."""
     detailed = flag(request, "detail")
+    root = request.context
+    visible = root.visible_hosts()
+    # Permissions in the request's own thread (the security policy may be a host portal's),
+    # before the hosts are asked.
+    operates = {resource.name: detailed and may_operate(request, resource["vm"])
+                for resource in visible}
 
     def vms_of(resource):
         collection = resource["vm"]
-        listed = collection.details() if detailed else collection.summaries()
-        # Each VM is a dict made for this answer: name its host in place, in the host's own
-        # thread, rather than copying every VM of every host once more in the request thread.
+        if detailed:
+            listed = [detail_answer(vm, operates[resource.name]) for vm in collection.details()]
+        else:
+            listed = [summary_answer(vm) for vm in collection.summaries()]
+        # Each VM's answer is made in its host's own thread: name its host there too.
         for vm in listed:
             vm["host"] = resource.name
         return listed
 
-    root = request.context
-    answers = ask_hosts(root, root.visible_hosts(), vms_of)
-    if detailed:
-        # Permissions in the request's own thread: the security policy may be a host portal's.
-        for resource, listed, _ in answers:
-            operates = may_operate(request, resource["vm"])
-            for vm in listed or ():
-                with_actions(vm, operates)
+    answers = ask_hosts(root, visible, vms_of)
     # With an ETag like /vm's: a page polling the whole fleet gets 304s while nothing changes.
     return unless_unchanged(request, {
-        "hosts": [host_answer(request, resource, listed, error)
+        "hosts": [host_answer(request, resource,
+                              None if listed is None else [vm["active"] for vm in listed],
+                              error)
                   for resource, listed, error in answers],
         "vms": [vm for _, listed, _ in answers for vm in (listed or ())]})

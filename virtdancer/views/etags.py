@@ -1,0 +1,39 @@
+"""Answers a polling client may keep: JSON with an ETag, and 304 Not Modified while it holds.
+
+The ETag is weak and leaves every VM's CPU time out: it grows on every running VM all the time,
+so counting it would make each poll of a UI a full answer although nothing it shows changed.
+
+The answer is encoded once, and its ETag is the digest of those very bytes with the CPU times
+blanked: a second encoding (or a walk through the answer to take them out) would cost as much as
+the answer itself on a large fleet.
+"""
+
+import hashlib
+import json
+import re
+
+from pyramid.httpexceptions import HTTPNotModified
+
+REVALIDATE = "private, no-cache"
+# What the JSON encoder writes for a VM's CPU time. Inside a JSON string every quote is
+# escaped, so a VM's name can never look like this to the pattern.
+_CPU_TIME = re.compile(rb'"cpuTime": -?\d+')
+# What the JSON renderer of VirtDancer's services offers, in its order of preference.
+_MEDIA_TYPES = ("application/json", "text/plain")
+
+
+def unless_unchanged(request, body):
+    """The response to send: `body` as JSON, or 304 Not Modified when the client's copy (its
+    If-None-Match) is still good. Kept by the browser for this user only, and asked about every
+    time."""
+    encoded = json.dumps(body).encode()
+    etag = hashlib.sha256(_CPU_TIME.sub(b"", encoded)).hexdigest()[:32]
+    if etag in request.if_none_match:
+        raise HTTPNotModified(headers={"ETag": f'W/"{etag}"', "Cache-Control": REVALIDATE})
+    response = request.response
+    offers = request.accept.acceptable_offers(_MEDIA_TYPES)
+    response.content_type = offers[0][0] if offers else _MEDIA_TYPES[0]
+    response.body = encoded
+    response.etag = (etag, False)
+    response.cache_control = REVALIDATE
+    return response

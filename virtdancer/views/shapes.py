@@ -1,0 +1,37 @@
+"""How the API shows a VM: the first VirtDancer's wire shapes, built from the hypervisor
+service's plain values (`VMSummary`, `VMDetail`).
+
+Its clients read these field names and types, so they are kept exactly; VirtDancer's own
+additions (`actions`, and `host` in answers that span hosts) come after them.
+"""
+
+from ..hypervisor import allowed_actions
+
+
+def summary_answer(vm):
+    """`{uuid, name, active}`: one VM of a list without `?detail=1`."""
+    return {"uuid": vm.uuid, "name": vm.name, "active": vm.active}
+
+
+def detail_answer(vm, operates):
+    """The first VirtDancer's detail object of `vm`, with its `actions`: those its state
+    allows if the user `operates` it (may run its lifecycle actions), none otherwise."""
+    return {
+        "id": vm.id,
+        "uuid": vm.uuid,
+        "name": vm.name,
+        "active": vm.active,
+        "persistent": vm.persistent,
+        "updated": vm.updated,
+        "os": vm.os,
+        "autostart": vm.autostart,
+        "info": {
+            "maxMem": vm.max_memory_kib,
+            "memory": vm.memory_kib,
+            "cpuTime": vm.cpu_time_ns,
+            "nrVirtCpu": vm.vcpus,
+            "state": vm.state,
+        },
+        "state_name": vm.state_name,
+        "actions": allowed_actions(vm.state, vm.active) if operates else [],
+    }
