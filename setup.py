@@ -21,6 +21,8 @@ testing_requires = [
     "playwright",
     # examples/portal.ini and tests/test_mounting.py: a Paste composite (egg:rutter#urlmap)
     "rutter>=1.0",
+    # tests/contract.py: every answer of the tests against the generated OpenAPI document
+    "jsonschema>=4.18",
 ]
 
 setup(

@@ -16,6 +16,11 @@ import virtdancer
 from virtdancer import main
 from virtdancer.interfaces import IHypervisor
 
+from . import contract
+
+# Every answer of every VirtDancer app built by a test is checked against the OpenAPI document.
+contract.install()
+
 DEMO_URI = "test:///virtdancer:demo/fleet.xml"
 LAB_URI = "test:///virtdancer:demo/lab.xml"      # the demo's second host
 DEMO_USERS = str(Path(__file__).resolve().parents[1] / "virtdancer" / "demo" / "users.ini")
@@ -134,6 +139,14 @@ def no_thread_left_by_the_module(request):
     before = virtdancer_threads()
     yield
     check_no_thread_left(before, f"module {request.module.__name__}")
+
+
+@pytest.fixture(autouse=True)
+def no_breach_of_the_contract():
+    contract.take_breaches()
+    yield
+    breaches = contract.take_breaches()
+    assert not breaches, "answers outside the OpenAPI document:\n" + "\n".join(breaches[:20])
 
 
 @pytest.fixture(autouse=True)

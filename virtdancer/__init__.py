@@ -7,6 +7,8 @@ The whole application, top to bottom:
 - `resources`   the traversal tree Root → vm → Domain that views work on
 - `routes`      VirtDancer's routes, each with its own traversal (mountable under a prefix)
 - `views`       Cornice services with Colander schemas, and JSON error views
+- `schemas`, `answers`  the Colander schemas of requests and of answers
+- `openapi`     GET /openapi.json, generated from the services and their schemas
 - `security`    users file, HTTP Basic and login sessions (standalone; opt-in for a portal)
 - `console`     one-time console tokens and the WebSocket proxy to VMs' displays
 - `static`      the browser UI's files
@@ -47,6 +49,7 @@ def includeme(config):
     config.include(".console")
     config.include(".routes")
     config.include(".views")
+    config.include(".openapi")
 
 
 def cannot_start(error):

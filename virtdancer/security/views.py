@@ -5,6 +5,7 @@ from pyramid.csrf import get_csrf_token
 from pyramid.interfaces import ISecurityPolicy
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 
+from .. import answers
 from ..views import use_cornice
 from ..views.bodies import body_validator
 from ..views.errors import error_response
@@ -29,7 +30,8 @@ def session_body(request, user):
 
 
 @login.post(permission=NO_PERMISSION_REQUIRED, schema=LoginBody(),
-            validators=(body_validator,))
+            validators=(body_validator,), response_schemas={200: answers.SessionAnswer()},
+            errors=(401, 429))
 def log_in(request):
     """Check the password and start a session; throttled like any login."""
     policy = request.registry.getUtility(ISecurityPolicy)
@@ -43,7 +45,8 @@ def log_in(request):
     return session_body(request, user)
 
 
-@logout.post(permission=NO_PERMISSION_REQUIRED)
+@logout.post(permission=NO_PERMISSION_REQUIRED,
+             response_schemas={200: answers.LogoutAnswer()})
 def log_out(request):
     """End the login session; like every write of a session, it needs the CSRF token."""
     # Finding out whose session it is checks the token (BadCSRFToken): another site's form
@@ -53,7 +56,8 @@ def log_out(request):
     return {"result": "logged out"}
 
 
-@session.get(permission=NO_PERMISSION_REQUIRED)
+@session.get(permission=NO_PERMISSION_REQUIRED,
+             response_schemas={200: answers.SessionAnswer()})
 def show_session(request):
     """Who is logged in; all null for nobody, which is an answer, not an error."""
     user = request.identity

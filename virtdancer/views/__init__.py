@@ -9,14 +9,27 @@ from .ui import add_novnc_view, add_slash_redirect
 _UNSET = object()
 
 
+def documented_view(view, info):
+    """A view deriver that changes nothing: it lets views declare what the OpenAPI document
+    says of them (`openapi.document`) beside their Cornice arguments."""
+    return view
+
+
+documented_view.options = ("response_schemas", "query", "etag", "errors")
+
+
 def use_cornice(config):
-    """Include Cornice once, without its catch-all exception views.
+    """Include Cornice once, without its catch-all exception views; and let VirtDancer's views
+    declare their answers for the OpenAPI document.
 
     Those would change a host portal's own error pages; VirtDancer brings error views scoped to
     its own routes instead. Cornice reads `handle_exceptions` while it is included, so the
     setting is there only meanwhile: the host's settings are left as they were (a host that sets
     it itself, for Cornice services of its own, keeps its choice).
     """
+    if not getattr(config.registry, "virtdancer_documents_views", False):
+        config.registry.virtdancer_documents_views = True
+        config.add_view_deriver(documented_view, name="virtdancer_documented")
     if hasattr(config.registry, "cornice_services"):
         return
     settings = config.get_settings()

@@ -2,6 +2,7 @@
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotImplemented
 
+from .. import answers
 from ..interfaces import IConsole
 from ..permissions import Permission
 from ..resources import Domain
@@ -10,7 +11,8 @@ from .service import PerHostService
 console = PerHostService("virtdancer.vm.console", "Open a VM's console")
 
 
-@console.post(context=Domain, permission=Permission.OPERATE)
+@console.post(context=Domain, permission=Permission.OPERATE,
+              response_schemas={200: answers.ConsoleAnswer()}, errors=(409, 501))
 def open_console(request):
     """`{url, token, expires}`: connect a WebSocket (noVNC) to `url` within a minute."""
     service = request.registry.queryUtility(IConsole)

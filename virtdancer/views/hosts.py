@@ -5,8 +5,10 @@ Hosts are asked concurrently. A host that is down (or does not answer in time) i
 these answers into a 503.
 """
 
+from .. import answers
 from ..permissions import Permission
 from ..resources import Host, Hosts, Root
+from ..schemas import DetailQuery
 from .etags import unless_unchanged
 from .query import flag
 from .service import VirtDancerService
@@ -57,7 +59,8 @@ def activity_of(resource):
     return [vm.active for vm in resource["vm"].summaries()]
 
 
-@hosts.get(context=Hosts, permission=Permission.READ)
+@hosts.get(context=Hosts, permission=Permission.READ,
+           response_schemas={200: answers.HostList()})
 def list_hosts(request):
     """Every host the user sees, in the settings' order, with its state and VM counts."""
     collection = request.context
@@ -66,14 +69,16 @@ def list_hosts(request):
                                                      activity_of)]
 
 
-@host.get(context=Host, permission=Permission.READ)
+@host.get(context=Host, permission=Permission.READ,
+          response_schemas={200: answers.HostAnswer()})
 def show_host(request):
     resource = request.context
     [(_, active, error)] = ask_hosts(resource.__parent__, [resource], activity_of)
     return host_answer(request, resource, active, error)
 
 
-@fleet.get(context=Root, permission=Permission.READ)
+@fleet.get(context=Root, permission=Permission.READ, query=DetailQuery(),
+           response_schemas={200: answers.FleetAnswer()}, etag=True)
 def list_fleet(request):
     """`{hosts, vms}`: every VM of every host the user sees, each with its `host`."""
     detailed = flag(request, "detail")

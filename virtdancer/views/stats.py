@@ -2,8 +2,10 @@
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPNotImplemented
 
+from .. import answers
 from ..permissions import Permission
 from ..resources.stats import NIC, DomainCPUStats, DomainStats, HostStatsPart, NICs
+from ..schemas import HistoryQuery, NICQuery
 from .query import flag
 from .service import PerHostService
 
@@ -24,10 +26,14 @@ def wants_history(request):
     return flag(request, "history")
 
 
-@host_cpu.get(context=HostStatsPart, permission=Permission.READ)
-@host_mem.get(context=HostStatsPart, permission=Permission.READ)
-@vm_stats.get(context=DomainStats, permission=Permission.READ)
-@vm_cpu.get(context=DomainCPUStats, permission=Permission.READ)
+@host_cpu.get(context=HostStatsPart, permission=Permission.READ, query=HistoryQuery(),
+              response_schemas={200: answers.HOST_CPU})
+@host_mem.get(context=HostStatsPart, permission=Permission.READ, query=HistoryQuery(),
+              response_schemas={200: answers.HOST_MEMORY})
+@vm_stats.get(context=DomainStats, permission=Permission.READ, query=HistoryQuery(),
+              response_schemas={200: answers.VM_STATS})
+@vm_cpu.get(context=DomainCPUStats, permission=Permission.READ, query=HistoryQuery(),
+            response_schemas={200: answers.VM_CPU})
 def show_stats(request):
     """The newest sample, or with `?history=1` every sample kept."""
     if wants_history(request):
@@ -35,7 +41,8 @@ def show_stats(request):
     return request.context.current()
 
 
-@host_nics.get(context=NICs, permission=Permission.READ)
+@host_nics.get(context=NICs, permission=Permission.READ, query=NICQuery(),
+               response_schemas={200: answers.NIC_LIST}, errors=(501,))
 def list_nics(request):
     """`{<if>_rx, <if>_tx}`; `?filter=physical` keeps interfaces backed by a device."""
     nics = request.context
@@ -48,7 +55,8 @@ def list_nics(request):
     return nics.counters(physical_only)
 
 
-@host_nic.get(context=NIC, permission=Permission.READ)
+@host_nic.get(context=NIC, permission=Permission.READ, query=HistoryQuery(),
+              response_schemas={200: answers.NIC})
 def show_nic(request):
     """`{rx, tx}` byte counters of one interface."""
     if wants_history(request):

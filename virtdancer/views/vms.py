@@ -1,8 +1,9 @@
 """The first VirtDancer's API: the fleet, one VM, and lifecycle actions."""
 
+from .. import answers
 from ..permissions import Permission
 from ..resources import Domain, VMCollection
-from ..schemas import ActionBody
+from ..schemas import ActionBody, DetailQuery
 from .bodies import body_validator
 from .etags import unless_unchanged
 from .query import flag
@@ -23,7 +24,8 @@ def may_operate(request, resource):
     return bool(request.has_permission(Permission.OPERATE, resource))
 
 
-@vms.get(context=VMCollection, permission=Permission.READ)
+@vms.get(context=VMCollection, permission=Permission.READ, query=DetailQuery(),
+          response_schemas={200: answers.VMList()}, etag=True)
 def list_vms(request):
     """`[{uuid, name, active}]`, or with `?detail=1` every VM's full detail."""
     collection = request.context
@@ -34,7 +36,8 @@ def list_vms(request):
     return unless_unchanged(request, [summary_answer(vm) for vm in collection.summaries()])
 
 
-@vm.get(context=Domain, permission=Permission.READ)
+@vm.get(context=Domain, permission=Permission.READ,
+        response_schemas={200: answers.VMDetail()}, etag=True)
 def show_vm(request):
     """The seed's detail object of one VM, with its `actions`."""
     domain = request.context
@@ -43,7 +46,8 @@ def show_vm(request):
 
 
 @vm_action.post(context=Domain, permission=Permission.OPERATE, schema=ActionBody(),
-                validators=(body_validator,))
+                validators=(body_validator,), response_schemas={200: answers.ActionAnswer()},
+                errors=(409,))
 def run_action(request):
     """Run a lifecycle action and answer with the VM as it is afterwards.
 

@@ -1,0 +1,123 @@
+"""GET /openapi.json: the document generated from the registered services, and the contract
+every answer of the tests is checked against (tests/contract.py)."""
+
+import pytest
+import webtest
+from jsonschema import Draft202012Validator
+from pyramid.config import Configurator
+from pyramid.interfaces import IRoutesMapper
+
+from virtdancer.routes import TRAVERSED
+from virtdancer.views import shapes
+
+from . import contract
+from .conftest import DEMO_URI, WEB_1, HostRoot, close_app
+
+# VirtDancer's routes that are no API operation: the page, its files, the console page, noVNC.
+NOT_API = {"virtdancer.ui", "virtdancer.ui.slash", "virtdancer.static",
+           "virtdancer.console_page", "virtdancer.novnc"}
+# Methods Pyramid and Cornice add by themselves (a HEAD beside each GET is documented too).
+HTTP_METHODS = {"get", "head", "post", "put", "patch", "delete"}
+
+
+def document_of(client, path="/openapi.json"):
+    response = client.get(path)
+    assert response.content_type == "application/json"
+    return response.json
+
+
+def test_the_document_needs_no_login_and_is_openapi_3_1(anonymous):
+    document = document_of(anonymous)
+    assert document["openapi"] == "3.1.0" and document["servers"] == [{"url": "/"}]
+    assert set(document["components"]["securitySchemes"]) >= {"basic", "session"}
+    assert document["paths"]["/openapi.json"]["get"]["security"] == []
+    assert document["paths"]["/vm"]["get"]["security"] == [{"basic": []}, {"session": []}]
+
+
+def test_every_registered_operation_is_documented_and_nothing_else(app, anonymous):
+    """Registered (a route of VirtDancer's with a view for the method) == documented."""
+    document = document_of(anonymous)
+    routes = {route.name: route.pattern
+              for route in app.registry.getUtility(IRoutesMapper).get_routes()
+              if route.name.startswith("virtdancer.") and route.name not in NOT_API}
+    registered = set()
+    services = app.registry.cornice_services.values()
+    for service in services:
+        if service.pyramid_route in routes:
+            registered |= {(routes[service.pyramid_route], method.lower())
+                           for method in service.defined_methods}
+    registered.add((routes["virtdancer.metrics"], "get"))     # a plain Pyramid view
+    documented = {(path, method) for path, item in document["paths"].items()
+                  for method in item if method in HTTP_METHODS}
+    assert documented == registered
+    # Each route of the tree is one path, on the default host and under /hosts/<name>.
+    assert {pattern for _, pattern, _ in TRAVERSED} <= set(document["paths"])
+
+
+def test_every_schema_of_the_document_is_valid_json_schema(anonymous):
+    document = document_of(anonymous)
+    count = 0
+    for item in document["paths"].values():
+        for operation in item.values():
+            for answer in operation["responses"].values():
+                for media in answer.get("content", {}).values():
+                    Draft202012Validator.check_schema(media["schema"])
+                    count += 1
+            for parameter in operation["parameters"]:
+                Draft202012Validator.check_schema(parameter["schema"])
+    assert count > 100
+
+
+def test_each_operation_says_its_permission_errors_and_parameters(anonymous):
+    paths = document_of(anonymous)["paths"]
+    action = paths["/hosts/{host}/vm/{uuid}/action"]["post"]
+    assert action["x-permission"] == "vm:operate"
+    assert [p["name"] for p in action["parameters"]] == ["host", "uuid"]
+    assert action["requestBody"]["content"]["application/json"]["schema"]["required"] == \
+        ["action"]
+    assert {"200", "400", "401", "403", "404", "409", "413", "415", "503"} <= \
+        set(action["responses"])
+    listing = paths["/vm"]["get"]
+    assert {"detail", "If-None-Match"} <= {p["name"] for p in listing["parameters"]}
+    assert "304" in listing["responses"]
+    assert "429" in paths["/login"]["post"]["responses"]
+
+
+def test_under_a_prefix_the_servers_url_keeps_it():
+    with Configurator(settings={"virtdancer.libvirt_uri": DEMO_URI},
+                      root_factory=HostRoot) as config:
+        config.include("virtdancer", route_prefix="/virt")
+    app = config.make_wsgi_app()
+    try:
+        client = webtest.TestApp(app)
+        document = document_of(client, "/virt/openapi.json")
+        assert document["servers"] == [{"url": "/virt"}]
+        assert "/vm/{uuid}" in document["paths"] and "/virt/vm/{uuid}" not in document["paths"]
+        # Behind a Paste mount as well: the script name comes first.
+        mounted = webtest.TestApp(app, extra_environ={"SCRIPT_NAME": "/portal"})
+        assert document_of(mounted, "/virt/openapi.json")["servers"] == [{"url": "/portal/virt"}]
+    finally:
+        close_app(app)
+
+
+def test_an_answer_outside_its_schema_is_a_breach(testapp, monkeypatch):
+    """The contract would catch a view that answers a field it does not declare."""
+    original = shapes.detail_answer
+    monkeypatch.setattr("virtdancer.views.vms.detail_answer",
+                        lambda vm, operates: {**original(vm, operates), "surprise": 1})
+    testapp.get(f"/vm/{WEB_1}")
+    found = contract.take_breaches()
+    assert len(found) == 1 and "outside its schema" in found[0] and "surprise" in found[0]
+
+
+@pytest.mark.parametrize("status", [418])
+def test_an_undocumented_status_is_a_breach(testapp, monkeypatch, status):
+    from pyramid.httpexceptions import exception_response
+
+    def teapot(*args):
+        raise exception_response(status)
+
+    monkeypatch.setattr("virtdancer.views.vms.unless_unchanged", teapot)
+    testapp.get(f"/vm/{WEB_1}", status=status)
+    found = contract.take_breaches()
+    assert found and f"answered {status}" in found[0]

@@ -1,0 +1,272 @@
+"""Colander schemas of the API's answers: what each endpoint may answer, field by field.
+
+The views declare them (`response_schemas={200: ...}`), the OpenAPI document is generated from
+them, and the fast tests check every answer of every test against them, so that an endpoint
+never answers a shape it does not declare. They describe answers, so every field listed is
+always there (`missing=colander.drop` marks the few that are not), and an object has no other
+fields than those listed.
+
+See `openapi.json_schema` for the attributes a node may carry besides Colander's own
+(`nullable`, `values`, `any_of`).
+"""
+
+import colander
+
+from .hypervisor import ACTIONS, STATE_NAMES
+from .openapi.json_schema import AnyValue
+
+
+class Answer(colander.MappingSchema):
+    """An object with these fields and no other."""
+
+    @staticmethod
+    def schema_type():
+        return colander.Mapping(unknown="raise")
+
+
+def text(**kw):
+    return colander.SchemaNode(colander.String(), **kw)
+
+
+def integer(**kw):
+    return colander.SchemaNode(colander.Integer(), **kw)
+
+
+def number(**kw):
+    return colander.SchemaNode(colander.Float(), **kw)
+
+
+def boolean(**kw):
+    return colander.SchemaNode(colander.Boolean(), **kw)
+
+
+def listing(item, **kw):
+    return colander.SequenceSchema(item, **kw)
+
+
+def mapping_of(values, **kw):
+    """An object of any keys, each value of the schema `values`."""
+    return colander.SchemaNode(colander.Mapping(unknown="preserve"), values=values, **kw)
+
+
+def one_of(*schemas, **kw):
+    """Any one of `schemas` (an answer whose shape a query parameter chooses)."""
+    return colander.SchemaNode(AnyValue(), any_of=schemas, **kw)
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+class ErrorEntry(Answer):
+    location = text(validator=colander.OneOf(
+        ("body", "path", "querystring", "header", "url", "hypervisor")), nullable=True)
+    name = text(nullable=True)
+    description = text()
+
+
+class ErrorAnswer(colander.MappingSchema):
+    """Every error of VirtDancer's routes; some add fields of their own (a 409 its `state`)."""
+
+    status = text(validator=colander.OneOf(("error",)))
+    code = integer(validator=colander.Range(400, 599))
+    message = text()
+    errors = listing(ErrorEntry())
+
+
+class RefusedAnswer(ErrorAnswer):
+    """409 of an action or console: the VM's state forbids it now."""
+
+    state = integer(missing=colander.drop, description="libvirt's state number of the VM now")
+    state_name = text(missing=colander.drop)
+
+
+# -- the session --------------------------------------------------------------------------------
+
+class SessionAnswer(Answer):
+    user = text(nullable=True)
+    role = text(nullable=True, validator=colander.OneOf(("viewer", "operator", "admin")))
+    csrf_token = text(nullable=True, description="send it as X-CSRF-Token with every write")
+
+
+class LogoutAnswer(Answer):
+    result = text(validator=colander.OneOf(("logged out",)))
+
+
+# -- VMs ----------------------------------------------------------------------------------------
+
+_STATE = integer(description="libvirt's state: " + ", ".join(
+    f"{number} {name}" for number, name in STATE_NAMES.items()))
+
+
+class VMSummary(Answer):
+    uuid = text()
+    name = text()
+    active = boolean(description="it has an ID on its host: running, paused, ...")
+
+
+class VMInfo(Answer):
+    """The first VirtDancer's `info`: libvirt's virDomainGetInfo."""
+
+    maxMem = integer(description="KiB")
+    memory = integer(description="KiB")
+    cpuTime = integer(description="nanoseconds; 0 unless running")
+    nrVirtCpu = integer()
+    state = _STATE.clone()
+
+
+class VMDetail(Answer):
+    id = integer(description="-1 unless active")
+    uuid = text()
+    name = text()
+    active = boolean()
+    persistent = boolean()
+    updated = boolean(description="its definition changed since it started")
+    os = text()
+    autostart = boolean()
+    info = VMInfo()
+    state_name = text()
+    actions = listing(text(validator=colander.OneOf(ACTIONS)),
+                      description="the lifecycle actions this user may run on it now")
+
+
+class VMList(colander.SequenceSchema):
+    vm = one_of(VMSummary(), VMDetail(), description="with ?detail=1 the detail of each")
+
+
+class ActionAnswer(Answer):
+    result = text(validator=colander.OneOf(("done",)))
+    vm = VMDetail(nullable=True, description="null when the action made the VM vanish")
+
+
+class ConsoleAnswer(Answer):
+    url = text(description="connect a WebSocket (noVNC) here")
+    token = text()
+    expires = number(description="Unix time")
+
+
+# -- hosts --------------------------------------------------------------------------------------
+
+class VMCounts(Answer):
+    running = integer()
+    total = integer()
+
+
+class HostAnswer(Answer):
+    name = text()
+    default = boolean(description="the host the first VirtDancer's URLs mean")
+    state = text(validator=colander.OneOf(("connected", "connecting", "unavailable")))
+    reason = text(nullable=True)
+    since = number(nullable=True, description="Unix time of the last change of state")
+    type = text(nullable=True, description="the hypervisor, as libvirt names it")
+    version = text(nullable=True)
+    vms = VMCounts(nullable=True, description="null while the host does not answer")
+    uri = text(missing=colander.drop, description="admins only")
+
+
+class HostList(colander.SequenceSchema):
+    host = HostAnswer()
+
+
+class FleetVMSummary(VMSummary):
+    host = text()
+
+
+class FleetVMDetail(VMDetail):
+    host = text()
+
+
+class FleetAnswer(Answer):
+    hosts = HostList()
+    vms = listing(one_of(FleetVMSummary(), FleetVMDetail()))
+
+
+# -- statistics ---------------------------------------------------------------------------------
+
+def percent(**kw):
+    return number(nullable=True, **kw)
+
+
+def history_of(sample, description):
+    """`{interval, samples}`: the answer of `?history=1`, each sample `sample` with its time."""
+    timed = sample.clone()
+    timed.children.insert(0, number(name="time", description="Unix time"))
+    return Answer(colander.SchemaNode(colander.Float(), name="interval"),
+                  listing(timed, name="samples"), description=description)
+
+
+class HostCPU(Answer):
+    usr = percent()
+    sys = percent()
+    steal = percent(description="null where the host's figures do not tell it apart")
+    iowait = percent()
+    irq = percent(description="null where the host's figures do not tell it apart")
+    total = percent()
+
+
+class HostMemory(Answer):
+    memTotal = integer(nullable=True, description="bytes")
+    memFree = integer(nullable=True)
+    memBuffer = integer(nullable=True)
+    swapTotal = integer(nullable=True)
+    swapFree = integer(nullable=True)
+
+
+class NICCounters(Answer):
+    rx = integer(description="bytes received")
+    tx = integer(description="bytes sent")
+
+
+class NICRates(Answer):
+    rx = number(nullable=True, description="bytes per second")
+    tx = number(nullable=True)
+
+
+class VMMemory(Answer):
+    current = integer(nullable=True, description="bytes")
+    maximum = integer(nullable=True)
+    used = integer(nullable=True, description="as the guest's balloon driver reports it")
+
+
+class VMDisk(Answer):
+    read = number(nullable=True, description="bytes per second, every disk")
+    write = number(nullable=True)
+
+
+class VMCounters(Answer):
+    cpu_seconds = number(nullable=True)
+    disk_read_bytes = integer(nullable=True)
+    disk_write_bytes = integer(nullable=True)
+    net_rx_bytes = integer(nullable=True)
+    net_tx_bytes = integer(nullable=True)
+
+
+def vcpus(**kw):
+    return mapping_of(percent(), description="cpu_0, cpu_1, ...: percent of each vCPU", **kw)
+
+
+class VMStats(Answer):
+    cpu = percent()
+    vcpus = vcpus()
+    memory = VMMemory()
+    disk = VMDisk()
+    net = NICRates(description="bytes per second, every interface of the VM")
+    counters = VMCounters()
+    running = boolean()
+
+
+def _timed_map(values, description):
+    """`{interval, samples}` of samples that are maps of any keys, each with its time."""
+    sample = colander.SchemaNode(colander.Mapping(unknown="preserve"),
+                                 number(name="time", description="Unix time"),
+                                 values=values)
+    return Answer(colander.SchemaNode(colander.Float(), name="interval"),
+                  listing(sample, name="samples"), description=description)
+
+
+HOST_CPU = one_of(HostCPU(), history_of(HostCPU(), "with ?history=1"))
+HOST_MEMORY = one_of(HostMemory(), history_of(HostMemory(), "with ?history=1"))
+NIC_LIST = one_of(
+    mapping_of(integer(), description="<interface>_rx, <interface>_tx: byte counters"),
+    _timed_map(number(nullable=True), "with ?history=1: bytes per second"))
+NIC = one_of(NICCounters(), history_of(NICRates(), "with ?history=1: bytes per second"))
+VM_STATS = one_of(VMStats(), history_of(VMStats(), "with ?history=1"))
+VM_CPU = one_of(vcpus(), _timed_map(percent(), "with ?history=1"))

@@ -1,0 +1,204 @@
+"""The OpenAPI 3.1 document of VirtDancer's API, generated from what is registered.
+
+Every Cornice service of VirtDancer's gives its operations: the path from its route (so a route
+prefix or a Paste mount shows in `servers`, not in every path), the permission, the request
+body's Colander schema, the query parameters it declares (`query=`), and its answers
+(`response_schemas=`, plus the errors every VirtDancer route can answer and those it names in
+`errors=`). There is no second, hand-written description to drift from the code.
+"""
+
+import re
+
+import colander
+from cornice.service import get_services
+from pyramid.interfaces import IRoutesMapper
+from pyramid.security import NO_PERMISSION_REQUIRED
+
+from .. import answers
+from .json_schema import json_schema
+
+VERSION = "0.1.0"
+_PATH_PARAMETER = re.compile(r"{(\w+)(?::[^}]*)?}")
+_BODY_METHODS = {"post", "put", "patch"}
+_WRITES = _BODY_METHODS | {"delete"}
+
+PATH_PARAMETERS = {
+    "uuid": ({"type": "string", "format": "uuid"}, "the VM's libvirt UUID"),
+    "host": ({"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"},
+             "a host's name, as `virtdancer.hosts` lists it"),
+    "name": ({"type": "string"}, "a network interface of the host"),
+}
+
+# Why each error status happens, for the document's words.
+ERROR_WORDS = {
+    400: "Invalid input (body, query or path); nothing was changed",
+    401: "No credentials, or wrong ones",
+    403: "The role lacks the permission, a session write lacks its CSRF token, or a write "
+         "comes from another site's page",
+    404: "No such host or VM, or one the user does not see",
+    409: "Not possible now (the VM's state; libvirt says the operation is not valid now)",
+    413: "The body is longer than `virtdancer.max_body_bytes`",
+    415: "A multipart body, or one in a charset other than UTF-8",
+    429: "Too many failed logins (also of HTTP Basic); see Retry-After",
+    500: "A bug in VirtDancer; the server log has details",
+    501: "Not available on this host or in this configuration",
+    502: "libvirt refused or failed",
+    503: "The host's libvirtd cannot be reached now; see Retry-After",
+}
+_ERROR_SCHEMAS = {409: answers.RefusedAnswer}
+
+# API routes whose views are not Cornice services.
+PLAIN_OPERATIONS = {
+    "virtdancer.metrics": {
+        "get": {
+            "summary": "Prometheus metrics of every host and VM the user sees",
+            "permission": "vm:read",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+    },
+}
+
+SECURITY_SCHEMES = {
+    "basic": {"type": "http", "scheme": "basic",
+              "description": "A user of the users file; what scripts use"},
+    "session": {"type": "apiKey", "in": "cookie", "name": "virtdancer_session",
+                "description": "The browser UI's login session (POST /login). Every write "
+                               "with it also sends the session's CSRF token as "
+                               "`X-CSRF-Token`."},
+}
+
+
+def build(request):
+    """The document as seen through `request`: its `servers` URL is where the API is."""
+    mapper = request.registry.getUtility(IRoutesMapper)
+    mount = request.registry.virtdancer_mount_path
+    routes = {route.name: route for route in mapper.get_routes()
+              if route.name.startswith("virtdancer.")}
+    paths = {}
+    for service in get_services():
+        route = routes.get(service.pyramid_route)
+        if route is None or not service.name.startswith("virtdancer."):
+            continue
+        item = paths.setdefault(_relative(route.pattern, mount), {})
+        for method, _view, args in service.definitions:
+            item.setdefault(method.lower(), _operation(service, method.lower(), args,
+                                                       route.pattern))
+    for name, operations in PLAIN_OPERATIONS.items():
+        if name in routes:
+            item = paths.setdefault(_relative(routes[name].pattern, mount), {})
+            for method, described in operations.items():
+                item[method] = _plain_operation(name, method, described, routes[name].pattern)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "VirtDancer", "version": VERSION,
+                 "description": "Manage libvirt virtual machines. The guide is API.md; this "
+                                "is the reference, generated from the code."},
+        "servers": [{"url": (request.script_name + mount) or "/"}],
+        "paths": dict(sorted(paths.items())),
+        "components": {"securitySchemes": SECURITY_SCHEMES},
+    }
+
+
+def _relative(pattern, mount):
+    pattern = "/" + pattern.lstrip("/")
+    return pattern[len(mount):] or "/" if mount and pattern.startswith(mount) else pattern
+
+
+def _operation(service, method, args, pattern):
+    public = args.get("permission") in (None, NO_PERMISSION_REQUIRED)
+    operation = {
+        "operationId": f"{method}:{service.name}",
+        "summary": service.description or service.name,
+        "security": [] if public else [{"basic": []}, {"session": []}],
+        "parameters": _path_parameters(pattern) + _query_parameters(args.get("query")),
+    }
+    if not public:
+        operation["x-permission"] = str(args["permission"])
+    schema = args.get("schema")
+    if method in _BODY_METHODS:
+        body = json_schema(schema) if isinstance(schema, colander.SchemaNode) else \
+            {"type": "object"}
+        operation["requestBody"] = {
+            "required": schema is not None,
+            "content": {"application/json": {"schema": body},
+                        **({"application/x-www-form-urlencoded": {"schema": body}}
+                           if schema is not None else {})}}
+    responses = {}
+    for status, answer in sorted(args.get("response_schemas", {}).items()):
+        responses[str(status)] = _response("The answer", method,
+                                           {"application/json": {"schema": json_schema(answer)}})
+    if args.get("etag"):
+        operation["parameters"].append({
+            "name": "If-None-Match", "in": "header", "required": False,
+            "schema": {"type": "string"},
+            "description": "the ETag of a previous answer: 304 while only CPU time changed"})
+        responses["304"] = {"description": "Not Modified: the client's copy is still good"}
+    for status in sorted(_error_statuses(method, args, pattern, public)):
+        responses[str(status)] = _error_response(status, method)
+    operation["responses"] = responses
+    return operation
+
+
+def _plain_operation(name, method, described, pattern):
+    operation = {
+        "operationId": f"{method}:{name}",
+        "summary": described["summary"],
+        "security": [{"basic": []}, {"session": []}],
+        "x-permission": described["permission"],
+        "parameters": _path_parameters(pattern),
+        "responses": {"200": _response("The answer", method, described["content"])},
+    }
+    for status in sorted(_error_statuses(method, {}, pattern, public=False)):
+        operation["responses"][str(status)] = _error_response(status, method)
+    return operation
+
+
+def _error_statuses(method, args, pattern, public):
+    """What any VirtDancer route can answer, besides what the view itself names."""
+    statuses = {400, 500, *args.get("errors", ())}
+    if not public:
+        # Basic credentials are throttled like logins (429); a browser's navigation without
+        # a login is sent to the page (303).
+        statuses |= {303, 401, 403, 429}
+    if method in _WRITES:
+        statuses |= {403, 413, 415}
+    if _PATH_PARAMETER.search(pattern) or pattern.rstrip("/").endswith(("/vm", "/stats")) or \
+            "/stats/" in pattern:
+        # A VM, a host, or the default host (which a user may not see): a miss is a 404; a
+        # host's libvirtd may be away (503), refuse what is not possible now (409) or fail.
+        statuses |= {404, 409, 502, 503}
+    return statuses
+
+
+def _response(description, method, content):
+    if method == "head":
+        return {"description": description + " (headers only)"}
+    return {"description": description, "content": content}
+
+
+def _error_response(status, method):
+    if status == 303:
+        return {"description": "A browser's navigation without a login: see Location, the "
+                               "page with its login form",
+                "headers": {"Location": {"schema": {"type": "string"}}}}
+    schema = _ERROR_SCHEMAS.get(status, answers.ErrorAnswer)()
+    return _response(ERROR_WORDS[status], method,
+                     {"application/json": {"schema": json_schema(schema)}})
+
+
+def _path_parameters(pattern):
+    parameters = []
+    for name in _PATH_PARAMETER.findall(pattern):
+        schema, words = PATH_PARAMETERS[name]
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema,
+                           "description": words})
+    return parameters
+
+
+def _query_parameters(query):
+    if query is None:
+        return []
+    properties = json_schema(query).get("properties", {})
+    return [{"name": name, "in": "query", "required": False, "schema": schema,
+             **({"description": schema.pop("description")} if "description" in schema else {})}
+            for name, schema in properties.items()]
