@@ -47,9 +47,10 @@ TINY_DOMAIN_XML = """\
 """
 
 
-# The keys of the first VirtDancer's detail object, as VirtDancer answers it (with `actions`).
+# The keys of the first VirtDancer's detail object, as VirtDancer answers it (with `actions`,
+# `console` and `operable`).
 DETAIL_KEYS = {"id", "uuid", "name", "active", "persistent", "updated", "os", "autostart",
-               "info", "state_name", "actions"}
+               "info", "state_name", "actions", "console", "operable"}
 
 
 def wsgi_get(app, path):

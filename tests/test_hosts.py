@@ -12,6 +12,7 @@ from virtdancer.security.passwords import hash_password
 
 from .conftest import DEMO_URI, LAB_URI, WEB_1, close_app, make_app
 from .test_errors import UNREACHABLE_URI, assert_error_body
+from .test_vm_console_field import rights
 
 WEB_STAGING = "2c8e5f3b-0d46-4a71-9b2e-4f6a8c0d1e66"
 TWO_HOSTS = f"demo = {DEMO_URI}\nlab = {LAB_URI}"
@@ -125,6 +126,24 @@ def test_vm_filters_apply_on_every_host(two_hosts):
         ("demo", "web-1"), ("demo", "web-2"), ("lab", "web-staging")}
     assert [host["vms"] for host in fleet["hosts"]] == [{"running": 2, "total": 2},
                                                         {"running": 1, "total": 1}]
+
+
+def test_console_and_operable_follow_the_vm_filters_on_every_host(two_hosts):
+    # The tenant (an operator of the VMs named web-...) on two hosts: only those VMs, each
+    # operable, with a console as its state allows (lab's web-staging runs).
+    vms = client(two_hosts, "tenant").get("/fleet?detail=1").json["vms"]
+    assert {(vm["host"], vm["name"]): rights(vm) for vm in vms} == {
+        ("demo", "web-1"): (True, True), ("demo", "web-2"): (True, True),
+        ("lab", "web-staging"): (True, True)}
+    lab = client(two_hosts, "tenant").get("/hosts/lab/vm?detail=1").json
+    assert [(vm["name"], rights(vm)) for vm in lab] == [("web-staging", (True, True))]
+    viewer = client(two_hosts, "viewer").get("/hosts/lab/vm?detail=1").json
+    assert {rights(vm) for vm in viewer} == {(False, False)}
+    # The operator's lab VMs: a console for the running and the paused, none for the shut off.
+    admin = client(two_hosts, "admin").get("/hosts/lab/vm?detail=1").json
+    assert {vm["name"]: rights(vm) for vm in admin} == {
+        "backup-1": (False, True), "ci-runner-1": (True, True), "scratch": (True, True),
+        "web-staging": (True, True)}
 
 
 # -- who sees which host ---------------------------------------------------------------------

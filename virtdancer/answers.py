@@ -126,6 +126,9 @@ class VMDetail(Answer):
     state_name = text()
     actions = listing(text(validator=colander.OneOf(ACTIONS)),
                       description="the lifecycle actions this user may run on it now")
+    console = boolean(description="this user may open its console now (its display may "
+                                  "still be missing: POST console says)")
+    operable = boolean(description="this user may act on it at all (vm:operate)")
 
 
 class VMList(colander.SequenceSchema):

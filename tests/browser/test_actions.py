@@ -13,16 +13,68 @@ def enabled_actions(page):
         "buttons => buttons.filter(b => !b.disabled).map(b => b.dataset.action)")
 
 
-@pytest.mark.parametrize(("uuid", "name", "allowed"), [
-    (WEB_1, "web-1", ["pause", "shutdown", "reboot", "reset", "destroy"]),   # running
-    (WEB_2, "web-2", ["start", "resume", "reset", "destroy"]),               # paused
-    (DB_1, "db-1", ["start"]),                                               # shut off
+def edit_the_fleet(page, edit):
+    """Give the page the fleet's answers with each VM changed by `edit(vm)` on the way: what
+    the page shows must follow whatever the server says, not rules of its own."""
+    def edited(route):
+        response = route.fetch()
+        if response.status != 200:   # a 304 keeps the edited answer on the page
+            route.fulfill(response=response)
+            return
+        body = response.json()
+        for vm in body["vms"]:
+            edit(vm)
+        route.fulfill(response=response, json=body)
+
+    page.route(lambda url: "fleet?detail=1" in url, edited)
+
+
+def expect_the_actions_note(page, text):
+    note = page.locator("[data-actions-note]")
+    if text is None:
+        expect(note).to_be_hidden()
+    else:
+        expect(note).to_be_visible()
+        expect(note).to_have_text(text)
+
+
+@pytest.mark.parametrize(("user", "uuid", "name", "allowed", "console"), [
+    ("admin", WEB_1, "web-1", ["pause", "shutdown", "reboot", "reset", "destroy"], True),
+    ("admin", WEB_2, "web-2", ["start", "resume", "reset", "destroy"], True),   # paused
+    ("admin", DB_1, "db-1", ["start"], False),                                  # shut off
+    # The tenant is an operator: the same buttons as the admin on the VMs it sees.
+    ("tenant", WEB_1, "web-1", ["pause", "shutdown", "reboot", "reset", "destroy"], True),
+    ("tenant", WEB_2, "web-2", ["start", "resume", "reset", "destroy"], True),
 ])
-def test_the_buttons_follow_the_vms_state(page, server, uuid, name, allowed):
-    log_in(page, server.url, "admin")
+def test_the_buttons_follow_the_vms_state(page, server, user, uuid, name, allowed, console):
+    log_in(page, server.url, user)
     select(page, uuid, name)
     expect(page.locator("[data-actions] [data-action]")).to_have_count(len(ALL))
     assert enabled_actions(page) == allowed
+    link = expect(page.locator("[data-console]"))
+    if console:
+        link.to_be_visible()
+    else:
+        link.to_be_hidden()
+    expect_the_actions_note(page, None)
+    screenshot(page, f"actions-{user}-{name}")
+
+
+def test_the_operators_console_link_comes_and_goes_with_the_vms_display(page, server):
+    log_in(page, server.url, "admin")
+    select(page, DB_1, "db-1")
+    expect(page.locator("[data-console]")).to_be_hidden()
+    page.click("[data-action=start]")
+    expect(page.locator("[data-action-message]")).to_have_text("db-1 started.")
+    expect(page.locator("[data-console]")).to_be_visible()
+    expect(page.locator("[data-console]")).to_have_attribute(
+        "href", f"console?host=default&vm={DB_1}")
+    page.click("[data-action=destroy]")
+    page.click("[data-confirm]")
+    expect(page.locator("[data-action-message]")).to_have_text("db-1 powered off.")
+    expect(page.locator("[data-console]")).to_be_hidden()
+    select(page, WEB_1, "web-1")
+    expect(page.locator("[data-console]")).to_be_visible()
 
 
 def test_resume_web_2_with_its_button(page, server, api):
@@ -103,18 +155,11 @@ def test_a_refused_action_is_told_in_words(page, server, api):
 def test_the_buttons_are_the_servers_actions(page, server, api):
     # The server's word, not the page's: give web-1 (running) fewer actions than its state
     # allows, and only those are enabled.
-    def fewer_actions(route):
-        response = route.fetch()
-        if response.status != 200:
-            route.fulfill(response=response)
-            return
-        body = response.json()
-        for vm in body["vms"]:
-            if vm["name"] == "web-1":
-                vm["actions"] = ["reboot", "destroy"]
-        route.fulfill(response=response, json=body)
+    def fewer_actions(vm):
+        if vm["name"] == "web-1":
+            vm["actions"] = ["reboot", "destroy"]
 
-    page.route(lambda url: "fleet?detail=1" in url, fewer_actions)
+    edit_the_fleet(page, fewer_actions)
     log_in(page, server.url, "tenant")
     select(page, WEB_1, "web-1")
     expect(page.locator("[data-actions] [data-action]")).to_have_count(len(ALL))
@@ -125,9 +170,70 @@ def test_the_buttons_are_the_servers_actions(page, server, api):
 
 
 def test_a_viewer_has_no_actions_and_no_enabled_button(page, server, api):
-    assert all(vm["actions"] == [] for vm in api.get("vm?detail=1", user="viewer"))
+    assert all((vm["actions"], vm["console"], vm["operable"]) == ([], False, False)
+               for vm in api.get("vm?detail=1", user="viewer"))
     log_in(page, server.url, "viewer")
     for uuid, name in ((WEB_1, "web-1"), (WEB_2, "web-2"), (DB_1, "db-1")):
         select(page, uuid, name)
         expect(page.locator("[data-action]:enabled")).to_have_count(0)
-    expect(page.locator("[data-actions-note]")).to_be_visible()
+        expect(page.locator("[data-console]")).to_have_count(0)
+        # Said in words, for the VM shown: there is nothing to press, and why.
+        expect_the_actions_note(page, f"You may look at {name}, not act on it or open its "
+                                      "console.")
+    screenshot(page, "viewer-actions")
+
+
+def test_who_may_act_is_the_servers_word_not_the_roles(page, server):
+    # The admin, told by the server that it may not act on web-1: no buttons, the words why,
+    # whatever its role would allow. A page with its own copy of the roles would show them.
+    def not_on_web_1(vm):
+        if vm["name"] == "web-1":
+            vm.update(actions=[], console=False, operable=False)
+
+    edit_the_fleet(page, not_on_web_1)
+    log_in(page, server.url, "admin")
+    select(page, WEB_1, "web-1")
+    expect(page.locator("[data-action]")).to_have_count(0)
+    expect(page.locator("[data-console]")).to_have_count(0)
+    expect_the_actions_note(page, "You may look at web-1, not act on it or open its console.")
+    select(page, WEB_2, "web-2")   # the others are the admin's as ever
+    assert enabled_actions(page) == ["start", "resume", "reset", "destroy"]
+    expect_the_actions_note(page, None)
+
+
+def test_a_viewer_told_it_may_act_gets_the_servers_buttons(page, server):
+    # The other way round: the viewer's role is no rule of the page's either.
+    def operable_db_1(vm):
+        if vm["name"] == "db-1":
+            vm.update(actions=["start"], console=False, operable=True)
+
+    edit_the_fleet(page, operable_db_1)
+    log_in(page, server.url, "viewer")
+    select(page, DB_1, "db-1")
+    expect(page.locator("[data-actions] [data-action]")).to_have_count(len(ALL))
+    assert enabled_actions(page) == ["start"]
+    expect(page.locator("[data-console]")).to_be_hidden()
+    expect_the_actions_note(page, None)
+    select(page, WEB_1, "web-1")
+    expect(page.locator("[data-action]")).to_have_count(0)
+    expect_the_actions_note(page, "You may look at web-1, not act on it or open its console.")
+
+
+def test_the_console_link_is_the_servers_field_not_the_state(page, server):
+    # web-1 runs, but the server says no console; db-1 is shut off, but the server says one:
+    # the link follows the field. A page with its own list of states with a display would
+    # show the opposite.
+    def swapped(vm):
+        if vm["name"] in ("web-1", "db-1"):
+            vm["console"] = vm["name"] == "db-1"
+
+    edit_the_fleet(page, swapped)
+    log_in(page, server.url, "admin")
+    select(page, WEB_1, "web-1")
+    expect(page.locator("[data-action=pause]")).to_be_enabled()
+    expect(page.locator("[data-console]")).to_be_hidden()
+    select(page, DB_1, "db-1")
+    expect(page.locator("[data-action=start]")).to_be_enabled()
+    expect(page.locator("[data-console]")).to_be_visible()
+    expect(page.locator("[data-console]")).to_have_attribute(
+        "href", f"console?host=default&vm={DB_1}")

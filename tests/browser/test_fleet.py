@@ -152,7 +152,7 @@ def test_a_viewer_sees_no_action_buttons(page, server):
         expect(page.locator("[data-action]")).to_have_count(0)
     expect(page.locator("[data-actions]")).to_be_hidden()
     expect(page.locator("[data-actions-note]")).to_have_text(
-        "Your role (viewer) may look at VMs, not act on them.")
+        "You may look at web-1, not act on it or open its console.")
     page.wait_for_timeout(1000)   # a few statistics rounds
     screenshot(page, "viewer")
 

@@ -8,7 +8,7 @@ from .conftest import MEMORY_KIB, RUNNING, SHUT_OFF, VCPUS, virsh
 
 SUMMARY_KEYS = {"uuid", "name", "active"}
 DETAIL_KEYS = {"id", "uuid", "name", "active", "persistent", "updated", "os", "autostart",
-               "info", "state_name", "actions"}
+               "info", "state_name", "actions", "console", "operable"}
 INFO_KEYS = {"maxMem", "memory", "cpuTime", "nrVirtCpu", "state"}
 
 
@@ -22,7 +22,7 @@ def assert_detail_types(detail):
     """JSON types as the seed's API has them (bool is no int here, and no int is a bool)."""
     assert set(detail) == DETAIL_KEYS
     assert set(detail["info"]) == INFO_KEYS
-    for key in ("active", "persistent", "updated", "autostart"):
+    for key in ("active", "persistent", "updated", "autostart", "console", "operable"):
         assert type(detail[key]) is bool, key
     for key in ("uuid", "name", "os", "state_name"):
         assert type(detail[key]) is str, key

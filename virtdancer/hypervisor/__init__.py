@@ -12,6 +12,7 @@ from zope.interface import implementer
 from ..interfaces import IHostRegistry, IHypervisor
 from ..settings import value
 from .connection import HostConnection
+from .display import has_display_state  # noqa: F401  (the service's API)
 from .fleet import ACTIONS, STATE_NAMES, Fleet, allowed_actions, state_name  # noqa: F401  (the service's API)
 from .hostinfo import is_local_uri, runs_in_process
 from .registry import DEFAULT_NAME, HostRegistry, HostsSettingsError, parse_hosts  # noqa: F401

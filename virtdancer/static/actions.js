@@ -1,9 +1,12 @@
-// The lifecycle buttons of the selected VM. Which ones exist depends on the user's role (a
-// viewer gets none at all: there is nothing they could press); which are enabled is the
-// server's word: each VM of the API lists the `actions` its state and the user's permission
-// allow. The state may have changed since the last poll, so the server can still refuse, and
-// its refusal is shown. A VM whose host does not answer (a stale VM) gets every button
-// disabled and no console.
+// The lifecycle buttons and the Console link of the selected VM, decided from the server's
+// answer alone: the page keeps no copy of the roles or of which states have a display, so it
+// cannot disagree with the server when those rules change. Each VM of the API says whether
+// the user may act on it at all (`operable`: a viewer may not, and then gets no buttons, since
+// there is nothing they could press, but the words why), which lifecycle `actions` they may
+// run on it now (the enabled buttons) and whether they may open its `console` now (the link).
+// The state may have changed since the last poll, so the server can still refuse, and its
+// refusal is shown. A VM whose host does not answer (a stale VM) gets every button disabled
+// and no console: what the server said of it is no longer news.
 
 import { confirmAction } from "./confirm.js";
 
@@ -31,14 +34,10 @@ export const ACTIONS = [
     }) },
 ];
 
-export function mayOperate(role) {
-  return role === "operator" || role === "admin";
-}
-
 export class ActionBar {
   /**
-   * container: the [data-actions] element; note: where to say that a role has no actions;
-   * run(vm, action) performs an action (a promise).
+   * container: the [data-actions] element; note: where to say that the user may not act on
+   * the VM; run(vm, action) performs an action (a promise).
    */
   constructor(container, note, run) {
     this.container = container;
@@ -46,7 +45,6 @@ export class ActionBar {
     this.run = run;
     this.buttons = new Map();
     this.vm = null;
-    this.role = null;
     this.busy = false;
 
     for (const action of ACTIONS) {
@@ -65,13 +63,14 @@ export class ActionBar {
     this.console.textContent = "Console";
   }
 
-  /** Show the buttons this role has, enabled as `vm.actions` (the server's answer) says. */
-  show(vm, role) {
+  /** Show `vm`'s buttons, enabled as its `actions` say, and its console link if `console`. */
+  show(vm) {
     this.vm = vm;
-    this.role = role;
-    this.note.hidden = !vm || mayOperate(role);
-    this.note.textContent = vm ? `Your role (${role}) may look at VMs, not act on them.` : "";
-    if (!vm || !mayOperate(role)) {
+    const operable = Boolean(vm?.operable);
+    this.note.hidden = !vm || operable;
+    this.note.textContent = vm && !operable
+      ? `You may look at ${vm.name}, not act on it or open its console.` : "";
+    if (!operable) {
       this.container.replaceChildren();
       this.container.hidden = true;
       return;
@@ -80,8 +79,7 @@ export class ActionBar {
       this.container.append(...this.buttons.values(), this.console);
     }
     this.container.hidden = false;
-    const hasDisplay = ["running", "idle", "paused"].includes(vm.state_name);
-    this.console.hidden = !hasDisplay || Boolean(vm.stale);
+    this.console.hidden = !vm.console || Boolean(vm.stale);
     // The console page asks the VM's own host for its ticket.
     this.console.href = `console?host=${encodeURIComponent(vm.host)}`
       + `&vm=${encodeURIComponent(vm.uuid)}`;
@@ -106,7 +104,7 @@ export class ActionBar {
       await this.run(vm, action);
     } finally {
       this.busy = false;
-      this.show(this.vm, this.role);   // the selected VM as it is now, perhaps another one
+      this.show(this.vm);   // the selected VM as it is now, perhaps another one
     }
   }
 }

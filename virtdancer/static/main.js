@@ -120,7 +120,7 @@ function showSelected() {
   const itsHost = vm ? fleet.host(vm.host) : null;
   fleet.select(vm ? vmKey(vm) : null);
   detail.show(vm, itsHost);
-  actions.show(vm, session?.role);
+  actions.show(vm);
   // Charts only for a VM the listing has (asking for another would be a 404), and only
   // while its host answers (else each request would be a 503).
   const away = vm && !answers(itsHost) ? notAnswering(itsHost) || `${vm.host} is away` : "";

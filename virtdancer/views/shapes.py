@@ -5,7 +5,7 @@ Its clients read these field names and types, so they are kept exactly; VirtDanc
 additions (`actions`, and `host` in answers that span hosts) come after them.
 """
 
-from ..hypervisor import allowed_actions
+from ..hypervisor import allowed_actions, has_display_state
 
 
 def summary_answer(vm):
@@ -14,8 +14,13 @@ def summary_answer(vm):
 
 
 def detail_answer(vm, operates):
-    """The first VirtDancer's detail object of `vm`, with its `actions`: those its state
-    allows if the user `operates` it (may run its lifecycle actions), none otherwise."""
+    """The first VirtDancer's detail object of `vm`, with what the user may do to it now.
+
+    `actions`: the lifecycle actions its state allows if the user `operates` it (has OPERATE
+    on it), none otherwise; `console`: the user may open its console now; `operable`: the user
+    has OPERATE on it at all. The page decides everything from these three: it keeps no copy
+    of the roles or of the states with a display, so it can never disagree with the server.
+    """
     return {
         "id": vm.id,
         "uuid": vm.uuid,
@@ -34,4 +39,8 @@ def detail_answer(vm, operates):
         },
         "state_name": vm.state_name,
         "actions": allowed_actions(vm.state, vm.active) if operates else [],
+        "console": operates and has_display_state(vm.state),
+        # Said apart from `actions`: an empty list alone would not tell the page whether the
+        # user may not act on the VM or its state allows nothing.
+        "operable": operates,
     }
