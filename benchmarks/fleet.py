@@ -343,23 +343,25 @@ def fill_history(client, registry, hosts, args):
     """Take as many statistics rounds as each host's sampler keeps (what a server holds once
     it has run for `virtdancer.stats.history` seconds), then measure VmRSS and /fleet again."""
     rounds = 0
+    round_times = Timing(f"a statistics round of one host ({args.count} VMs, history filling)")
     for name, _ in hosts:
         sampler = registry.get(name).sampler
         log(f"  filling {name}'s statistics history: {sampler.history_seconds:g} s at "
-            f"{sampler.interval:g} s = {sampler._samples.maxlen} rounds")
-        for _ in range(sampler._samples.maxlen):
+            f"{sampler.interval:g} s = {sampler.capacity} rounds")
+        for _ in range(sampler.capacity):
+            start = time.perf_counter()
             if sampler.sample_once() is None:
                 raise Disturbed(f"{name} skipped a statistics round")
-        rounds += sampler._samples.maxlen
-    kept = sum(len(sample["vms"]) for name, _ in hosts
-               for sample in registry.get(name).sampler.samples())
+            round_times.samples.append(time.perf_counter() - start)
+        rounds += sampler.capacity
+    kept = sum(registry.get(name).sampler.kept_vm_samples() for name, _ in hosts)
     rss, hwm = rss_mib()
     path = "/fleet?detail=1"
     timing, (status, _, body) = measure(f"GET {path}, history full", lambda: client.get(path),
                                         warmup=1, reps=max(3, args.reps // 3))
     check_fleet_answer(path, status, body, hosts, args.count)
-    return {"rounds": rounds, "vm_samples": kept, "rss_mib": rss, "hwm_mib": hwm,
-            "fleet": timing}
+    return {"rounds": rounds, "round": round_times, "vm_samples": kept, "rss_mib": rss,
+            "hwm_mib": hwm, "fleet": timing}
 
 
 def measure_setup(setup, test_hosts, args, largest):
@@ -534,11 +536,12 @@ def report(results, args):
                          f"before any host was started)")
         if "history" in setup:
             history = setup["history"]
-            per_sample = ((history["rss_mib"] - setup["rss_mib"]) * 1024
+            per_sample = ((history["rss_mib"] - setup["rss_mib"]) * 2 ** 20
                           / max(1, history["vm_samples"]))
             lines.append(f"  with a full statistics history ({history['rounds']} rounds, "
                          f"{history['vm_samples']:,} VM samples kept): VmRSS "
-                         f"{history['rss_mib']:.0f} MiB, {per_sample:.2f} KiB per VM sample")
+                         f"{history['rss_mib']:.0f} MiB, {per_sample:,.0f} bytes per VM sample")
+            lines.append(timing_row("  " + history["round"].label, history["round"], width))
             lines.append(timing_row("  " + history["fleet"].label, history["fleet"], width))
         if setup["attempts"] > 1:
             lines.append(f"  (measured at attempt {setup['attempts']}: a real libvirtd was "

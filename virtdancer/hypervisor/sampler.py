@@ -2,9 +2,10 @@
 
 Every `interval` seconds one round asks libvirt for everything at once: one `getAllDomainStats`
 call for all running VMs (CPU, balloon, vCPU, block and interface groups) and the host's node
-statistics. Rates (percent, bytes per second) come from the difference with the round before,
-and each round is kept in a ring buffer of `history` seconds, so a request for statistics costs
-no libvirt call at all and charts get their series for free.
+statistics. Rates (percent, bytes per second) come from the difference with the round before.
+The newest round is kept as it is, for the current figures; every round of the last `history`
+seconds is kept in a compact history (history.py) for the charts' series. So a request for
+statistics costs no libvirt call at all.
 
 The host's CPU time comes from /proc/stat when libvirt runs on this machine (it alone tells
 steal and interrupt time apart), from libvirt's node statistics otherwise. Both count from the
@@ -19,12 +20,12 @@ samples with what there is.
 import logging
 import threading
 import time
-from collections import deque
 
 import libvirt
 
 from . import hostinfo
 from .errors import HypervisorError
+from .history import History
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,9 @@ class StatsSampler:
         self.clock = clock
         self.rounds = 0
         # round(), not int(): 0.6 / 0.2 is 2.9999999999999996 in floating point.
-        self._samples = deque(maxlen=max(2, round(self.history_seconds / self.interval)))
+        self.capacity = max(2, round(self.history_seconds / self.interval))   # rounds kept
+        self._history = History(self.capacity)
+        self._latest = None
         self._previous = None   # raw counters of the last round, for rates
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -100,7 +103,8 @@ class StatsSampler:
         with self._lock:
             sample = _rates(self._previous, raw)
             self._previous = raw
-            self._samples.append(sample)
+            self._history.append(sample)
+            self._latest = sample
             self.rounds += 1
         return sample
 
@@ -130,13 +134,29 @@ class StatsSampler:
 
     def latest(self):
         """The newest sample, or None before the first round."""
+        return self._latest   # one attribute, replaced whole by each round: no lock
+
+    def host_history(self, part):
+        """`[(time, value)]` of the host's "cpu", "mem" or "nic" in every kept round, oldest
+        first; None where a round had none."""
         with self._lock:
-            return self._samples[-1] if self._samples else None
+            return self._history.host(part)
+
+    def vm_history(self, uuid):
+        """`[(time, sample)]` of the VM in every kept round it ran in, oldest first."""
+        with self._lock:
+            return self._history.vm(uuid)
 
     def samples(self):
-        """Every sample kept, oldest first."""
+        """Every round kept, oldest first, in the shape of `latest()`. For tests and tools: it
+        builds the whole history as dicts again."""
         with self._lock:
-            return list(self._samples)
+            return self._history.samples()
+
+    def kept_vm_samples(self):
+        """How many VM samples the history holds (each VM's rounds, summed)."""
+        with self._lock:
+            return self._history.vm_rounds()
 
 
 def _optional(call, *args):

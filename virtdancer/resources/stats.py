@@ -27,14 +27,15 @@ def fresh_sample(sampler):
     return sample
 
 
-def series(sampler, pick):
-    """`{"interval", "samples": [{"time", ...}]}` for charts, oldest first; `pick` chooses
-    the part of each sample (None leaves that sample out)."""
+def series(sampler, rounds, pick=None):
+    """`{"interval", "samples": [{"time", ...}]}` for charts, oldest first, from the sampler's
+    `(time, value)` rounds; `pick` turns a value into the sample's figures (None, or a None
+    value, leaves that round out)."""
     samples = []
-    for sample in sampler.samples():
-        part = pick(sample)
+    for time, value in rounds:
+        part = pick(value) if pick is not None and value is not None else value
         if part is not None:
-            samples.append({"time": sample["time"], **part})
+            samples.append({"time": time, **part})
     return {"interval": sampler.interval, "samples": samples}
 
 
@@ -68,7 +69,7 @@ class HostStatsPart:
         return fresh_sample(self.sampler)["host"][self.__name__] or _unknown(self.__name__)
 
     def history(self):
-        return series(self.sampler, lambda sample: sample["host"][self.__name__])
+        return series(self.sampler, self.sampler.host_history(self.__name__))
 
 
 def _unknown(part):
@@ -105,14 +106,11 @@ class NICs:
     def history(self, physical_only=False):
         names = set(hostinfo.nic_names(physical_only))
 
-        def pick(sample):
-            rates = sample["host"]["nic"]
-            if rates is None:
-                return None
+        def pick(rates):
             return {f"{name}_{direction}": rate for name, pair in rates.items()
                     if name in names for direction, rate in pair.items()}
 
-        return series(self.sampler, pick)
+        return series(self.sampler, self.sampler.host_history("nic"), pick)
 
 
 class NIC:
@@ -130,11 +128,8 @@ class NIC:
         return counters
 
     def history(self):
-        def pick(sample):
-            rates = sample["host"]["nic"]
-            return rates.get(self.__name__) if rates else None
-
-        return series(self.sampler, pick)
+        return series(self.sampler, self.sampler.host_history("nic"),
+                      lambda rates: rates.get(self.__name__))
 
 
 class DomainStats:
@@ -164,11 +159,8 @@ class DomainStats:
 
     def history(self):
         """Every kept sample of the VM, each in the shape of `current()`: it ran in each."""
-        def pick(sample):
-            vm = sample["vms"].get(self.domain.uuid)
-            return {**self._answer(vm), "running": True} if vm is not None else None
-
-        return series(self.sampler, pick)
+        return series(self.sampler, self.sampler.vm_history(self.domain.uuid),
+                      lambda vm: {**self._answer(vm), "running": True})
 
     def _answer(self, vm):
         """A sample of the VM in the API's shape; where the driver lacks the balloon or vCPU
