@@ -121,7 +121,8 @@ def production_ini(tmp_path):
                        # plain HTTP here, so that WebTest sends the session cookie back
                        "virtdancer.session.secure": "false",
                        # the console proxy inline, as shipped, on a free port
-                       "virtdancer.console.listen": "127.0.0.1:0"}.items():
+                       "virtdancer.console.listen": "127.0.0.1:0",
+                       "virtdancer.state_file": str(tmp_path / "state.sqlite")}.items():
         text = set_setting(text, key, value)
     path = tmp_path / "production.ini"
     path.write_text(text)

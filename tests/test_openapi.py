@@ -29,9 +29,10 @@ def document_of(client, path="/openapi.json"):
 def test_the_document_needs_no_login_and_is_openapi_3_1(anonymous):
     document = document_of(anonymous)
     assert document["openapi"] == "3.1.0" and document["servers"] == [{"url": "/"}]
-    assert set(document["components"]["securitySchemes"]) >= {"basic", "session"}
+    assert set(document["components"]["securitySchemes"]) == {"basic", "session", "bearer"}
     assert document["paths"]["/openapi.json"]["get"]["security"] == []
-    assert document["paths"]["/vm"]["get"]["security"] == [{"basic": []}, {"session": []}]
+    assert document["paths"]["/vm"]["get"]["security"] == [{"basic": []}, {"session": []},
+                                                            {"bearer": []}]
 
 
 def test_every_registered_operation_is_documented_and_nothing_else(app, anonymous):

@@ -20,16 +20,22 @@ HOSTS = {"default": (WEB_1, BUILD_1), "lab": (WEB_STAGING, CI_RUNNER_1)}
 
 # What each demo user may do, as the issue states it (not as the code grants it).
 USERS = {
-    "viewer": {"password": "viewer", "permissions": {"vm:read"},
+    "viewer": {"password": "viewer", "permissions": {"vm:read", "token:own"},
                "sees": {WEB_1, BUILD_1, WEB_STAGING, CI_RUNNER_1}},
-    "tenant": {"password": "tenant", "permissions": {"vm:read", "vm:operate"},
+    "tenant": {"password": "tenant", "permissions": {"vm:read", "vm:operate", "token:own"},
                "sees": {WEB_1, WEB_STAGING}},
-    "admin": {"password": "admin", "permissions": {"vm:read", "vm:operate", "vm:admin"},
+    "admin": {"password": "admin",
+              "permissions": {"vm:read", "vm:operate", "vm:admin", "token:own"},
               "sees": {WEB_1, BUILD_1, WEB_STAGING, CI_RUNNER_1}},
 }
 
 # A valid body for each route that takes one; a new write route needs an entry here.
-BODIES = {"virtdancer.vm.action": {"action": "pause"}}
+BODIES = {"virtdancer.vm.action": {"action": "pause"}, "virtdancer.tokens": {"name": "matrix"}}
+# What an allowed request answers where it is not 200: a token made is a 201, and the matrix's
+# token id (TOKEN_ID) is nobody's.
+ALLOWED = {("virtdancer.tokens", "POST"): 201, ("virtdancer.token", "GET"): 404,
+           ("virtdancer.token", "DELETE"): 404}
+TOKEN_ID = "0123456789ab"
 
 # What an allowed request answers where the demo fleet's host cannot give 200: the test
 # driver's host is not this machine, so it has no network interfaces to count, and its VMs have
@@ -90,14 +96,15 @@ def cells():
                                           f"{VM_NAMES[vm]}")
 
 
-def expected_status(route, permission, user, vm):
+def expected_status(route, method, permission, user, vm):
     if user is None:
         return 401
     if vm is not None and vm not in USERS[user]["sees"]:
         return 404   # hidden beats forbidden: the user must not learn the VM exists
     if permission not in USERS[user]["permissions"]:
         return 403
-    return ALLOWED_ON_THE_TEST_DRIVER.get(on_any_host(route), 200)
+    return ALLOWED.get((route, method),
+                       ALLOWED_ON_THE_TEST_DRIVER.get(on_any_host(route), 200))
 
 
 def test_the_matrix_covers_the_api():
@@ -124,7 +131,7 @@ def test_cell(fresh_app, route, pattern, method, permission, user, vm):
     client = webtest.TestApp(fresh_app)
     if user is not None:
         client.authorization = ("Basic", (user, USERS[user]["password"]))
-    path = pattern.replace("{uuid}", vm or "").replace("{name}", "lo")
+    path = pattern.replace("{uuid}", vm or "").replace("{name}", "lo").replace("{id}", TOKEN_ID)
     before = fleet_state(fresh_app)
 
     if method == "GET":
@@ -133,11 +140,11 @@ def test_cell(fresh_app, route, pattern, method, permission, user, vm):
         response = client.request(path, method=method, json=BODIES.get(on_any_host(route), {}),
                                   expect_errors=True)
 
-    expected = expected_status(route, permission, user, vm)
+    expected = expected_status(route, method, permission, user, vm)
     assert response.status_int == expected, response.text
     if expected == 401:
         assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
-    if expected != 200:
+    if expected not in (200, 201):
         assert response.content_type == "application/json"
         assert response.json["status"] == "error"
         assert fleet_state(fresh_app) == before

@@ -12,6 +12,7 @@ The whole application, top to bottom:
 - `security`    users file, HTTP Basic and login sessions (standalone; opt-in for a portal)
 - `console`     one-time console tokens and the WebSocket proxy to VMs' displays
 - `static`      the browser UI's files
+- `state`       the SQLite file of what must survive a restart (API tokens)
 - `accesslog`   a WSGI access log, the filter in front of VirtDancer in production.ini
 
 `includeme` adds all of it to any Pyramid configuration; `main` is the standalone application
@@ -25,15 +26,16 @@ from pyramid.exceptions import ConfigurationExecutionError
 
 from .console.proxy import ProxyCannotListen
 from .hypervisor.registry import HostsSettingsError
-from .interfaces import IConsole, IHostRegistry
+from .interfaces import IConsole, IHostRegistry, IStateStore
 from .published_secrets import PublishedSecret
 from .security import SecuritySettingsError
 from .settings import SettingsError
 from .settings import check as check_settings
+from .state import StateFileError
 
 # An operator's mistakes, said in one line rather than with a traceback.
 OPERATOR_MISTAKES = (SecuritySettingsError, PublishedSecret, ProxyCannotListen,
-                     HostsSettingsError, SettingsError)
+                     HostsSettingsError, SettingsError, StateFileError)
 
 
 def includeme(config):
@@ -45,6 +47,7 @@ def includeme(config):
     """
     # Every virtdancer.* setting is known and well-formed, or one line says which is not.
     check_settings(config.get_settings())
+    config.include(".state")
     config.include(".hypervisor")
     config.include(".console")
     config.include(".routes")
@@ -79,7 +82,7 @@ def main(global_config, **settings):
 
 def close(app_or_registry):
     """Stop what a VirtDancer app runs beside its requests: the inline console proxy, the
-    statistics sampler and the libvirt connection's supervisor.
+    statistics sampler and the libvirt connection's supervisor; and close its state file.
 
     Takes the WSGI app `main` or `make_wsgi_app` returned (a Pyramid router), a Configurator or
     a registry. A process that builds apps and drops them (a test suite) calls it for each one;
@@ -93,3 +96,6 @@ def close(app_or_registry):
     hosts = registry.queryUtility(IHostRegistry)
     if hosts is not None:
         hosts.close()
+    store = registry.queryUtility(IStateStore)
+    if store is not None:
+        store.close()

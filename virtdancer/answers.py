@@ -14,6 +14,7 @@ import colander
 
 from .hypervisor import ACTIONS, STATE_NAMES
 from .openapi.json_schema import AnyValue
+from .security.tokens import SCOPES, TOKEN_PATTERN
 
 
 class Answer(colander.MappingSchema):
@@ -273,3 +274,36 @@ NIC_LIST = one_of(
 NIC = one_of(NICCounters(), history_of(NICRates(), "with ?history=1: bytes per second"))
 VM_STATS = one_of(VMStats(), history_of(VMStats(), "with ?history=1"))
 VM_CPU = one_of(vcpus(), _timed_map(percent(), "with ?history=1"))
+
+
+# -- API tokens ---------------------------------------------------------------------------------
+
+class TokenAnswer(Answer):
+    """One token, as `GET /tokens` lists it: never its secret."""
+
+    id = text(description="12 hex digits; in its URL")
+    owner = text(description="the user it authenticates as")
+    name = text()
+    scope = text(validator=colander.OneOf(SCOPES))
+    created = number(description="Unix time")
+    last_used = number(nullable=True, description="Unix time, to the minute; null if never "
+                                                  "used")
+    expires = number(nullable=True, description="Unix time; null for never")
+
+
+class NewTokenAnswer(TokenAnswer):
+    """`POST /tokens` (201): the token, with its text, which is never shown again."""
+
+    token = text(validator=colander.Regex(TOKEN_PATTERN),
+                 description="vd_<id>_<secret>: send it as `Authorization: Bearer <token>`")
+
+
+class TokenList(colander.SequenceSchema):
+    """The user's tokens (an admin's: everyone's), the newest first."""
+
+    token = TokenAnswer()
+
+
+class RevokedTokenAnswer(Answer):
+    result = text(validator=colander.OneOf(("revoked",)))
+    id = text()

@@ -17,6 +17,7 @@ from .hypervisor.errors import HypervisorError
 from .permissions import ROLES
 from .security.import_users import UsersImportError, read_config, users_file_from_config
 from .security.passwords import hash_password
+from .security.tokens import SCOPES
 from .settings import value
 
 
@@ -186,6 +187,94 @@ def console_proxy_command(args):
     return 0
 
 
+def token_command(args):
+    """Make, list or revoke API tokens in the state file of an INI file."""
+    import colander
+
+    from .schemas import NewTokenBody
+    from .security.tokens import ApiTokens, TokenNotMade, scope_within, scopes_within
+    from .security.users import UsersFile, UsersFileError
+    from .state import StateFileError, StateStore
+
+    def fail(problem):
+        print(f"virtdancer token {args.action}: {problem}", file=sys.stderr)
+        return 2
+
+    settings = app_settings(args.config_uri)
+    state_file = value(settings, "virtdancer.state_file")
+    if not state_file:
+        return fail(f"virtdancer.state_file is not set in {args.config_uri}: VirtDancer keeps "
+                    "its tokens in memory then, where this command cannot reach them")
+    try:
+        users = UsersFile(value(settings, "virtdancer.users_file"))
+        store = StateStore(state_file)
+    except (UsersFileError, StateFileError) as error:
+        return fail(error)
+    tokens = ApiTokens(store, users)
+    try:
+        if args.action == "list":
+            for record in tokens.records():
+                print(f"{record.id}  {record.owner}  {record.scope:7}  {record.name}  "
+                      f"expires {_when(record.expires)}, last used {_when(record.last_used)}")
+            return 0
+        if args.action == "revoke":
+            if not tokens.revoke(args.id):
+                return fail(f"no API token with id {args.id}")
+            print(f"API token {args.id} revoked", file=sys.stderr)
+            return 0
+        user = users.get(args.user)
+        if user is None:
+            return fail(f"{args.user} is not in the users file")
+        if not scope_within(args.scope, user.role):
+            return fail(f"{args.user} ({user.role}) may have tokens of scope "
+                        f"{' or '.join(scopes_within(user.role))}, not {args.scope}")
+        try:
+            body = NewTokenBody().deserialize({"name": args.name, "scope": args.scope,
+                                               "expires": _expiry(args.expires)})
+        except colander.Invalid as invalid:
+            return fail("; ".join(f"{'--' if field != 'name' else ''}{field} {problem}"
+                                  for field, problem in invalid.asdict().items()))
+        try:
+            record, text = tokens.create(args.user, body["name"], body["scope"],
+                                         body["expires"])
+        except TokenNotMade as error:
+            return fail(error.message)
+    finally:
+        store.close()
+    print(f"API token {record.id} for {record.owner}, scope {record.scope}, expires "
+          f"{_when(record.expires)}; it is shown this once:", file=sys.stderr)
+    print(text)
+    return 0
+
+
+_DURATION = {"m": 60, "h": 3600, "d": 86400}
+
+
+def _expiry(text):
+    """`30d`, `12h`, `90m` as a Unix time; a Unix time as a number; else as it is, for
+    NewTokenBody to read (an ISO 8601 time) or refuse."""
+    import time
+
+    if text is None:
+        return None
+    text = text.strip()
+    if text[:-1].isdigit() and text[-1:] in _DURATION:
+        return time.time() + int(text[:-1]) * _DURATION[text[-1]]
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _when(moment):
+    import datetime
+
+    if moment is None:
+        return "never"
+    return datetime.datetime.fromtimestamp(moment, datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M UTC")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="virtdancer", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -207,6 +296,24 @@ def build_parser():
     proxy_parser.add_argument("config_uri", help="an INI file such as production.ini (with "
                               "#section for a composite: examples/portal.ini#virtdancer)")
     proxy_parser.set_defaults(run=console_proxy_command)
+    token_parser = commands.add_parser("token", help=token_command.__doc__)
+    token_actions = token_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create_parser = token_actions.add_parser(
+        "create", help="make an API token for a user (for Prometheus, say) and print it once")
+    create_parser.add_argument("config_uri", help="an INI file such as production.ini")
+    create_parser.add_argument("user", help="the user the token authenticates as")
+    create_parser.add_argument("name", help="what the token is for, such as prometheus")
+    create_parser.add_argument("--scope", choices=list(SCOPES), default="read",
+                               help="read, operate or admin, at most the user's role "
+                                    "(default: read)")
+    create_parser.add_argument("--expires", help="30d, 12h, 90m, an ISO 8601 time or a Unix "
+                                                 "time (default: never)")
+    list_parser = token_actions.add_parser("list", help="list every user's API tokens")
+    list_parser.add_argument("config_uri", help="an INI file such as production.ini")
+    revoke_parser = token_actions.add_parser("revoke", help="revoke an API token by its id")
+    revoke_parser.add_argument("config_uri", help="an INI file such as production.ini")
+    revoke_parser.add_argument("id", help="the token's id (12 hex digits)")
+    token_parser.set_defaults(run=token_command)
     return parser
 
 

@@ -15,3 +15,11 @@ class IHostRegistry(Interface):
 
 class IConsole(Interface):
     """Console tokens and the whereabouts of the console proxy."""
+
+
+class IStateStore(Interface):
+    """The SQLite database of what must survive a restart (virtdancer/state.py)."""
+
+
+class IApiTokens(Interface):
+    """The API tokens of VirtDancer's own users (virtdancer/security/tokens.py)."""

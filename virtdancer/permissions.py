@@ -11,14 +11,15 @@ class Permission(StrEnum):
     READ = "vm:read"          # see VMs and their details
     OPERATE = "vm:operate"    # run lifecycle actions, open consoles
     ADMIN = "vm:admin"        # create, delete and edit VMs
+    TOKENS = "token:own"      # make, list and revoke one's own API tokens (every role)
 
 
 # Each role has the permissions of the roles before it.
 ROLES = ("viewer", "operator", "admin")
 ROLE_PERMISSIONS = {
-    "viewer": (Permission.READ,),
-    "operator": (Permission.READ, Permission.OPERATE),
-    "admin": (Permission.READ, Permission.OPERATE, Permission.ADMIN),
+    "viewer": (Permission.READ, Permission.TOKENS),
+    "operator": (Permission.READ, Permission.OPERATE, Permission.TOKENS),
+    "admin": (Permission.READ, Permission.OPERATE, Permission.ADMIN, Permission.TOKENS),
 }
 
 

@@ -1,9 +1,16 @@
 """Colander schemas of requests: bodies and query parameters."""
 
+import math
+import time
+from datetime import datetime, timezone
+
 import colander
 
 from .hypervisor import ACTIONS
+from .security.tokens import MAX_NAME as MAX_TOKEN_NAME
+from .security.tokens import SCOPES
 from .settings import NO, YES
+from .views.errors import quoted
 
 
 class ActionBody(colander.MappingSchema):
@@ -40,3 +47,70 @@ class NICQuery(HistoryQuery):
     filter = colander.SchemaNode(colander.String(), missing=colander.drop,
                                  validator=colander.OneOf(("physical",)),
                                  description="`physical`: only interfaces backed by a device")
+
+
+# -- API tokens (POST /tokens, GET /tokens, GET and DELETE /tokens/<id>) ----------------------
+
+class UnixTime(colander.SchemaType):
+    """A time: Unix time (a number, as the API answers times) or ISO 8601 text, such as
+    `2030-01-31T12:00:00Z` (UTC when it names no offset); a Unix time once deserialized."""
+
+    def json_schema(self):
+        return {"anyOf": [{"type": "number", "minimum": 0, "maximum": MAX_TIME},
+                          {"type": "string", "description": "ISO 8601"},
+                          {"type": "null"}]}
+
+    def serialize(self, node, appstruct):
+        return colander.null if appstruct in (None, colander.null) else float(appstruct)
+
+    def deserialize(self, node, cstruct):
+        if cstruct in (None, colander.null):
+            return colander.null
+        if isinstance(cstruct, (int, float)) and not isinstance(cstruct, bool):
+            seconds = float(cstruct)
+        elif isinstance(cstruct, str):
+            try:
+                moment = datetime.fromisoformat(cstruct.strip())
+            except ValueError:
+                moment = None
+            if moment is None:
+                raise colander.Invalid(node, f"{quoted(cstruct)} is not {TIME_WORDS}")
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+            seconds = moment.timestamp()
+        else:
+            raise colander.Invalid(node, f"is to be {TIME_WORDS}")
+        if not math.isfinite(seconds) or not 0 <= seconds < MAX_TIME:
+            raise colander.Invalid(node, f"is to be {TIME_WORDS}, before the year 10000")
+        return seconds
+
+
+TIME_WORDS = "a Unix time or an ISO 8601 date and time such as 2030-01-31T12:00:00Z"
+MAX_TIME = 253402300800.0      # 10000-01-01T00:00:00Z
+
+
+def in_the_future(node, seconds):
+    if seconds <= time.time():
+        raise colander.Invalid(node, "is in the past: a token's expiry must be later than now")
+
+
+def _stripped(text):
+    return text.strip() if isinstance(text, str) else text
+
+
+class NewTokenBody(colander.MappingSchema):
+    """`POST /tokens`: `{"name": "prometheus", "scope": "read", "expires": 1893456000}`."""
+
+    name = colander.SchemaNode(
+        colander.String(), preparer=_stripped,
+        validator=colander.All(colander.Length(1, MAX_TOKEN_NAME),
+                               colander.Regex(r"^[^\x00-\x1f\x7f]*$",
+                                              msg="holds control characters")),
+        description=f"what the token is for, unique among the user's tokens; at most "
+                    f"{MAX_TOKEN_NAME} characters")
+    scope = colander.SchemaNode(
+        colander.String(), validator=colander.OneOf(list(SCOPES)), missing="read",
+        description="read, operate or admin (at most the user's role); read if left out")
+    expires = colander.SchemaNode(
+        UnixTime(), missing=None, validator=in_the_future,
+        description="when the token stops working; never if left out or null")

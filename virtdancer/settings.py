@@ -41,6 +41,8 @@ SETTINGS = {setting.name: setting for setting in (
     Setting("virtdancer.login.max_failures_per_address", 20, "integer", minimum=1),
     Setting("virtdancer.login.max_failures_per_name", 100, "integer", minimum=1),
     Setting("virtdancer.login.failure_window", 300.0, "seconds", minimum=1),
+    Setting("virtdancer.tokens.max_failures_per_address", 100, "integer", minimum=1),
+    Setting("virtdancer.state_file", "", "text"),
     Setting("virtdancer.max_body_bytes", 65536, "integer", minimum=1),
     Setting("virtdancer.allowed_origins", (), "lines"),
     Setting("virtdancer.stats.interval", 2.0, "seconds", minimum=0.1),

@@ -96,14 +96,20 @@ def server(app, app_path):
 
 
 class Api:
-    """The API as a script sees it: urllib with HTTP Basic, against the same server."""
+    """The API as a script sees it: urllib with HTTP Basic (or a token), against the same
+    server."""
 
     def __init__(self, base_url):
         self.base_url = base_url
 
-    def call(self, method, path, body=None, user="admin", password=None):
-        token = base64.b64encode(f"{user}:{password or user}".encode()).decode()
-        headers = {"Authorization": f"Basic {token}", "Accept": "application/json"}
+    def call(self, method, path, body=None, user="admin", password=None, bearer=None):
+        """`bearer`: an API token to send instead of `user`'s password."""
+        if bearer is not None:
+            authorization = f"Bearer {bearer}"
+        else:
+            basic = base64.b64encode(f"{user}:{password or user}".encode()).decode()
+            authorization = f"Basic {basic}"
+        headers = {"Authorization": authorization, "Accept": "application/json"}
         data = None
         if body is not None:
             data = json.dumps(body).encode()

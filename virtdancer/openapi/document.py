@@ -27,6 +27,7 @@ PATH_PARAMETERS = {
     "host": ({"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"},
              "a host's name, as `virtdancer.hosts` lists it"),
     "name": ({"type": "string"}, "a network interface of the host"),
+    "id": ({"type": "string", "pattern": "^[0-9a-f]{12}$"}, "an API token's id"),
 }
 
 # Why each error status happens, for the document's words.
@@ -65,7 +66,12 @@ SECURITY_SCHEMES = {
                 "description": "The browser UI's login session (POST /login). Every write "
                                "with it also sends the session's CSRF token as "
                                "`X-CSRF-Token`."},
+    "bearer": {"type": "http", "scheme": "bearer",
+               "description": "An API token (POST /tokens, or `virtdancer token create`): the "
+                              "token's scope within its user's role and filters"},
 }
+# Who may call an operation that needs a permission: any of these.
+AUTHENTICATED = [{"basic": []}, {"session": []}, {"bearer": []}]
 
 
 def build(request):
@@ -109,7 +115,7 @@ def _operation(service, method, args, pattern):
     operation = {
         "operationId": f"{method}:{service.name}",
         "summary": service.description or service.name,
-        "security": [] if public else [{"basic": []}, {"session": []}],
+        "security": [] if public else AUTHENTICATED,
         "parameters": _path_parameters(pattern) + _query_parameters(args.get("query")),
     }
     if not public:
@@ -143,7 +149,7 @@ def _plain_operation(name, method, described, pattern):
     operation = {
         "operationId": f"{method}:{name}",
         "summary": described["summary"],
-        "security": [{"basic": []}, {"session": []}],
+        "security": AUTHENTICATED,
         "x-permission": described["permission"],
         "parameters": _path_parameters(pattern),
         "responses": {"200": _response("The answer", method, described["content"])},

@@ -10,6 +10,8 @@ attributes of its own (Colander keeps any keyword a node is given):
   parameter chooses);
 - `example=<value>`: an example for the reference page.
 
+A Colander type of VirtDancer's own says its JSON Schema with a method `json_schema()`.
+
 A mapping whose type says `unknown="raise"` allows no other keys than its children; any other
 mapping allows them (Colander ignores them in a request).
 """
@@ -72,6 +74,9 @@ def _of_type(node):
     if isinstance(typ, colander.Sequence):
         [item] = node.children
         return {"type": "array", "items": json_schema(item)}
+    described = getattr(typ, "json_schema", None)
+    if described is not None:
+        return described()     # a type of VirtDancer's own says what it takes
     if isinstance(typ, AnyValue):
         choices = getattr(node, "any_of", None)
         return {"anyOf": [json_schema(choice) for choice in choices]} if choices else {}

@@ -1,4 +1,5 @@
-"""The traversal tree: Root → "hosts" → Host → "vm" (its VMs) → Domain, by UUID.
+"""The traversal tree: Root → "hosts" → Host → "vm" (its VMs) → Domain, by UUID; and
+Root → "tokens" → Token, by id (resources/tokens.py).
 
 Resources are location-aware and know nothing of HTTP: a miss is a `KeyError`, which Pyramid
 turns into a 404. They ask the hypervisor service for everything they know.
@@ -18,6 +19,7 @@ from pyramid.authorization import DENY_ALL, Allow
 from ..hypervisor.errors import NoSuchDomain
 from ..permissions import ROLE_PERMISSIONS, role_principal
 from .stats import DomainStats, HostStats
+from .tokens import TokenCollection
 
 # Only the canonical, hyphenated form: one VM, one URL.
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -47,6 +49,8 @@ class Root:
             return Hosts(self)
         if name in ("vm", "stats"):
             return self.default_host()[name]
+        if name == "tokens":
+            return TokenCollection(self)
         raise KeyError(name)
 
     def default_host(self):

@@ -7,7 +7,8 @@ security policy unless it opts in with
 - the users file (`virtdancer.users_file`) with roles and per-user VM filters;
 - HTTP Basic authentication for scripts, and a login session (signed cookie, CSRF token in a
   header for writes) for the browser UI, at `POST /login`, `POST /logout`, `GET /session`;
-- throttling of failed logins per user name and per client address.
+- throttling of failed logins per user name and per client address;
+- API tokens for scripts (`Authorization: Bearer`), at `/tokens`, kept in the state store.
 
 The page asks for `login` and `session` beside itself, so this package's routes must be under
 the prefix VirtDancer is included at: a configuration where they are not is refused at commit.
@@ -16,11 +17,13 @@ the prefix VirtDancer is included at: a configuration where they are not is refu
 from pyramid.exceptions import ConfigurationError
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 
+from ..interfaces import IApiTokens, IStateStore
 from ..published_secrets import PublishedSecret, refuse_published_secret
 from ..routes import mount_path
 from ..settings import SettingsError, check, value
 from .policy import Authenticator, VirtDancerSecurityPolicy
 from .throttle import LoginThrottle
+from .tokens import ApiTokens
 from .users import UsersFile, UsersFileError
 
 SESSION_COOKIE = "virtdancer_session"
@@ -90,8 +93,20 @@ def check_same_prefix(registry, login_path):
             f"the page finds its login and session")
 
 
+def tokens_from_settings(settings, store, users):
+    """The API tokens kept in `store` (a `StateStore`), of the users in `users`."""
+    return ApiTokens(store, users, value(settings, "virtdancer.tokens.max_failures_per_address"),
+                     value(settings, "virtdancer.login.failure_window"))
+
+
 def includeme(config):
-    policy, sessions = security_from_settings(config.get_settings())
+    settings = config.get_settings()
+    # Its settings checked first: a missing secret is said before a state file's folder is.
+    policy, sessions = security_from_settings(settings)
+    config.include("virtdancer.state")
+    policy.tokens = tokens_from_settings(settings, config.registry.getUtility(IStateStore),
+                                         policy.authenticator.users)
+    config.registry.registerUtility(policy.tokens, IApiTokens)
     config.set_security_policy(policy)
     config.set_session_factory(sessions)
     config.include(".views")

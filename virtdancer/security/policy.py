@@ -20,6 +20,7 @@ from pyramid.request import RequestLocalCache
 
 from ..permissions import role_principal
 from .passwords import check_password, waste_time_like_a_check
+from .tokens import TOKEN_REFUSAL
 
 log = logging.getLogger(__name__)
 
@@ -172,8 +173,9 @@ class VirtDancerSecurityPolicy:
     SWEEP_INTERVAL = 60.0
 
     def __init__(self, authenticator, session_lifetime=8 * 3600.0, session_max_age=None,
-                 clock=time.time):
+                 clock=time.time, tokens=None):
         self.authenticator = authenticator
+        self.tokens = tokens           # ApiTokens, for `Authorization: Bearer`
         self.acl = ACLHelper()
         self._identities = RequestLocalCache(self._load_identity)
         self.session_lifetime = session_lifetime
@@ -284,6 +286,13 @@ class VirtDancerSecurityPolicy:
 
     def _load_identity(self, request):
         request.add_response_callback(_vary_on_credentials)
+        scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+        if scheme.lower() == "bearer" and self.tokens is not None:
+            # Like Basic, nothing a browser sends by itself: no CSRF token needed.
+            user, refusal = self.tokens.authenticate(token.strip(), request.client_addr)
+            if refusal is not None:
+                request.environ[TOKEN_REFUSAL] = refusal
+            return user
         credentials = extract_http_basic_credentials(request)
         if credentials is not None:
             return self.authenticator.authenticate(credentials.username, credentials.password,

@@ -46,6 +46,7 @@ class User:
     prefixes: tuple = ()
     suffixes: tuple = ()
     hosts: frozenset = None     # the names of the hosts this user sees; None: every host
+    token_id: str = None        # the API token the request came with (its scope in `role`)
 
     def sees_host(self, host_name):
         """Whether this user may know that the host named `host_name` exists."""

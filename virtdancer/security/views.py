@@ -6,6 +6,7 @@ from pyramid.interfaces import ISecurityPolicy
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 
 from .. import answers
+from ..resources import root_factory
 from ..views import use_cornice
 from ..views.bodies import body_validator
 from ..views.errors import error_response
@@ -71,4 +72,8 @@ def includeme(config):
     config.add_route("virtdancer.login", "/login")
     config.add_route("virtdancer.logout", "/logout")
     config.add_route("virtdancer.session", "/session")
+    config.add_route("virtdancer.tokens", "/tokens", factory=root_factory, traverse="/tokens")
+    config.add_route("virtdancer.token", "/tokens/{id}", factory=root_factory,
+                     traverse="/tokens/{id}")
     config.scan(".views")
+    config.scan(".token_views")

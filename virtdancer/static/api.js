@@ -105,3 +105,4 @@ export async function request(method, path, options = {}) {
 
 export const get = (path, options) => request("GET", path, options);
 export const post = (path, body, options = {}) => request("POST", path, { ...options, body });
+export const del = (path, options) => request("DELETE", path, options);

@@ -100,3 +100,10 @@ export function sentence(text) {
   const trimmed = String(text ?? "").trim();
   return /[.!?…]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
+
+// A Unix time as a day, with its year: "31 Jan 2027" (for times months away, as expiries).
+export function day(unixSeconds) {
+  if (!known(unixSeconds)) return "";
+  return new Date(unixSeconds * 1000).toLocaleDateString([], {
+    day: "numeric", month: "short", year: "numeric" });
+}

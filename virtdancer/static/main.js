@@ -16,6 +16,7 @@ import { answers, notAnswering, onHost, vmKey } from "./hosts.js";
 import { KnownFleet } from "./known.js";
 import { LoginForm } from "./login.js";
 import { Poller } from "./poll.js";
+import { TokensView } from "./tokens.js";
 import { VMCharts } from "./vmstats.js";
 
 // The fleet — every host's VMs and states, one request — is polled every two seconds: with
@@ -49,6 +50,8 @@ const vmCharts = new VMCharts($("[data-vm-charts]"),
 const host = new HostPanel($("[data-host]"), chartHost);
 const login = new LoginForm($("[data-login]"), beginSession);
 const fleetPoller = new Poller(pollFleet, FLEET_POLL_MS);
+const tokens = new TokensView($("[data-tokens]"));
+const tokensToggle = $("[data-tokens-toggle]");
 
 function say(text) {
   banner.textContent = text;
@@ -153,6 +156,12 @@ async function runAction(vm, action) {
   }
 }
 
+function showTokens(open) {
+  if (open) tokens.show(session);
+  else tokens.hide();
+  tokensToggle.setAttribute("aria-expanded", String(open));
+}
+
 function beginSession(data) {
   session = data;
   generation += 1;
@@ -177,6 +186,7 @@ function endSession(message) {
   host.stop();
   vmCharts.stop();
   dismissConfirm();
+  showTokens(false);
   fleet.clear();
   known.clear();
   selected = null;
@@ -211,6 +221,11 @@ async function start() {
     if (session) endSession("Your session has ended. Log in again.");
   });
   $("[data-logout]").addEventListener("click", logOut);
+  tokensToggle.addEventListener("click", () => showTokens(!tokens.open));
+  $("[data-tokens-close]").addEventListener("click", () => {
+    showTokens(false);
+    tokensToggle.focus();
+  });
   try {
     const { data } = await get("session");
     if (data && data.user) beginSession(data);

@@ -26,6 +26,7 @@ from ..hypervisor.errors import (
 )
 from ..security.policy import CredentialsRefused, VirtDancerSecurityPolicy
 from ..security.throttle import LoginThrottled
+from ..security.tokens import TOKEN_REFUSAL
 
 REALM = "VirtDancer"
 
@@ -145,6 +146,9 @@ def authentication_required(request):
     if not isinstance(request.registry.queryUtility(ISecurityPolicy), VirtDancerSecurityPolicy):
         return error_response(401, "authentication required",
                               location="header", name="Authorization")
+    refusal = request.environ.get(TOKEN_REFUSAL)
+    if refusal is not None:
+        return token_refused(refusal)
     if is_navigation(request):
         # A browser that answered a Basic prompt once would send those credentials with every
         # other site's forms: browsers are sent to the page's login form instead.
@@ -158,6 +162,17 @@ def authentication_required(request):
     return error_response(401, "authentication required: log in, or send HTTP Basic "
                                "credentials", location="header", name="Authorization",
                           headers=headers)
+
+
+def token_refused(refusal):
+    """401 (or 429) for a Bearer token refused; the answer never quotes the token."""
+    if refusal.status == 429:
+        return error_response(429, refusal.message, location="header", name="Authorization",
+                              headers={"Retry-After": str(refusal.retry_after)})
+    # RFC 6750's challenge: the client sent a token, and it is no good.
+    challenge = f'Bearer realm="{REALM}", error="invalid_token"'
+    return error_response(401, refusal.message, location="header", name="Authorization",
+                          headers={"WWW-Authenticate": challenge})
 
 
 def throttled(exc):
@@ -199,7 +214,10 @@ def forbidden(exc, request):
         return authentication_required(request)
     permission = getattr(exc.result, "permission", None)
     who = request.authenticated_userid or "this user"
-    message = f"{who} may not do this" + (f" (needs {permission})" if permission else "")
+    # A token's scope may be narrower than its user's role: say which of the two refused.
+    by_token = " with this API token" if getattr(request.identity, "token_id", None) else ""
+    message = f"{who} may not do this{by_token}" + (f" (needs {permission})" if permission
+                                                    else "")
     return error_response(403, message)
 
 

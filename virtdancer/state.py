@@ -1,0 +1,119 @@
+"""VirtDancer's state that must survive a restart, in one SQLite file (`virtdancer.state_file`).
+
+One connection per process, shared by waitress's threads under a lock: every statement is
+short (a row by its key), and SQLite serializes writers anyway. Without the setting the state
+lives in memory, which suits development and tests and is gone when the process ends.
+
+The schema grows by migrations: `MIGRATIONS[n]` brings a file from version n to n + 1 (SQLite's
+`user_version`), each in a transaction of its own, so a file written by an older VirtDancer is
+brought up to date when it is opened, and one written by a newer VirtDancer is refused.
+"""
+
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+
+from pyramid.exceptions import ConfigurationError
+
+from .interfaces import IStateStore
+from .settings import value
+
+IN_MEMORY = ":memory:"
+
+# Append only: a migration that shipped is never edited, a change is a new one.
+MIGRATIONS = (
+    # 1: API tokens. Only a SHA-256 of each token's secret is kept; `last_used` is written at
+    # most once a minute per token (see security/tokens.py).
+    """
+    CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        name TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        secret_sha256 BLOB NOT NULL,
+        created REAL NOT NULL,
+        last_used REAL,
+        expires REAL,
+        UNIQUE (owner, name)
+    );
+    """,
+)
+
+
+class StateFileError(ConfigurationError):
+    """The state file cannot be opened or is newer than this VirtDancer; the message says why."""
+
+
+class StateStore:
+    """The SQLite database of `path` (or in memory), migrated to the latest schema."""
+
+    def __init__(self, path=IN_MEMORY):
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            if path != IN_MEMORY:
+                directory = os.path.dirname(os.path.abspath(path))
+                if not os.path.isdir(directory):
+                    raise StateFileError(f"virtdancer.state_file = {path}: the folder "
+                                         f"{directory} does not exist (create it, writable by "
+                                         "the user VirtDancer runs as)")
+            # Autocommit mode: `transaction()` says where a transaction begins and ends.
+            self._connection = sqlite3.connect(path, check_same_thread=False,
+                                               isolation_level=None, timeout=10)
+            if path != IN_MEMORY:
+                self._connection.execute("PRAGMA journal_mode = WAL")
+                os.chmod(path, 0o600)    # token hashes are nobody else's business
+            self._migrate()
+        except sqlite3.Error as error:
+            raise StateFileError(f"virtdancer.state_file = {path}: {error}") from None
+
+    def _migrate(self):
+        version = self._connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StateFileError(
+                f"virtdancer.state_file = {self.path} was written by a newer VirtDancer "
+                f"(schema {version}; this one knows up to {len(MIGRATIONS)})")
+        for number in range(version, len(MIGRATIONS)):
+            with self._lock:
+                try:
+                    self._connection.executescript(
+                        "BEGIN IMMEDIATE;" + MIGRATIONS[number]
+                        + f"PRAGMA user_version = {number + 1}; COMMIT;")
+                except sqlite3.Error:
+                    if self._connection.in_transaction:
+                        self._connection.execute("ROLLBACK")
+                    raise
+
+    @contextmanager
+    def transaction(self):
+        """The connection, for this thread alone, in a transaction committed when the block
+        ends (rolled back if it raises)."""
+        with self._lock:
+            self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._connection
+            except BaseException:
+                self._connection.execute("ROLLBACK")
+                raise
+            self._connection.execute("COMMIT")
+
+    def execute(self, sql, parameters=()):
+        """Run one statement in a transaction of its own; the rows it answers, as a list."""
+        with self._lock:
+            return self._connection.execute(sql, parameters).fetchall()
+
+    def close(self):
+        with self._lock:
+            self._connection.close()
+
+
+def store_from_settings(settings):
+    return StateStore(value(settings, "virtdancer.state_file") or IN_MEMORY)
+
+
+def includeme(config):
+    """Register the store once, however many packages of VirtDancer's include it."""
+    if config.registry.queryUtility(IStateStore) is None:
+        config.registry.registerUtility(store_from_settings(config.get_settings()),
+                                        IStateStore)
