@@ -77,9 +77,9 @@ def test_each_host_lists_only_its_own_vms(second_host, make_vm, open_host):
 
     second_fleet = listed(open_host(second_host))
     main_fleet = listed(open_host(URI))
-    assert second_fleet[there.uuid]["name"] == there.name
+    assert second_fleet[there.uuid].name == there.name
     assert here.uuid not in second_fleet
-    assert main_fleet[here.uuid]["name"] == here.name
+    assert main_fleet[here.uuid].name == here.name
     assert there.uuid not in main_fleet
 
     # And as libvirt itself says, not only as VirtDancer lists it.
@@ -148,6 +148,6 @@ def test_killing_the_second_libvirtd_spares_the_main_one(second_host, make_vm, o
     fleet = wait_until(back, RECOVERY_WITHIN, interval=0.25)
     assert fleet is not None, (
         f"VirtDancer has not reconnected {RECOVERY_WITHIN:.0f} s after the second host came back")
-    assert fleet[vm.uuid]["active"] is True, "the running VM did not outlive its libvirtd"
+    assert fleet[vm.uuid].active is True, "the running VM did not outlive its libvirtd"
     assert vm.state() == "running"
     assert second.connection.connections_opened >= 2
