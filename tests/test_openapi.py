@@ -15,7 +15,8 @@ from .conftest import DEMO_URI, WEB_1, HostRoot, close_app
 
 # VirtDancer's routes that are no API operation: the page, its files, the console page, noVNC.
 NOT_API = {"virtdancer.ui", "virtdancer.ui.slash", "virtdancer.static",
-           "virtdancer.console_page", "virtdancer.novnc"}
+           "virtdancer.console_page", "virtdancer.novnc", "virtdancer.api_page",
+           "virtdancer.api_page.bare"}
 # Methods Pyramid and Cornice add by themselves (a HEAD beside each GET is documented too).
 HTTP_METHODS = {"get", "head", "post", "put", "patch", "delete"}
 

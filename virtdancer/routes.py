@@ -59,6 +59,9 @@ def includeme(config):
     config.add_route("virtdancer.ui", "/")
     config.add_route("virtdancer.static", "/static/*subpath")
     config.add_route("virtdancer.console_page", "/console")
+    # The API reference: a folder-like URL, and without its slash a redirect to it.
+    config.add_route("virtdancer.api_page", "/api/")
+    config.add_route("virtdancer.api_page.bare", "/api")
     config.add_route("virtdancer.novnc", "/novnc/*subpath")
     for name, pattern, traverse in TRAVERSED:
         config.add_route(name, pattern, factory=root_factory, traverse=traverse)

@@ -50,6 +50,8 @@ READ_ONLY_ROUTES = (
     ("virtdancer.ui", NO_PERMISSION_REQUIRED),
     ("virtdancer.static", NO_PERMISSION_REQUIRED),
     ("virtdancer.console_page", NO_PERMISSION_REQUIRED),
+    ("virtdancer.api_page", NO_PERMISSION_REQUIRED),
+    ("virtdancer.api_page.bare", NO_PERMISSION_REQUIRED),
     ("virtdancer.novnc", NO_PERMISSION_REQUIRED),
     ("virtdancer.metrics", Permission.READ),
 )

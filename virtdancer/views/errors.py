@@ -40,7 +40,7 @@ ROUTE_PREFIX = "virtdancer."
 PUBLIC_ROUTES = frozenset({
     "virtdancer.ui", "virtdancer.ui.slash", "virtdancer.static", "virtdancer.console_page",
     "virtdancer.novnc", "virtdancer.login", "virtdancer.logout", "virtdancer.session",
-    "virtdancer.openapi",
+    "virtdancer.openapi", "virtdancer.api_page", "virtdancer.api_page.bare",
 })
 
 # How much of what a client sent an error message quotes.

@@ -1,4 +1,5 @@
-"""The browser UI: its page at VirtDancer's root, its files under static/, the console page.
+"""The browser UI: its page at VirtDancer's root, its files under static/, the console page,
+the API reference at api/.
 
 The pages and their files hold no data, so they need no permission: the login form is on them.
 The page's URLs are relative, so it is always served at a path ending in a slash: `/virt` (a
@@ -77,6 +78,19 @@ def static_file(request):
              permission=NO_PERMISSION_REQUIRED)
 def console_page(request):
     return FileResponse(str(STATIC / "console.html"), request=request, content_type="text/html")
+
+
+@view_config(route_name="virtdancer.api_page", request_method=("GET", "HEAD"),
+             permission=NO_PERMISSION_REQUIRED)
+def api_page(request):
+    """The API reference, drawn in the browser from /openapi.json."""
+    return FileResponse(str(STATIC / "api.html"), request=request, content_type="text/html")
+
+
+@view_config(route_name="virtdancer.api_page.bare", request_method=("GET", "HEAD"),
+             permission=NO_PERMISSION_REQUIRED)
+def to_the_api_page(request):
+    return HTTPFound(location=request.route_url("virtdancer.api_page"))
 
 
 def novnc_path(settings):
