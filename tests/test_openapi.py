@@ -123,3 +123,18 @@ def test_an_undocumented_status_is_a_breach(testapp, monkeypatch, status):
     testapp.get(f"/vm/{WEB_1}", status=status)
     found = contract.take_breaches()
     assert found and f"answered {status}" in found[0]
+
+
+def test_query_parameters_are_read_through_the_declared_schema(testapp, anonymous):
+    """What the document offers is what the views accept, and nothing else."""
+    detail = next(parameter for parameter in document_of(anonymous)["paths"]["/vm"]["get"]
+                  ["parameters"] if parameter["name"] == "detail")
+    for spelling in detail["schema"]["enum"]:
+        answer = testapp.get("/vm", params={"detail": spelling})
+        assert ("info" in answer.json[0]) == (spelling in ("1", "t", "true", "y", "yes", "on"))
+    refused = testapp.get("/vm?detail=maybe", status=400).json
+    assert refused["errors"][0]["location"] == "querystring"
+    assert refused["errors"][0]["name"] == "detail" and "'maybe'" in refused["message"]
+    # `filter` takes only what the schema says: once a typo was ignored without a word.
+    refused = testapp.get("/stats/nic?filter=virtual", status=400).json
+    assert refused["errors"][0]["name"] == "filter"

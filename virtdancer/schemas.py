@@ -25,13 +25,30 @@ class ActionBody(colander.MappingSchema):
 
 # -- query parameters ---------------------------------------------------------------------------
 
-# The spellings `views.query.flag` reads (in any case), for the reference.
-FLAG_SPELLINGS = sorted(YES | NO) + [""]
+class Flag(colander.SchemaType):
+    """A yes/no query parameter (`?detail=1`): 1, t, true, y, yes, on, or 0, f, false, n, no,
+    off, in any case; an empty value is no."""
+
+    SPELLINGS = sorted(YES | NO) + [""]
+
+    def json_schema(self):
+        return {"type": "string", "enum": self.SPELLINGS}
+
+    def serialize(self, node, appstruct):
+        return "1" if appstruct else "0"
+
+    def deserialize(self, node, cstruct):
+        spelt = cstruct.strip().lower() if isinstance(cstruct, str) else None
+        if spelt in YES:
+            return True
+        if spelt in NO or spelt == "":
+            return False
+        raise colander.Invalid(node, f"?{node.name}= is 1 or 0 (true or false), not "
+                                     f"{quoted(str(cstruct))!r}")
 
 
 def _flag(description):
-    return colander.SchemaNode(colander.String(), missing=colander.drop,
-                               validator=colander.OneOf(FLAG_SPELLINGS),
+    return colander.SchemaNode(Flag(), missing=False,
                                description=description + " (yes/no: 1 or 0, true or false, ...)")
 
 
@@ -44,7 +61,7 @@ class HistoryQuery(colander.MappingSchema):
 
 
 class NICQuery(HistoryQuery):
-    filter = colander.SchemaNode(colander.String(), missing=colander.drop,
+    filter = colander.SchemaNode(colander.String(), missing=None,
                                  validator=colander.OneOf(("physical",)),
                                  description="`physical`: only interfaces backed by a device")
 

@@ -10,7 +10,6 @@ from ..permissions import Permission
 from ..resources import Host, Hosts, Root
 from ..schemas import DetailQuery
 from .etags import unless_unchanged
-from .query import flag
 from .service import VirtDancerService
 from .shapes import detail_answer, summary_answer
 from .vms import may_operate
@@ -81,7 +80,7 @@ def show_host(request):
            response_schemas={200: answers.FleetAnswer()}, etag=True)
 def list_fleet(request):
     """`{hosts, vms}`: every VM of every host the user sees, each with its `host`."""
-    detailed = flag(request, "detail")
+    detailed = request.validated["detail"]
     root = request.context
     visible = root.visible_hosts()
     # Permissions in the request's own thread (the security policy may be a host portal's),

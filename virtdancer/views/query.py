@@ -1,9 +1,8 @@
-"""Query-string parameters that VirtDancer's views read, refused in words when malformed."""
+"""Query-string parameters: read through the Colander schema a view declares (`query=`), and
+refused in words when malformed."""
 
+import colander
 from pyramid.httpexceptions import HTTPBadRequest
-
-from ..settings import NO, YES
-from .errors import quoted
 
 
 class BadQueryParameter(HTTPBadRequest):
@@ -15,15 +14,18 @@ class BadQueryParameter(HTTPBadRequest):
         self.error_name = name
 
 
-def flag(request, name):
-    """The yes/no parameter `name` (`?detail=1`), False when absent; 400 when it is neither."""
-    value = request.GET.get(name)
-    if value is None:
-        return False
-    spelt = value.strip().lower()
-    if spelt in YES:
-        return True
-    if spelt in NO or not spelt:      # an empty value (`?detail=`) is no
-        return False
-    raise BadQueryParameter(name, f"?{name}= is 1 or 0 (true or false), not "
-                                  f"{quoted(value)!r}")
+def query_validator(request, query=None, **kwargs):
+    """A Cornice validator: the view's `query` schema's parameters, read into
+    `request.validated` (the missing ones as their schema's default), or a 400 naming the first
+    one that is malformed. Parameters the schema does not name are left alone."""
+    if query is None:
+        return
+    for node in query.children:
+        given = request.GET.get(node.name)
+        if given is None:
+            request.validated[node.name] = node.missing
+            continue
+        try:
+            request.validated[node.name] = node.deserialize(given)
+        except colander.Invalid as invalid:
+            raise BadQueryParameter(node.name, invalid.asdict()[node.name]) from None

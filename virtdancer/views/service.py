@@ -10,10 +10,14 @@ from cornice import Service
 
 from ..routes import on_a_host
 from .errors import error_body, json_response, shortened
+from .query import query_validator
 
 
 class VirtDancerService(Service):
-    """A Cornice service whose validation errors look like every other VirtDancer error."""
+    """A Cornice service whose validation errors look like every other VirtDancer error, and
+    whose views read their query parameters through the schema they declare (`query=`)."""
+
+    default_validators = (query_validator,)
 
     def error_handler(self, request):
         status = request.errors.status or 400

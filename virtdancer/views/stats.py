@@ -6,7 +6,6 @@ from .. import answers
 from ..permissions import Permission
 from ..resources.stats import NIC, DomainCPUStats, DomainStats, HostStatsPart, NICs
 from ..schemas import HistoryQuery, NICQuery
-from .query import flag
 from .service import PerHostService
 
 
@@ -23,7 +22,7 @@ vm_cpu = _service("virtdancer.vm.stats.cpu", "One VM's use of each vCPU, in perc
 
 
 def wants_history(request):
-    return flag(request, "history")
+    return request.validated["history"]
 
 
 @host_cpu.get(context=HostStatsPart, permission=Permission.READ, query=HistoryQuery(),
@@ -49,7 +48,7 @@ def list_nics(request):
     if not nics.local:
         raise HTTPNotImplemented(
             "network interface counters exist only when libvirt runs on VirtDancer's machine")
-    physical_only = request.params.get("filter") == "physical"
+    physical_only = request.validated["filter"] == "physical"
     if wants_history(request):
         return nics.history(physical_only)
     return nics.counters(physical_only)

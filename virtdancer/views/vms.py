@@ -6,7 +6,6 @@ from ..resources import Domain, VMCollection
 from ..schemas import ActionBody, DetailQuery
 from .bodies import body_validator
 from .etags import unless_unchanged
-from .query import flag
 from .service import PerHostService
 from .shapes import detail_answer, summary_answer
 
@@ -29,7 +28,7 @@ def may_operate(request, resource):
 def list_vms(request):
     """`[{uuid, name, active}]`, or with `?detail=1` every VM's full detail."""
     collection = request.context
-    if flag(request, "detail"):
+    if request.validated["detail"]:
         operates = may_operate(request, collection)
         return unless_unchanged(request, [detail_answer(vm, operates)
                                           for vm in collection.details()])
