@@ -37,21 +37,24 @@ def test_the_document_needs_no_login_and_is_openapi_3_1(anonymous):
 
 
 def test_every_registered_operation_is_documented_and_nothing_else(app, anonymous):
-    """Registered (a route of VirtDancer's with a view for the method) == documented."""
+    """Registered (a view Pyramid has for a method on an API route of VirtDancer's, whoever
+    registered it) == documented."""
     document = document_of(anonymous)
     routes = {route.name: route.pattern
               for route in app.registry.getUtility(IRoutesMapper).get_routes()
               if route.name.startswith("virtdancer.") and route.name not in NOT_API}
     registered = set()
-    services = app.registry.cornice_services.values()
-    for service in services:
-        if service.pyramid_route in routes:
-            registered |= {(routes[service.pyramid_route], method.lower())
-                           for method in service.defined_methods}
-    registered.add((routes["virtdancer.metrics"], "get"))     # a plain Pyramid view
+    for view in app.registry.introspector.get_category("views"):
+        found = view["introspectable"]
+        methods = found["request_methods"]
+        if found["route_name"] in routes and methods:
+            # Views without a method are the answers to every other method (405s).
+            methods = (methods,) if isinstance(methods, str) else methods
+            registered |= {(routes[found["route_name"]], method.lower()) for method in methods}
     documented = {(path, method) for path, item in document["paths"].items()
                   for method in item if method in HTTP_METHODS}
     assert documented == registered
+    assert ("/metrics", "head") in registered and ("/vm/{uuid}/action", "post") in registered
     # Each route of the tree is one path, on the default host and under /hosts/<name>.
     assert {pattern for _, pattern, _ in TRAVERSED} <= set(document["paths"])
 
@@ -138,3 +141,41 @@ def test_query_parameters_are_read_through_the_declared_schema(testapp, anonymou
     # `filter` takes only what the schema says: once a typo was ignored without a word.
     refused = testapp.get("/stats/nic?filter=virtual", status=400).json
     assert refused["errors"][0]["name"] == "filter"
+
+
+# -- from the review of the document's first version --------------------------------------------
+
+WRONG_BASIC = {"Authorization": "Basic dGVuYW50Ondyb25n"}     # tenant:wrong
+
+
+@pytest.mark.parametrize("method, path", [("get", "/session"), ("post", "/logout")])
+def test_throttled_basic_credentials_on_public_routes_are_documented(app, method, path):
+    anonymous = webtest.TestApp(app)
+    statuses = [getattr(anonymous, method)(path, headers=WRONG_BASIC, expect_errors=True)
+                .status_int for _ in range(6)]
+    assert 429 in statuses
+    assert not contract.take_breaches()
+
+
+def test_a_json_answer_asked_for_as_text_is_documented_so(testapp):
+    assert testapp.get("/vm", headers={"Accept": "text/plain"}).content_type == "text/plain"
+    assert not contract.take_breaches()
+
+
+def test_head_metrics_is_documented(testapp, anonymous):
+    testapp.head("/metrics", status=200)
+    assert "head" in document_of(anonymous)["paths"]["/metrics"]
+
+
+def test_a_query_value_outside_its_schema_is_refused_on_a_local_host(app, testapp):
+    from virtdancer.interfaces import IHostRegistry
+
+    app.registry.getUtility(IHostRegistry).get("default").local = True   # NICs readable
+    assert testapp.get("/stats/nic").status_int == 200
+    testapp.get("/stats/nic?filter=virtual", status=400)
+
+
+def test_token_urls_promise_no_hypervisor_errors(anonymous):
+    paths = document_of(anonymous)["paths"]
+    assert {"409", "502", "503"}.isdisjoint(paths["/tokens/{id}"]["delete"]["responses"])
+    assert "404" in paths["/tokens/{id}"]["get"]["responses"]

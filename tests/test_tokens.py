@@ -555,3 +555,40 @@ def test_schemas_refuse_an_answer_they_do_not_declare():
     conforms(TokenAnswer(), answer)
     with pytest.raises(ValidationError):
         conforms(TokenAnswer(), {**answer, "token": "vd_..."})
+
+
+# -- from the review of the tokens' first version -----------------------------------------------
+
+def test_a_token_revokes_itself_but_never_another_of_its_users_tokens(app):
+    """A read-only token that leaked must not revoke every token of its user."""
+    reader = make_token(app, "admin", scope="read")
+    full = client(app, "admin").post_json("/tokens", {"name": "full", "scope": "admin"}).json
+    anonymous = webtest.TestApp(app)
+    refused = anonymous.delete(f"/tokens/{full['id']}", headers=bearer(reader["token"]),
+                               status=403)
+    assert "only itself" in refused.json["message"]
+    anonymous.get("/vm", headers=bearer(full["token"]), status=200)
+    anonymous.delete(f"/tokens/{reader['id']}", headers=bearer(reader["token"]), status=200)
+    anonymous.get("/vm", headers=bearer(reader["token"]), status=401)
+
+
+def test_a_busy_state_file_neither_fails_a_good_token_nor_stalls_it(tmp_path, app_settings):
+    """Another process writing the state file (the CLI, a second server) holds its lock: the
+    token's `last_used` is then not written, and the request goes on at once."""
+    import sqlite3
+
+    path = tmp_path / "state.sqlite"
+    app = make_app(**app_settings, **{"virtdancer.state_file": str(path)})
+    try:
+        made = make_token(app, "viewer")
+        other = sqlite3.connect(str(path), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            started = time.monotonic()
+            webtest.TestApp(app).get("/vm", headers=bearer(made["token"]), status=200)
+            assert time.monotonic() - started < 2
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+    finally:
+        close_app(app)

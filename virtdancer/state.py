@@ -40,6 +40,9 @@ MIGRATIONS = (
     """,
 )
 
+# How long a statement waits for another process's write to the file to end.
+BUSY_WAIT = 10.0
+
 
 class StateFileError(ConfigurationError):
     """The state file cannot be opened or is newer than this VirtDancer; the message says why."""
@@ -60,7 +63,7 @@ class StateStore:
                                          "the user VirtDancer runs as)")
             # Autocommit mode: `transaction()` says where a transaction begins and ends.
             self._connection = sqlite3.connect(path, check_same_thread=False,
-                                               isolation_level=None, timeout=10)
+                                               isolation_level=None, timeout=BUSY_WAIT)
             if path != IN_MEMORY:
                 self._connection.execute("PRAGMA journal_mode = WAL")
                 os.chmod(path, 0o600)    # token hashes are nobody else's business
@@ -83,7 +86,10 @@ class StateStore:
                 except sqlite3.Error:
                     if self._connection.in_transaction:
                         self._connection.execute("ROLLBACK")
-                    raise
+                    # Another process opening the same new file may have just done it.
+                    done = self._connection.execute("PRAGMA user_version").fetchone()[0]
+                    if done <= number:
+                        raise
 
     @contextmanager
     def transaction(self):
@@ -98,10 +104,21 @@ class StateStore:
                 raise
             self._connection.execute("COMMIT")
 
-    def execute(self, sql, parameters=()):
-        """Run one statement in a transaction of its own; the rows it answers, as a list."""
+    def execute(self, sql, parameters=(), wait=None):
+        """Run one statement in a transaction of its own; the rows it answers, as a list.
+
+        `wait`: at most so many seconds for another process's write to end (sqlite3's
+        OperationalError then), rather than the connection's usual 10 s; for a write that may
+        as well not happen, which must not hold up every other request meanwhile.
+        """
         with self._lock:
-            return self._connection.execute(sql, parameters).fetchall()
+            if wait is None:
+                return self._connection.execute(sql, parameters).fetchall()
+            self._connection.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+            try:
+                return self._connection.execute(sql, parameters).fetchall()
+            finally:
+                self._connection.execute(f"PRAGMA busy_timeout = {int(BUSY_WAIT * 1000)}")
 
     def close(self):
         with self._lock:

@@ -125,7 +125,7 @@ class HostRegistry:
         now = time.monotonic()
         answers, futures, here = {}, {}, []
         for name in names:
-            if self._hosts[name].in_process:
+            if getattr(self._hosts[name], "in_process", False):   # stand-ins are remote
                 here.append(name)
                 continue
             with self._pool_lock:

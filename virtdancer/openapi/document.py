@@ -19,6 +19,8 @@ from .json_schema import json_schema
 
 VERSION = "0.1.0"
 _PATH_PARAMETER = re.compile(r"{(\w+)(?::[^}]*)?}")
+# A host's VMs or statistics: the default host's (`/vm`, `/stats/...`) or a named one's.
+_ON_A_HOST = re.compile(r"/(vm|stats)(/|$)|{host}")
 _BODY_METHODS = {"post", "put", "patch"}
 _WRITES = _BODY_METHODS | {"delete"}
 
@@ -51,11 +53,11 @@ _ERROR_SCHEMAS = {409: answers.RefusedAnswer}
 # API routes whose views are not Cornice services.
 PLAIN_OPERATIONS = {
     "virtdancer.metrics": {
-        "get": {
+        method: {
             "summary": "Prometheus metrics of every host and VM the user sees",
             "permission": "vm:read",
             "content": {"text/plain": {"schema": {"type": "string"}}},
-        },
+        } for method in ("get", "head")
     },
 }
 
@@ -131,8 +133,7 @@ def _operation(service, method, args, pattern):
                            if schema is not None else {})}}
     responses = {}
     for status, answer in sorted(args.get("response_schemas", {}).items()):
-        responses[str(status)] = _response("The answer", method,
-                                           {"application/json": {"schema": json_schema(answer)}})
+        responses[str(status)] = _response("The answer", method, json_content(json_schema(answer)))
     if args.get("etag"):
         operation["parameters"].append({
             "name": "If-None-Match", "in": "header", "required": False,
@@ -161,17 +162,18 @@ def _plain_operation(name, method, described, pattern):
 
 def _error_statuses(method, args, pattern, public):
     """What any VirtDancer route can answer, besides what the view itself names."""
-    statuses = {400, 500, *args.get("errors", ())}
+    # Wrong Basic credentials are throttled like logins, wherever they are sent (429).
+    statuses = {400, 429, 500, *args.get("errors", ())}
     if not public:
-        # Basic credentials are throttled like logins (429); a browser's navigation without
-        # a login is sent to the page (303).
-        statuses |= {303, 401, 403, 429}
+        # A browser's navigation without a login is sent to the page (303).
+        statuses |= {303, 401, 403}
     if method in _WRITES:
         statuses |= {403, 413, 415}
-    if _PATH_PARAMETER.search(pattern) or pattern.rstrip("/").endswith(("/vm", "/stats")) or \
-            "/stats/" in pattern:
-        # A VM, a host, or the default host (which a user may not see): a miss is a 404; a
-        # host's libvirtd may be away (503), refuse what is not possible now (409) or fail.
+    if _PATH_PARAMETER.search(pattern):
+        statuses.add(404)          # no such thing, or one the user does not see
+    if _ON_A_HOST.search(pattern):
+        # The host (the default host, too, is one a user may not see) and its libvirtd, which
+        # may be away (503), refuse what is not possible now (409) or fail (502).
         statuses |= {404, 409, 502, 503}
     return statuses
 
@@ -188,8 +190,13 @@ def _error_response(status, method):
                                "page with its login form",
                 "headers": {"Location": {"schema": {"type": "string"}}}}
     schema = _ERROR_SCHEMAS.get(status, answers.ErrorAnswer)()
-    return _response(ERROR_WORDS[status], method,
-                     {"application/json": {"schema": json_schema(schema)}})
+    return _response(ERROR_WORDS[status], method, json_content(json_schema(schema)))
+
+
+def json_content(schema):
+    """A JSON answer's media types: JSON, or the same text as text/plain for a client that
+    prefers it (as Cornice's renderer offers)."""
+    return {"application/json": {"schema": schema}, "text/plain": {"schema": schema}}
 
 
 def _path_parameters(pattern):

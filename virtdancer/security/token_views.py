@@ -21,8 +21,9 @@ token = Service(name="virtdancer.token", pyramid_route="virtdancer.token",
                 description="One API token")
 
 
+# Under a host portal's own security there are no tokens: /tokens is a 404 there.
 @tokens.get(context=TokenCollection, permission=Permission.TOKENS,
-            response_schemas={200: answers.TokenList()})
+            response_schemas={200: answers.TokenList()}, errors=(404,))
 def list_tokens(request):
     """The tokens the user sees, the newest first; never their secrets."""
     return [record.answer() for record in request.context.records()]
@@ -30,7 +31,7 @@ def list_tokens(request):
 
 @tokens.post(context=TokenCollection, permission=Permission.TOKENS, schema=NewTokenBody(),
              validators=(body_validator,), response_schemas={201: answers.NewTokenAnswer()},
-             errors=(409,))
+             errors=(404, 409))
 def create_token(request):
     """201: the token's text, this once."""
     user = request.identity
@@ -63,6 +64,15 @@ def show_token(request):
 @token.delete(context=Token, permission=Permission.TOKENS,
               response_schemas={200: answers.RevokedTokenAnswer()})
 def revoke_token(request):
-    """Revoke it: from now on, requests with the token get 401s."""
+    """Revoke it: from now on, requests with the token get 401s.
+
+    A token may revoke itself (a script cleaning up), never another: a read-only token that
+    leaked must not be able to revoke every token of its user.
+    """
+    user = request.identity
+    if user.token_id is not None and user.token_id != request.context.record.id:
+        return error_response(403, "an API token can revoke only itself: revoke other tokens "
+                                   "with your password or in the page", location="header",
+                              name="Authorization")
     request.context.revoke()
     return {"result": "revoked", "id": request.context.record.id}

@@ -42,6 +42,8 @@ MAX_NAME = 100
 MAX_TOKENS_PER_USER = 100
 # `last_used` is written at most this often per token: not a disk write per request.
 LAST_USED_RESOLUTION = 60.0
+# How long that write waits for another process holding the state file.
+LAST_USED_WAIT = 0.05
 # Where the policy leaves the reason a request's token was refused, for its 401 (or 429).
 TOKEN_REFUSAL = "virtdancer.token_refusal"
 # The throttle's "user name" for every refused token: only its address limits count.
@@ -203,4 +205,11 @@ class ApiTokens:
         if now - written < LAST_USED_RESOLUTION:
             return
         self._last_used[token_id] = now
-        self.store.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (now, token_id))
+        try:
+            # Best effort: a state file busy with another process's write (the CLI, a second
+            # server) must neither fail a good token nor stall the other requests.
+            self.store.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (now, token_id),
+                               wait=LAST_USED_WAIT)
+        except sqlite3.OperationalError as error:
+            self._last_used[token_id] = written
+            log.info("API token %s: last use not written (%s)", token_id, error)
