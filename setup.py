@@ -23,6 +23,10 @@ testing_requires = [
     "rutter>=1.0",
     # tests/contract.py: every answer of the tests against the generated OpenAPI document
     "jsonschema>=4.18",
+    # ... and its "date-time" format checked, as schemathesis checks it
+    "rfc3339-validator",
+    # tests/fuzz/: schemathesis over every operation of the document, as each demo user
+    "schemathesis>=4.32,<5",
 ]
 
 setup(

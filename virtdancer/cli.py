@@ -238,7 +238,8 @@ def token_command(args):
             record, text = tokens.create(args.user, body["name"], body["scope"],
                                          body["expires"])
         except TokenNotMade as error:
-            return fail(error.message)
+            # The refusal names the body's field; here it is the option of that name.
+            return fail(("--" if error.name == "expires" else "") + error.message)
     finally:
         store.close()
     print(f"API token {record.id} for {record.owner}, scope {record.scope}, expires "

@@ -1,7 +1,6 @@
 """Colander schemas of requests: bodies and query parameters."""
 
 import math
-import time
 from datetime import datetime, timezone
 
 import colander
@@ -73,8 +72,9 @@ class UnixTime(colander.SchemaType):
     `2030-01-31T12:00:00Z` (UTC when it names no offset); a Unix time once deserialized."""
 
     def json_schema(self):
-        return {"anyOf": [{"type": "number", "minimum": 0, "maximum": MAX_TIME},
-                          {"type": "string", "description": "ISO 8601"},
+        return {"anyOf": [{"type": "number", "minimum": 0, "exclusiveMaximum": MAX_TIME},
+                          {"type": "string", "format": "date-time",
+                           "description": "ISO 8601 (RFC 3339)"},
                           {"type": "null"}]}
 
     def serialize(self, node, appstruct):
@@ -85,34 +85,34 @@ class UnixTime(colander.SchemaType):
             return colander.null
         if isinstance(cstruct, (int, float)) and not isinstance(cstruct, bool):
             seconds = float(cstruct)
-        elif isinstance(cstruct, str):
+            if not math.isfinite(seconds) or not 0 <= seconds < MAX_TIME:
+                raise colander.Invalid(node, f"is to be {TIME_WORDS}, before the year 10000")
+            return seconds
+        if isinstance(cstruct, str):
             try:
-                moment = datetime.fromisoformat(cstruct.strip())
+                # RFC 3339 allows a lower-case t and z, which Python's parser does not.
+                moment = datetime.fromisoformat(cstruct.strip().upper())
             except ValueError:
                 moment = None
             if moment is None:
                 raise colander.Invalid(node, f"{quoted(cstruct)} is not {TIME_WORDS}")
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=timezone.utc)
-            seconds = moment.timestamp()
-        else:
-            raise colander.Invalid(node, f"is to be {TIME_WORDS}")
-        if not math.isfinite(seconds) or not 0 <= seconds < MAX_TIME:
-            raise colander.Invalid(node, f"is to be {TIME_WORDS}, before the year 10000")
-        return seconds
+            # Any time the text can say is well-formed (the year 690 too): one before now is
+            # refused as such (a 409), not as malformed.
+            return moment.timestamp()
+        raise colander.Invalid(node, f"is to be {TIME_WORDS}")
 
 
 TIME_WORDS = "a Unix time or an ISO 8601 date and time such as 2030-01-31T12:00:00Z"
 MAX_TIME = 253402300800.0      # 10000-01-01T00:00:00Z
 
 
-def in_the_future(node, seconds):
-    if seconds <= time.time():
-        raise colander.Invalid(node, "is in the past: a token's expiry must be later than now")
-
-
 def _stripped(text):
     return text.strip() if isinstance(text, str) else text
+
+
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 
 
 class NewTokenBody(colander.MappingSchema):
@@ -120,14 +120,19 @@ class NewTokenBody(colander.MappingSchema):
 
     name = colander.SchemaNode(
         colander.String(), preparer=_stripped,
+        # One pattern, so that the document says both rules: no control characters, and
+        # something besides spaces (the name is stripped first).
         validator=colander.All(colander.Length(1, MAX_TOKEN_NAME),
-                               colander.Regex(r"^[^\x00-\x1f\x7f]*$",
-                                              msg="holds control characters")),
+                               colander.Regex(NAME_PATTERN,
+                                              msg="is blank or holds control characters")),
         description=f"what the token is for, unique among the user's tokens; at most "
                     f"{MAX_TOKEN_NAME} characters")
     scope = colander.SchemaNode(
-        colander.String(), validator=colander.OneOf(list(SCOPES)), missing="read",
+        # allow_empty: a form's `scope=` is no scope, not a left-out one.
+        colander.String(allow_empty=True), validator=colander.OneOf(list(SCOPES)),
+        missing="read",
         description="read, operate or admin (at most the user's role); read if left out")
     expires = colander.SchemaNode(
-        UnixTime(), missing=None, validator=in_the_future,
-        description="when the token stops working; never if left out or null")
+        UnixTime(), missing=None,
+        description="when the token stops working, later than now (else a 409); never if "
+                    "left out or null")

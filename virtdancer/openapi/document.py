@@ -123,14 +123,14 @@ def _operation(service, method, args, pattern):
     if not public:
         operation["x-permission"] = str(args["permission"])
     schema = args.get("schema")
-    if method in _BODY_METHODS:
-        body = json_schema(schema) if isinstance(schema, colander.SchemaNode) else \
-            {"type": "object"}
+    # An operation without a body schema reads no body (POST /logout, POST .../console):
+    # documenting one would promise a validation that never happens.
+    if method in _BODY_METHODS and isinstance(schema, colander.SchemaNode):
+        body = json_schema(schema)
         operation["requestBody"] = {
-            "required": schema is not None,
+            "required": True,
             "content": {"application/json": {"schema": body},
-                        **({"application/x-www-form-urlencoded": {"schema": body}}
-                           if schema is not None else {})}}
+                        "application/x-www-form-urlencoded": {"schema": _as_form(body)}}}
     responses = {}
     for status, answer in sorted(args.get("response_schemas", {}).items()):
         responses[str(status)] = _response("The answer", method, json_content(json_schema(answer)))
@@ -144,6 +144,18 @@ def _operation(service, method, args, pattern):
         responses[str(status)] = _error_response(status, method)
     operation["responses"] = responses
     return operation
+
+
+def _as_form(body):
+    """A body's schema as form fields, which are text: a field that may also be a number or
+    null in JSON (`expires`) is only its text in a form."""
+    form = {**body, "properties": dict(body.get("properties", {}))}
+    for name, field in form["properties"].items():
+        texts = [choice for choice in field.get("anyOf", ()) if choice.get("type") == "string"]
+        if texts:
+            rest = {key: value for key, value in field.items() if key != "anyOf"}
+            form["properties"][name] = {**texts[0], **rest}
+    return form
 
 
 def _plain_operation(name, method, described, pattern):

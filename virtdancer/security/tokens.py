@@ -123,6 +123,11 @@ class ApiTokens:
         """`(TokenRecord, token)`: the only moment the token's text exists outside the client."""
         secret = secrets.token_hex(32)
         now = self.clock()
+        # Not a 400: a body's JSON Schema cannot say "later than now", so a past time is
+        # well-formed input that is refused for the moment it comes, as a taken name is.
+        if expires is not None and expires <= now:
+            raise TokenNotMade("expires is in the past: a token's expiry must be later than "
+                               "now", name="expires")
         with self.store.transaction() as database:
             count, = database.execute("SELECT count(*) FROM tokens WHERE owner = ?",
                                       (owner,)).fetchone()
