@@ -187,3 +187,18 @@ def test_an_operation_that_reads_no_body_documents_none(anonymous, path, method)
     """schemathesis sent POST /logout a body its document called invalid (`[null, null]`) and
     the view, which reads none, took it: the document promised a JSON object it never reads."""
     assert "requestBody" not in document_of(anonymous)["paths"][path][method]
+
+
+def test_path_parameters_are_the_schemas_the_resources_find_things_by(testapp, anonymous):
+    from virtdancer.schemas import well_formed
+
+    paths = document_of(anonymous)["paths"]
+    uuid = next(p for p in paths["/hosts/{host}/vm/{uuid}"]["get"]["parameters"]
+                if p["name"] == "uuid")
+    assert uuid["schema"]["pattern"].startswith("^[0-9a-fA-F]{8}-")
+    assert well_formed("uuid", WEB_1.upper()) and not well_formed("uuid", WEB_1 + "0")
+    testapp.get(f"/vm/{WEB_1.upper()}", status=200)
+    testapp.get(f"/vm/{WEB_1.replace('-', '')}", status=404)
+    assert not well_formed("host", "Demo") and well_formed("host", "demo")
+    testapp.get("/hosts/DEFAULT", status=404)
+    testapp.get("/tokens/not-a-token-id", status=404)

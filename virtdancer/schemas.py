@@ -1,4 +1,4 @@
-"""Colander schemas of requests: bodies and query parameters."""
+"""Colander schemas of requests: path parameters, bodies and query parameters."""
 
 import math
 from datetime import datetime, timezone
@@ -6,10 +6,41 @@ from datetime import datetime, timezone
 import colander
 
 from .hypervisor import ACTIONS
+from .hypervisor.registry import HOST_NAME
 from .security.tokens import MAX_NAME as MAX_TOKEN_NAME
 from .security.tokens import SCOPES
 from .settings import NO, YES
 from .views.errors import quoted
+
+# -- path parameters ----------------------------------------------------------------------------
+
+class PathParameters(colander.MappingSchema):
+    """What each part of a URL may be. The resources find hosts, VMs and tokens only by names
+    of these shapes (anything else is a 404), and the OpenAPI document says them."""
+
+    uuid = colander.SchemaNode(
+        colander.String(), validator=colander.Regex(
+            r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        description="the VM's libvirt UUID, in its hyphenated form (either case)")
+    host = colander.SchemaNode(colander.String(),
+                               validator=colander.Regex(f"^{HOST_NAME.pattern}$"),
+                               description="a host's name, as `virtdancer.hosts` lists it")
+    name = colander.SchemaNode(colander.String(),
+                               description="a network interface of the host")
+    id = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^[0-9a-f]{12}$"),
+                             description="an API token's id")
+
+
+PATH_PARAMETERS = PathParameters()
+
+
+def well_formed(parameter, value):
+    """Whether `value` may be the path parameter `parameter` (`uuid`, `host`, `name`, `id`)."""
+    try:
+        PATH_PARAMETERS[parameter].deserialize(value)
+    except colander.Invalid:
+        return False
+    return True
 
 
 class ActionBody(colander.MappingSchema):

@@ -15,6 +15,7 @@ from pyramid.interfaces import IRoutesMapper
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .. import answers
+from ..schemas import PATH_PARAMETERS
 from .json_schema import json_schema
 
 VERSION = "0.1.0"
@@ -24,13 +25,6 @@ _ON_A_HOST = re.compile(r"/(vm|stats)(/|$)|{host}")
 _BODY_METHODS = {"post", "put", "patch"}
 _WRITES = _BODY_METHODS | {"delete"}
 
-PATH_PARAMETERS = {
-    "uuid": ({"type": "string", "format": "uuid"}, "the VM's libvirt UUID"),
-    "host": ({"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"},
-             "a host's name, as `virtdancer.hosts` lists it"),
-    "name": ({"type": "string"}, "a network interface of the host"),
-    "id": ({"type": "string", "pattern": "^[0-9a-f]{12}$"}, "an API token's id"),
-}
 
 # Why each error status happens, for the document's words.
 ERROR_WORDS = {
@@ -214,7 +208,8 @@ def json_content(schema):
 def _path_parameters(pattern):
     parameters = []
     for name in _PATH_PARAMETER.findall(pattern):
-        schema, words = PATH_PARAMETERS[name]
+        schema = json_schema(PATH_PARAMETERS[name])
+        words = schema.pop("description")
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema,
                            "description": words})
     return parameters

@@ -12,17 +12,13 @@ and VMs exist at all is the identity's business: when the request's identity has
 does not see is a miss like an unknown name.
 """
 
-import re
-
 from pyramid.authorization import DENY_ALL, Allow
 
 from ..hypervisor.errors import NoSuchDomain
 from ..permissions import ROLE_PERMISSIONS, role_principal
+from ..schemas import well_formed
 from .stats import DomainStats, HostStats
 from .tokens import TokenCollection
-
-# Only the canonical, hyphenated form: one VM, one URL.
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 class Root:
@@ -73,7 +69,7 @@ class Hosts:
         self.sees_host = parent.sees_host
 
     def __getitem__(self, name):
-        hypervisor = self.registry.get(name)
+        hypervisor = self.registry.get(name) if well_formed("host", name) else None
         if hypervisor is None or not self.sees_host(name):
             raise KeyError(name)
         return Host(self, name, hypervisor)
@@ -129,7 +125,8 @@ class VMCollection:
         self.sees = parent.sees
 
     def __getitem__(self, uuid):
-        if not _UUID.match(uuid):
+        # Only the canonical, hyphenated form: one VM, one URL.
+        if not well_formed("uuid", uuid):
             raise KeyError(uuid)
         try:
             found = self.fleet.find(uuid)

@@ -6,6 +6,7 @@ Like a VM outside a user's filters, a token the user may not see does not exist 
 
 from ..interfaces import IApiTokens
 from ..permissions import Permission
+from ..schemas import well_formed
 
 
 class TokenCollection:
@@ -25,7 +26,7 @@ class TokenCollection:
                                                                         parent)
 
     def __getitem__(self, token_id):
-        record = self.service.record(token_id)
+        record = self.service.record(token_id) if well_formed("id", token_id) else None
         if record is None or not self.sees(record):
             raise KeyError(token_id)
         return Token(self, record)
