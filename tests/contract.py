@@ -25,29 +25,17 @@ _validators = {}
 
 
 def _operations(registry, request):
-    """`{(route name, method): operation}` of the app's document, made once per app."""
+    """`{(route name, method): operation}` of the app's document, made once per app: each
+    operation's id is its method and its route's name."""
     known = getattr(registry, "virtdancer_test_operations", None)
     if known is None:
-        doc = document.build(request)
-        mount = registry.virtdancer_mount_path
-        by_path = {}
-        for path, item in doc["paths"].items():
-            for method, operation in item.items():
-                by_path[(path, method)] = operation
         known = {}
-        for route in registry.getUtility(_routes_mapper()).get_routes():
-            relative = document._relative(route.pattern, mount)
-            for (path, method), operation in by_path.items():
-                if path == relative:
-                    known[(route.name, method)] = operation
+        for item in document.build(request)["paths"].values():
+            for operation in item.values():
+                method, _, route_name = operation["operationId"].partition(":")
+                known[(route_name, method)] = operation
         registry.virtdancer_test_operations = known
     return known
-
-
-def _routes_mapper():
-    from pyramid.interfaces import IRoutesMapper
-
-    return IRoutesMapper
 
 
 def check_answer(event):

@@ -257,23 +257,14 @@ class VMStats(Answer):
     running = boolean()
 
 
-def _timed_map(values, description):
-    """`{interval, samples}` of samples that are maps of any keys, each with its time."""
-    sample = colander.SchemaNode(colander.Mapping(unknown="preserve"),
-                                 number(name="time", description="Unix time"),
-                                 values=values)
-    return Answer(colander.SchemaNode(colander.Float(), name="interval"),
-                  listing(sample, name="samples"), description=description)
-
-
 HOST_CPU = one_of(HostCPU(), history_of(HostCPU(), "with ?history=1"))
 HOST_MEMORY = one_of(HostMemory(), history_of(HostMemory(), "with ?history=1"))
 NIC_LIST = one_of(
     mapping_of(integer(), description="<interface>_rx, <interface>_tx: byte counters"),
-    _timed_map(number(nullable=True), "with ?history=1: bytes per second"))
+    history_of(mapping_of(number(nullable=True)), "with ?history=1: bytes per second"))
 NIC = one_of(NICCounters(), history_of(NICRates(), "with ?history=1: bytes per second"))
 VM_STATS = one_of(VMStats(), history_of(VMStats(), "with ?history=1"))
-VM_CPU = one_of(vcpus(), _timed_map(percent(), "with ?history=1"))
+VM_CPU = one_of(vcpus(), history_of(vcpus(), "with ?history=1"))
 
 
 # -- API tokens ---------------------------------------------------------------------------------

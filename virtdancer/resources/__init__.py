@@ -69,7 +69,7 @@ class Hosts:
         self.sees_host = parent.sees_host
 
     def __getitem__(self, name):
-        hypervisor = self.registry.get(name) if well_formed("host", name) else None
+        hypervisor = self.registry.get(name)
         if hypervisor is None or not self.sees_host(name):
             raise KeyError(name)
         return Host(self, name, hypervisor)
