@@ -298,3 +298,46 @@ class TokenList(colander.SequenceSchema):
 class RevokedTokenAnswer(Answer):
     result = text(validator=colander.OneOf(("revoked",)))
     id = text()
+
+
+# -- storage ------------------------------------------------------------------------------------
+
+class PoolAnswer(Answer):
+    name = text()
+    type = text(description="libvirt's pool type: dir, logical, ...")
+    state = text(description="inactive, building, running, degraded or inaccessible")
+    active = boolean()
+    autostart = boolean()
+    persistent = boolean()
+    capacity = integer(description="bytes")
+    allocation = integer(description="bytes")
+    available = integer(description="bytes")
+    volumes = integer(description="how many volumes it has (0 while not running)")
+    path = text(description="its folder (target path)")
+
+
+class PoolList(colander.SequenceSchema):
+    pool = PoolAnswer()
+
+
+class VolumeUserAnswer(Answer):
+    uuid = text()
+    name = text()
+
+
+class VolumeAnswer(Answer):
+    name = text()
+    format = text()
+    capacity = integer(description="bytes")
+    allocation = integer(description="bytes")
+    path = text()
+    in_use = boolean(description="a VM uses it (even one this user does not see)")
+    used_by = listing(VolumeUserAnswer(), description="the VMs using it that this user sees")
+
+
+class VolumeList(colander.SequenceSchema):
+    volume = VolumeAnswer()
+
+
+class DeletedAnswer(Answer):
+    result = text(validator=colander.OneOf(("deleted",)))

@@ -23,6 +23,13 @@ PER_HOST = [
     ("virtdancer.stats.mem", "/stats/mem", "/stats/mem"),
     ("virtdancer.stats.nic", "/stats/nic", "/stats/nic"),
     ("virtdancer.stats.nic.one", "/stats/nic/{name}", "/stats/nic/{name}"),
+    ("virtdancer.pools", "/pools", "/pools"),
+    ("virtdancer.pool", "/pools/{pool}", "/pools/{pool}"),
+    ("virtdancer.pool.action", "/pools/{pool}/action", "/pools/{pool}"),
+    ("virtdancer.volumes", "/pools/{pool}/volumes", "/pools/{pool}/volumes"),
+    ("virtdancer.volume", "/pools/{pool}/volumes/{volume}", "/pools/{pool}/volumes/{volume}"),
+    ("virtdancer.volume.content", "/pools/{pool}/volumes/{volume}/content",
+     "/pools/{pool}/volumes/{volume}"),
 ]
 HOST_PREFIX = "/hosts/{host}"
 

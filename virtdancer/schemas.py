@@ -5,12 +5,16 @@ from datetime import datetime, timezone
 
 import colander
 
-from .hypervisor import ACTIONS
+from .hypervisor import ACTIONS, POOL_ACTIONS, VOLUME_FORMATS
 from .hypervisor.registry import HOST_NAME
 from .security.tokens import MAX_NAME as MAX_TOKEN_NAME
 from .security.tokens import SCOPES
 from .settings import NO, YES
 from .views.errors import quoted
+
+# A pool's or volume's name: checked before libvirt sees it (no path, no hidden file).
+STORAGE_NAME = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$"
+STORAGE_NAME_WORDS = ("at most 64 of A-Z a-z 0-9 . _ -, not starting with . or -")
 
 # -- path parameters ----------------------------------------------------------------------------
 
@@ -29,6 +33,10 @@ class PathParameters(colander.MappingSchema):
                                description="a network interface of the host")
     id = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^[0-9a-f]{12}$"),
                              description="an API token's id")
+    pool = colander.SchemaNode(colander.String(), validator=colander.Regex(STORAGE_NAME),
+                               description="a storage pool's name")
+    volume = colander.SchemaNode(colander.String(), validator=colander.Regex(STORAGE_NAME),
+                                 description="a volume's name in its pool")
 
 
 PATH_PARAMETERS = PathParameters()
@@ -167,3 +175,50 @@ class NewTokenBody(colander.MappingSchema):
         UnixTime(), missing=None,
         description="when the token stops working, later than now (else a 409); never if "
                     "left out or null")
+
+
+# -- storage ------------------------------------------------------------------------------------
+
+def _storage_name(description):
+    return colander.SchemaNode(colander.String(), validator=colander.Regex(
+        STORAGE_NAME, msg=f"a name is {STORAGE_NAME_WORDS}"), description=description)
+
+
+class NewPoolBody(colander.MappingSchema):
+    """`POST /pools`: a `dir` pool at an absolute path."""
+
+    name = _storage_name("the pool's name, " + STORAGE_NAME_WORDS)
+    path = colander.SchemaNode(colander.String(), validator=colander.All(
+        colander.Length(max=4096), colander.Regex(r"^/[^\x00-\x1f\x7f]*$",
+                                                  msg="an absolute path, without control "
+                                                      "characters")),
+        description="the pool's folder (made when missing)")
+    autostart = colander.SchemaNode(colander.Boolean(), missing=False)
+    start = colander.SchemaNode(colander.Boolean(), missing=True)
+
+
+class PoolActionBody(colander.MappingSchema):
+    action = colander.SchemaNode(colander.String(), validator=colander.OneOf(POOL_ACTIONS),
+                                 description="one of " + ", ".join(POOL_ACTIONS))
+
+
+class DeletePoolQuery(colander.MappingSchema):
+    delete_files = colander.SchemaNode(Flag(), missing=False,
+                                       description="also delete its volumes and its folder")
+
+
+MAX_MIB = 1024 ** 3     # 1 PiB: libvirt's own limit is far above any pool
+
+
+class NewVolumeBody(colander.MappingSchema):
+    name = _storage_name("the volume's name, " + STORAGE_NAME_WORDS)
+    format = colander.SchemaNode(colander.String(), validator=colander.OneOf(VOLUME_FORMATS),
+                                 description="one of " + ", ".join(VOLUME_FORMATS))
+    capacity_mib = colander.SchemaNode(colander.Integer(),
+                                       validator=colander.Range(1, MAX_MIB))
+
+
+class ResizeVolumeBody(colander.MappingSchema):
+    capacity_mib = colander.SchemaNode(colander.Integer(),
+                                       validator=colander.Range(1, MAX_MIB),
+                                       description="the new size; only growing is allowed")

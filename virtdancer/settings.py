@@ -44,6 +44,7 @@ SETTINGS = {setting.name: setting for setting in (
     Setting("virtdancer.tokens.max_failures_per_address", 100, "integer", minimum=1),
     Setting("virtdancer.state_file", "", "text"),
     Setting("virtdancer.max_body_bytes", 65536, "integer", minimum=1),
+    Setting("virtdancer.upload.max_bytes", 8 * 1024 ** 3, "integer", minimum=1),
     Setting("virtdancer.allowed_origins", (), "lines"),
     Setting("virtdancer.stats.interval", 2.0, "seconds", minimum=0.1),
     Setting("virtdancer.stats.history", 600.0, "seconds", minimum=0),

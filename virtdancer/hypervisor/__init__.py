@@ -17,6 +17,7 @@ from .fleet import ACTIONS, STATE_NAMES, Fleet, allowed_actions, state_name  # n
 from .hostinfo import is_local_uri, runs_in_process
 from .registry import DEFAULT_NAME, HostRegistry, HostsSettingsError, parse_hosts  # noqa: F401
 from .sampler import StatsSampler
+from .storage import POOL_ACTIONS, VOLUME_FORMATS, Storage  # noqa: F401  (the service's API)
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class Hypervisor:
         self.in_process = runs_in_process(uri)
         self.connection = HostConnection(uri, name=name, **connection_options)
         self.fleet = Fleet(self.connection)
+        self.storage = Storage(self.connection)
         self.sampler = StatsSampler(self.connection, interval=stats_interval,
                                     history=stats_history, local=self.local)
 

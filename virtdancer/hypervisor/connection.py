@@ -16,7 +16,14 @@ from contextlib import contextmanager
 import libvirt
 
 from . import eventloop
-from .errors import HostUnavailable, HypervisorFailure, InvalidRequest, NoSuchDomain, Refused
+from .errors import (
+    HostUnavailable,
+    HypervisorFailure,
+    InvalidRequest,
+    NoSuchDomain,
+    NoSuchStorage,
+    Refused,
+)
 from .events import HostEvent, lifecycle_event
 
 log = logging.getLogger(__name__)
@@ -153,6 +160,8 @@ class HostConnection:
         message = error.get_error_message() or str(error)
         if code == libvirt.VIR_ERR_NO_DOMAIN:
             return NoSuchDomain(message)
+        if code in (libvirt.VIR_ERR_NO_STORAGE_POOL, libvirt.VIR_ERR_NO_STORAGE_VOL):
+            return NoSuchStorage(message)
         if code in _CONNECTION_ERRORS or not _is_alive(conn):
             self._lost(conn, message)
             return self._unavailable()

@@ -26,6 +26,10 @@ class NoSuchDomain(HypervisorError):
     """No domain with this UUID exists on the host."""
 
 
+class NoSuchStorage(HypervisorError):
+    """No storage pool or volume of this name exists on the host."""
+
+
 class Refused(HypervisorError):
     """Not possible as things are now: the VM's state, a display it lacks, a name in use."""
 

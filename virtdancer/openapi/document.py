@@ -34,6 +34,7 @@ ERROR_WORDS = {
          "comes from another site's page",
     404: "No such host or VM, or one the user does not see",
     409: "Not possible now (the VM's state; libvirt says the operation is not valid now)",
+    411: "An upload without its Content-Length",
     413: "The body is longer than `virtdancer.max_body_bytes`",
     415: "A multipart body, or one in a charset other than UTF-8",
     429: "Too many failed logins (also of HTTP Basic); see Retry-After",

@@ -17,6 +17,7 @@ from pyramid.authorization import DENY_ALL, Allow
 from ..hypervisor.errors import NoSuchDomain
 from ..permissions import ROLE_PERMISSIONS, role_principal
 from ..schemas import well_formed
+from .pools import PoolCollection
 from .stats import DomainStats, HostStats
 from .tokens import TokenCollection
 
@@ -43,7 +44,7 @@ class Root:
     def __getitem__(self, name):
         if name == "hosts":
             return Hosts(self)
-        if name in ("vm", "stats"):
+        if name in ("vm", "stats", "pools"):
             return self.default_host()[name]
         if name == "tokens":
             return TokenCollection(self)
@@ -90,6 +91,7 @@ class Host:
         self.fleet = hypervisor.fleet
         self.sampler = hypervisor.sampler
         self.local = hypervisor.local
+        self.storage = getattr(hypervisor, "storage", None)
         self.sees = parent.sees
         self.is_default = name == parent.registry.default_name
 
@@ -98,6 +100,8 @@ class Host:
             return VMCollection(self)
         if name == "stats":
             return HostStats(self)
+        if name == "pools":
+            return PoolCollection(self)
         raise KeyError(name)
 
     def status(self):

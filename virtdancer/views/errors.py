@@ -22,6 +22,7 @@ from ..hypervisor.errors import (
     InvalidRequest,
     InvalidState,
     NoSuchDomain,
+    NoSuchStorage,
     Refused,
 )
 from ..security.policy import CredentialsRefused, VirtDancerSecurityPolicy
@@ -274,7 +275,8 @@ def http_error(exc, request):
 
 
 # How HTTP says what the hypervisor service reports, the most specific first.
-HYPERVISOR_STATUS = ((HostUnavailable, 503), (NoSuchDomain, 404), (Refused, 409),
+HYPERVISOR_STATUS = ((HostUnavailable, 503), (NoSuchDomain, 404), (NoSuchStorage, 404),
+                     (Refused, 409),
                      (InvalidRequest, 400))
 
 

@@ -20,6 +20,7 @@ the view, its permission check and its body validator.
 from pyramid.events import ContextFound
 from pyramid.httpexceptions import (
     HTTPBadRequest,
+    HTTPLengthRequired,
     HTTPRequestEntityTooLarge,
     HTTPUnsupportedMediaType,
 )
@@ -40,20 +41,52 @@ class ForeignOrigin(Exception):
         self.origin = origin
 
 
+# Routes whose PUT streams its body to libvirt (a volume's content): limited by
+# `virtdancer.upload.max_bytes` instead, and never read into memory.
+UPLOAD_ROUTES = frozenset({"virtdancer.volume.content", "virtdancer.host.volume.content"})
+DEFAULT_MAX_UPLOAD_BYTES = 8 * 1024 ** 3
+
+
+def is_upload(request):
+    route = request.matched_route
+    return request.method == "PUT" and route is not None and route.name in UPLOAD_ROUTES
+
+
 class RequestGuards:
     """The limits of `virtdancer.*` settings, applied to one request at a time."""
 
-    def __init__(self, max_body_bytes=DEFAULT_MAX_BODY_BYTES, allowed_origins=()):
+    def __init__(self, max_body_bytes=DEFAULT_MAX_BODY_BYTES, allowed_origins=(),
+                 max_upload_bytes=DEFAULT_MAX_UPLOAD_BYTES):
         self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
         self.allowed_origins = frozenset(origin.rstrip("/") for origin in allowed_origins)
 
     def check(self, request):
-        self.check_body_size(request)
+        upload = is_upload(request)
+        if upload:
+            self.check_upload_size(request)
+        else:
+            self.check_body_size(request)
         check_query_string(request)
         ignore_bad_dates(request)
         if request.method not in SAFE_METHODS:
             self.check_origin(request)
-            self.check_body_type(request)
+            if not upload:
+                self.check_body_type(request)
+
+    def check_upload_size(self, request):
+        length = request.content_length
+        if length is None:
+            refusal = HTTPLengthRequired("an upload needs its Content-Length")
+            refusal.error_location = "header"
+            refusal.error_name = "Content-Length"
+            raise refusal
+        if length > self.max_upload_bytes:
+            refusal = HTTPRequestEntityTooLarge(
+                f"the upload is larger than {self.max_upload_bytes} bytes, the most "
+                f"VirtDancer takes (virtdancer.upload.max_bytes)")
+            refusal.error_location = "body"
+            raise refusal
 
     def check_body_size(self, request):
         length = request.content_length
@@ -135,6 +168,7 @@ def own_origins(request):
 def guards_from_settings(settings):
     return RequestGuards(
         max_body_bytes=value(settings, "virtdancer.max_body_bytes"),
+        max_upload_bytes=value(settings, "virtdancer.upload.max_bytes"),
         allowed_origins=value(settings, "virtdancer.allowed_origins"))
 
 

@@ -71,3 +71,12 @@ class PerHostService:
 
     def post(self, **options):
         return self._both("post", **options)
+
+    def put(self, **options):
+        return self._both("put", **options)
+
+    def patch(self, **options):
+        return self._both("patch", **options)
+
+    def delete(self, **options):
+        return self._both("delete", **options)

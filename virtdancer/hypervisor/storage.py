@@ -1,0 +1,338 @@
+"""Storage pools and their volumes on one host, in plain Python values.
+
+Which VMs use a volume is found once per question: one `listAllDomains` and each domain's XML,
+matched against every volume's path, never one scan of the domains per volume.
+"""
+
+import xml.etree.ElementTree as ET
+from typing import NamedTuple
+from xml.sax.saxutils import escape
+
+import libvirt
+
+from .errors import InvalidRequest, NoSuchStorage, Refused
+
+POOL_ACTIONS = ("start", "stop", "refresh", "autostart", "noautostart")
+VOLUME_FORMATS = ("qcow2", "raw")
+POOL_STATES = {
+    libvirt.VIR_STORAGE_POOL_INACTIVE: "inactive",
+    libvirt.VIR_STORAGE_POOL_BUILDING: "building",
+    libvirt.VIR_STORAGE_POOL_RUNNING: "running",
+    libvirt.VIR_STORAGE_POOL_DEGRADED: "degraded",
+    libvirt.VIR_STORAGE_POOL_INACCESSIBLE: "inaccessible",
+}
+MIB = 1024 * 1024
+
+
+class PoolInfo(NamedTuple):
+    name: str
+    type: str
+    state: str
+    active: bool
+    autostart: bool
+    persistent: bool
+    capacity: int           # bytes
+    allocation: int
+    available: int
+    volumes: int            # 0 while the pool is not running (libvirt cannot list them)
+    path: str
+
+
+class VolumeUser(NamedTuple):
+    uuid: str
+    name: str
+
+
+class VolumeInfo(NamedTuple):
+    name: str
+    format: str
+    capacity: int           # bytes
+    allocation: int
+    path: str
+    users: tuple            # of VolumeUser: every VM whose disks name the volume's path
+
+
+class Storage:
+    """Queries and changes of the storage pools of one host."""
+
+    def __init__(self, host):
+        self.host = host
+
+    # -- pools -----------------------------------------------------------------------------
+
+    def pools(self):
+        """The `PoolInfo` of every pool, sorted by name."""
+        with self.host.session() as conn:
+            return sorted((_pool_info(pool) for pool in conn.listAllStoragePools(0)),
+                          key=lambda info: info.name)
+
+    def pool(self, name):
+        """The `PoolInfo` of one pool, or `NoSuchStorage`."""
+        with self.host.session() as conn:
+            return _pool_info(_lookup_pool(conn, name))
+
+    def define_dir_pool(self, name, path, *, autostart=False, start=True):
+        """Define a `dir` pool at `path`; build the folder and start it when asked."""
+        xml = (f"<pool type='dir'><name>{escape(name)}</name>"
+               f"<target><path>{escape(path)}</path></target></pool>")
+        with self.host.session() as conn:
+            if name in {pool.name() for pool in conn.listAllStoragePools(0)}:
+                raise Refused(f"a storage pool named {name} exists already")
+            pool = conn.storagePoolDefineXML(xml, 0)
+            try:
+                if start:
+                    pool.build(0)   # makes the folder when it is missing
+                    pool.create(0)
+                if autostart:
+                    pool.setAutostart(1)
+            except libvirt.libvirtError:
+                pool.undefine()     # no half-made pool behind a failed request
+                raise
+            return _pool_info(pool)
+
+    def run(self, name, action):
+        """Run a pool action (`POOL_ACTIONS`); answer the pool as it is afterwards."""
+        if action not in POOL_ACTIONS:
+            raise ValueError(f"unknown pool action {action!r}")
+        with self.host.session() as conn:
+            pool = _lookup_pool(conn, name)
+            active = bool(pool.isActive())
+            if action == "start":
+                if active:
+                    raise Refused(f"the pool {name} is running already")
+                pool.create(0)
+            elif action == "stop":
+                if not active:
+                    raise Refused(f"the pool {name} is not running")
+                pool.destroy()
+            elif action == "refresh":
+                if not active:
+                    raise Refused(f"the pool {name} is not running: start it first")
+                pool.refresh(0)
+            else:
+                pool.setAutostart(1 if action == "autostart" else 0)
+            return _pool_info(pool)
+
+    def delete_pool(self, name, *, delete_files=False):
+        """Stop and undefine a pool; refuse one whose volumes a VM uses.
+
+        Its folder and files stay unless `delete_files` (then its volumes and the folder go).
+        """
+        with self.host.session() as conn:
+            pool = _lookup_pool(conn, name)
+            if pool.isActive():
+                users = _users_by_path(conn)
+                used = [(vol.name(), users[vol.path()]) for vol in pool.listAllVolumes(0)
+                        if vol.path() in users]
+                if used:
+                    raise VolumesInUse(name, used)
+                if delete_files:
+                    for vol in pool.listAllVolumes(0):
+                        vol.delete(0)
+                    pool.destroy()
+                    pool.delete(0)
+                else:
+                    pool.destroy()
+            if pool.isPersistent():
+                pool.undefine()
+
+    # -- volumes ---------------------------------------------------------------------------
+
+    def volumes(self, pool_name):
+        """The `VolumeInfo` of every volume of a running pool, sorted by name."""
+        with self.host.session() as conn:
+            pool = _running_pool(conn, pool_name)
+            users = _users_by_path(conn)
+            return sorted((_volume_info(vol, users) for vol in pool.listAllVolumes(0)),
+                          key=lambda info: info.name)
+
+    def volume(self, pool_name, name):
+        with self.host.session() as conn:
+            pool = _running_pool(conn, pool_name)
+            return _volume_info(_lookup_volume(pool, name), _users_by_path(conn))
+
+    def create_volume(self, pool_name, name, fmt, capacity_mib):
+        """Make a volume of `capacity_mib` MiB; refuse more than the pool has available."""
+        if fmt not in VOLUME_FORMATS:
+            raise ValueError(f"unknown volume format {fmt!r}")
+        with self.host.session() as conn:
+            pool = _running_pool(conn, pool_name)
+            if name in pool.listVolumes():
+                raise Refused(f"the pool {pool_name} has a volume named {name} already")
+            _check_room(pool, capacity_mib * MIB)
+            xml = (f"<volume><name>{escape(name)}</name>"
+                   f"<capacity unit='bytes'>{capacity_mib * MIB}</capacity>"
+                   f"<target><format type='{fmt}'/></target></volume>")
+            return _volume_info(pool.createXML(xml, 0), {})
+
+    def resize_volume(self, pool_name, name, capacity_mib):
+        """Grow a volume to `capacity_mib` MiB (shrinking is refused: it loses data)."""
+        with self.host.session() as conn:
+            pool = _running_pool(conn, pool_name)
+            vol = _lookup_volume(pool, name)
+            now = vol.info()[1]
+            wanted = capacity_mib * MIB
+            if wanted < now:
+                raise InvalidRequest(f"the volume {name} holds {_words(now)}; VirtDancer only "
+                                     f"grows volumes, and {_words(wanted)} is less")
+            _check_room(pool, wanted - now)
+            if wanted > now:
+                vol.resize(wanted, 0)
+            return _volume_info(vol, _users_by_path(conn))
+
+    def delete_volume(self, pool_name, name):
+        """Delete a volume and its data; refuse one a VM uses."""
+        with self.host.session() as conn:
+            pool = _running_pool(conn, pool_name)
+            vol = _lookup_volume(pool, name)
+            users = _users_by_path(conn).get(vol.path())
+            if users:
+                raise VolumesInUse(pool_name, [(name, users)])
+            vol.delete(0)
+
+    def upload(self, pool_name, name, body, length, *, fmt="raw", create=False,
+               chunk=256 * 1024):
+        """Stream `length` bytes of the file-like `body` into a volume, `chunk` at a time.
+
+        With `create`, the volume is made first (of `length` bytes) and deleted again when the
+        upload fails, so that a failed request leaves no half volume behind.
+        """
+        with self.host.session() as conn:
+            pool = _running_pool(conn, pool_name)
+            if create:
+                if name in pool.listVolumes():
+                    raise Refused(f"the pool {pool_name} has a volume named {name} already")
+                _check_room(pool, length)
+                vol = pool.createXML(
+                    f"<volume><name>{escape(name)}</name><capacity unit='bytes'>{length}"
+                    f"</capacity><target><format type='{fmt}'/></target></volume>", 0)
+            else:
+                vol = _lookup_volume(pool, name)
+                if _users_by_path(conn).get(vol.path()):
+                    raise VolumesInUse(pool_name, [(name, _users_by_path(conn)[vol.path()])])
+                if length > vol.info()[1]:
+                    raise InvalidRequest(f"the volume {name} holds {_words(vol.info()[1])}; "
+                                         f"the upload of {_words(length)} does not fit")
+            stream = conn.newStream(0)
+            try:
+                vol.upload(stream, 0, length, 0)
+                left = length
+                while left > 0:
+                    data = body.read(min(chunk, left))
+                    if not data:
+                        raise InvalidRequest(f"the body ended {left} bytes before its "
+                                             f"Content-Length")
+                    _send_all(stream, data)
+                    left -= len(data)
+                stream.finish()
+            except BaseException:
+                try:
+                    stream.abort()
+                except libvirt.libvirtError:
+                    pass
+                if create:
+                    try:
+                        vol.delete(0)
+                    except libvirt.libvirtError:
+                        pass
+                raise
+            return _volume_info(vol, _users_by_path(conn))
+
+
+class VolumesInUse(Refused):
+    """Volumes that VMs use: `used` is `[(volume name, (VolumeUser, ...))]`."""
+
+    def __init__(self, pool_name, used):
+        named = "; ".join(f"{volume} by {', '.join(user.name for user in users)}"
+                          for volume, users in used)
+        super().__init__(f"volumes of the pool {pool_name} are in use: {named}")
+        self.used = used
+
+
+def _send_all(stream, data):
+    view = memoryview(data)
+    while view:
+        sent = stream.send(bytes(view))
+        if sent < 0:
+            raise libvirt.libvirtError("the stream refused the data")
+        view = view[sent:]
+
+
+def _words(size):
+    """Bytes in words, as `16 MiB (16777216 bytes)`."""
+    for unit, scale in (("GiB", 1024 ** 3), ("MiB", MIB), ("KiB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit} ({size} bytes)"
+    return f"{size} bytes"
+
+
+def _check_room(pool, size):
+    available = pool.info()[3]
+    if size > available:
+        raise InvalidRequest(f"the pool {pool.name()} has {_words(available)} available, "
+                             f"less than the {_words(size)} asked for")
+
+
+def _lookup_pool(conn, name):
+    try:
+        return conn.storagePoolLookupByName(name)
+    except libvirt.libvirtError as error:
+        if error.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL:
+            raise NoSuchStorage(f"no storage pool named {name}") from None
+        raise
+
+
+def _running_pool(conn, name):
+    pool = _lookup_pool(conn, name)
+    if not pool.isActive():
+        raise Refused(f"the pool {name} is not running: start it first")
+    return pool
+
+
+def _lookup_volume(pool, name):
+    try:
+        return pool.storageVolLookupByName(name)
+    except libvirt.libvirtError as error:
+        if error.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
+            raise NoSuchStorage(f"no volume named {name} in the pool {pool.name()}") from None
+        raise
+
+
+def _pool_info(pool):
+    state, capacity, allocation, available = pool.info()
+    root = ET.fromstring(pool.XMLDesc(0))
+    active = bool(pool.isActive())
+    return PoolInfo(
+        name=pool.name(), type=root.get("type", ""), state=POOL_STATES.get(state, "unknown"),
+        active=active, autostart=bool(pool.autostart()), persistent=bool(pool.isPersistent()),
+        capacity=capacity, allocation=allocation, available=available,
+        volumes=pool.numOfVolumes() if active else 0,
+        path=root.findtext("target/path") or "")
+
+
+def _volume_info(vol, users):
+    root = ET.fromstring(vol.XMLDesc(0))
+    _, capacity, allocation = vol.info()
+    path = vol.path()
+    fmt = root.find("target/format")
+    return VolumeInfo(name=vol.name(), format=fmt.get("type", "") if fmt is not None else "",
+                      capacity=capacity, allocation=allocation, path=path,
+                      users=tuple(users.get(path, ())))
+
+
+def _users_by_path(conn):
+    """`{disk source path: (VolumeUser, ...)}` of every domain: one listing, one XML each."""
+    users = {}
+    for dom in conn.listAllDomains(0):
+        try:
+            root = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        except libvirt.libvirtError as error:
+            if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                continue    # undefined meanwhile
+            raise
+        user = VolumeUser(dom.UUIDString(), dom.name())
+        for source in root.iterfind("devices/disk/source"):
+            path = source.get("file") or source.get("dev") or source.get("volume")
+            if path and user not in users.get(path, ()):
+                users[path] = (*users.get(path, ()), user)
+    return users

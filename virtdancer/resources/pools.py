@@ -1,0 +1,108 @@
+"""Host → "pools" → Pool (by name) → "volumes" → Volume (by name).
+
+A volume's users are named only when the user sees them; one the user does not see makes the
+volume `in_use` without a name.
+"""
+
+from ..schemas import well_formed
+
+
+class PoolCollection:
+    """Every storage pool of the host."""
+
+    __name__ = "pools"
+
+    def __init__(self, parent):
+        self.__parent__ = parent
+        self.host = parent
+        self.storage = parent.storage
+        self.sees = parent.sees
+
+    def __getitem__(self, name):
+        if not well_formed("pool", name):
+            raise KeyError(name)
+        return Pool(self, name)
+
+    def pools(self):
+        return self.storage.pools()
+
+    def define(self, name, path, autostart, start):
+        return self.storage.define_dir_pool(name, path, autostart=autostart, start=start)
+
+
+class Pool:
+    """One storage pool, named by its name."""
+
+    def __init__(self, parent, name):
+        self.__parent__ = parent
+        self.__name__ = name
+        self.name = name
+        self.host = parent.host
+        self.storage = parent.storage
+        self.sees = parent.sees
+
+    def __getitem__(self, name):
+        if name == "volumes":
+            return VolumeCollection(self)
+        raise KeyError(name)
+
+    def info(self):
+        return self.storage.pool(self.name)
+
+    def run(self, action):
+        return self.storage.run(self.name, action)
+
+    def delete(self, delete_files):
+        self.storage.delete_pool(self.name, delete_files=delete_files)
+
+
+class VolumeCollection:
+    """The volumes of one pool."""
+
+    __name__ = "volumes"
+
+    def __init__(self, parent):
+        self.__parent__ = parent
+        self.pool = parent
+        self.host = parent.host
+        self.storage = parent.storage
+        self.sees = parent.sees
+
+    def __getitem__(self, name):
+        if not well_formed("volume", name):
+            raise KeyError(name)
+        return Volume(self, name)
+
+    def volumes(self):
+        return self.storage.volumes(self.pool.name)
+
+    def create(self, name, fmt, capacity_mib):
+        return self.storage.create_volume(self.pool.name, name, fmt, capacity_mib)
+
+    def upload_new(self, name, body, length, fmt):
+        return self.storage.upload(self.pool.name, name, body, length, fmt=fmt, create=True)
+
+
+class Volume:
+    """One volume of a pool."""
+
+    def __init__(self, parent, name):
+        self.__parent__ = parent
+        self.__name__ = name
+        self.name = name
+        self.pool = parent.pool
+        self.host = parent.host
+        self.storage = parent.storage
+        self.sees = parent.sees
+
+    def info(self):
+        return self.storage.volume(self.pool.name, self.name)
+
+    def resize(self, capacity_mib):
+        return self.storage.resize_volume(self.pool.name, self.name, capacity_mib)
+
+    def delete(self):
+        self.storage.delete_volume(self.pool.name, self.name)
+
+    def upload(self, body, length):
+        return self.storage.upload(self.pool.name, self.name, body, length)
