@@ -237,3 +237,21 @@ def test_growing_on_the_test_driver_is_a_clear_error_and_shrinking_a_400(admin):
     answer = admin.patch_json("/pools/images/volumes/spare.raw", {"capacity_mib": 32},
                               status=502)
     assert "virStorageVolResize" in answer.json["message"]
+
+
+def test_a_failed_upload_into_a_new_volume_leaves_no_volume_behind(admin):
+    admin.put("/pools/images/volumes/fresh.raw/content", b"z" * 4096,
+              content_type="application/octet-stream", status=502)
+    assert "fresh.raw" not in by_name(admin.get("/pools/images/volumes").json)
+
+
+def test_an_upload_larger_than_the_pool_room_is_a_400(app):
+    big = make_app(**{"virtdancer.hosts": f"store = {STORAGE_URI}",
+                      "virtdancer.upload.max_bytes": str(10 ** 15)})
+    try:
+        refused = client(big).put("/pools/images/volumes/huge.raw/content", b"", status=400,
+                                  headers={"Content-Length": str(200 * 1024 ** 3)},
+                                  content_type="application/octet-stream", expect_errors=True)
+        assert "available" in refused.json["message"]
+    finally:
+        close_app(big)

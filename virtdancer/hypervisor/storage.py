@@ -190,15 +190,16 @@ class Storage:
                 raise VolumesInUse(pool_name, [(name, users)])
             vol.delete(0)
 
-    def upload(self, pool_name, name, body, length, *, fmt="raw", create=False,
-               chunk=256 * 1024):
+    def upload(self, pool_name, name, body, length, *, fmt="raw", chunk=256 * 1024):
         """Stream `length` bytes of the file-like `body` into a volume, `chunk` at a time.
 
-        With `create`, the volume is made first (of `length` bytes) and deleted again when the
-        upload fails, so that a failed request leaves no half volume behind.
+        Answers `(VolumeInfo, created)`. A volume that is not there is made first (raw, of
+        `length` bytes) and deleted again when the upload fails, so that a failed request
+        leaves no half volume behind.
         """
         with self.host.session() as conn:
             pool = _running_pool(conn, pool_name)
+            create = name not in pool.listVolumes()
             if create:
                 if name in pool.listVolumes():
                     raise Refused(f"the pool {pool_name} has a volume named {name} already")
@@ -236,7 +237,7 @@ class Storage:
                     except libvirt.libvirtError:
                         pass
                 raise
-            return _volume_info(vol, _users_by_path(conn))
+            return _volume_info(vol, _users_by_path(conn)), create
 
 
 class VolumesInUse(Refused):

@@ -79,9 +79,6 @@ class VolumeCollection:
     def create(self, name, fmt, capacity_mib):
         return self.storage.create_volume(self.pool.name, name, fmt, capacity_mib)
 
-    def upload_new(self, name, body, length, fmt):
-        return self.storage.upload(self.pool.name, name, body, length, fmt=fmt, create=True)
-
 
 class Volume:
     """One volume of a pool."""
@@ -105,4 +102,5 @@ class Volume:
         self.storage.delete_volume(self.pool.name, self.name)
 
     def upload(self, body, length):
+        """`(VolumeInfo, created)`: the volume is made (raw) when it is not there."""
         return self.storage.upload(self.pool.name, self.name, body, length)

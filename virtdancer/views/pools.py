@@ -139,11 +139,17 @@ def delete_volume(request):
 
 
 @volume_content.put(context=Volume, permission=Permission.ADMIN,
-                    response_schemas={200: answers.VolumeAnswer()}, errors=(409, 411, 502, 503))
+                    response_schemas={200: answers.VolumeAnswer(), 201: answers.VolumeAnswer()},
+                    errors=(409, 411, 502, 503))
 def upload_content(request):
-    """Stream the body (its Content-Length bytes) into the volume, 256 KiB at a time."""
+    """Stream the body (its Content-Length bytes) into the volume, 256 KiB at a time; a
+    volume not there yet is made, raw, of that size (201)."""
     try:
-        info = request.context.upload(request.body_file_raw, request.content_length)
+        info, created = request.context.upload(request.body_file_raw, request.content_length)
     except VolumesInUse as error:
         return in_use_refusal(error, request.context.sees)
+    if created:
+        request.response.status_code = 201
+        request.response.location = request.route_url(
+            request.matched_route.name.replace(".content", ""), **request.matchdict)
     return volume_answer(info, request.context.sees)
