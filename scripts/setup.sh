@@ -9,6 +9,8 @@ DEBIAN_PACKAGES=(
   gcc pkg-config libvirt-dev python3-dev python3-venv
   # the real-hypervisor test ring: libvirtd with the QEMU driver
   libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 libvirt-clients
+  # qemu-img, which tests/real/test_pools.py checks volumes with
+  qemu-utils
   # the second test host: its libvirtd runs in a mount namespace of its own (unshare, mount)
   util-linux mount
   # the browser tests (tests/browser/): Playwright drives Debian's Chromium

@@ -30,7 +30,11 @@ USERS = {
 }
 
 # A valid body for each route that takes one; a new write route needs an entry here.
-BODIES = {"virtdancer.vm.action": {"action": "pause"}, "virtdancer.tokens": {"name": "matrix"}}
+BODIES = {"virtdancer.vm.action": {"action": "pause"}, "virtdancer.tokens": {"name": "matrix"},
+          "virtdancer.pools": {"name": "matrix", "path": "/srv/matrix"},
+          "virtdancer.pool.action": {"action": "refresh"},
+          "virtdancer.volumes": {"name": "matrix.raw", "format": "raw", "capacity_mib": 1},
+          "virtdancer.volume": {"capacity_mib": 1}}
 # What an allowed request answers where it is not 200: a token made is a 201, and the matrix's
 # token id (TOKEN_ID) is nobody's.
 ALLOWED = {("virtdancer.tokens", "POST"): 201, ("virtdancer.token", "GET"): 404,
@@ -42,6 +46,12 @@ TOKEN_ID = "0123456789ab"
 # no graphical display to open a console on.
 ALLOWED_ON_THE_TEST_DRIVER = {"virtdancer.stats.nic": 501, "virtdancer.stats.nic.one": 404,
                               "virtdancer.vm.console": 409}
+# Storage: the matrix's pool (POOL) is on no host, so what an allowed request on it answers is a
+# 404 from libvirt; listing and defining pools work.
+POOL, VOLUME = "matrix-pool", "matrix.raw"
+ALLOWED_ON_STORAGE = {("virtdancer.pools", "POST"): 201}
+STORAGE_ROUTES = {"virtdancer.pool", "virtdancer.pool.action", "virtdancer.volumes",
+                  "virtdancer.volume", "virtdancer.volume.content"}
 # The console needs a proxy to point at; none has to run for the test driver's 409.
 SETTINGS = {"virtdancer.console.public_url": "ws://127.0.0.1:9/",
             "virtdancer.hosts": f"default = {DEMO_URI}\nlab = {LAB_URI}"}
@@ -103,6 +113,10 @@ def expected_status(route, method, permission, user, vm):
         return 404   # hidden beats forbidden: the user must not learn the VM exists
     if permission not in USERS[user]["permissions"]:
         return 403
+    if (on_any_host(route), method) in ALLOWED_ON_STORAGE:
+        return ALLOWED_ON_STORAGE[on_any_host(route), method]
+    if on_any_host(route) in STORAGE_ROUTES:
+        return 404
     return ALLOWED.get((route, method),
                        ALLOWED_ON_THE_TEST_DRIVER.get(on_any_host(route), 200))
 
@@ -132,6 +146,7 @@ def test_cell(fresh_app, route, pattern, method, permission, user, vm):
     if user is not None:
         client.authorization = ("Basic", (user, USERS[user]["password"]))
     path = pattern.replace("{uuid}", vm or "").replace("{name}", "lo").replace("{id}", TOKEN_ID)
+    path = path.replace("{pool}", POOL).replace("{volume}", VOLUME)
     before = fleet_state(fresh_app)
 
     if method == "GET":

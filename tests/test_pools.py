@@ -255,3 +255,9 @@ def test_an_upload_larger_than_the_pool_room_is_a_400(app):
         assert "available" in refused.json["message"]
     finally:
         close_app(big)
+
+
+def test_an_empty_upload_is_a_400_and_makes_nothing(admin):
+    admin.put("/pools/images/volumes/empty.raw/content", b"",
+              content_type="application/octet-stream", status=400)
+    assert "empty.raw" not in by_name(admin.get("/pools/images/volumes").json)

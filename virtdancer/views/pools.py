@@ -144,6 +144,9 @@ def delete_volume(request):
 def upload_content(request):
     """Stream the body (its Content-Length bytes) into the volume, 256 KiB at a time; a
     volume not there yet is made, raw, of that size (201)."""
+    if not request.content_length:
+        return error_response(400, "an upload needs a body: the volume's bytes",
+                              location="body")
     try:
         info, created = request.context.upload(request.body_file_raw, request.content_length)
     except VolumesInUse as error:
