@@ -341,3 +341,26 @@ class VolumeList(colander.SequenceSchema):
 
 class DeletedAnswer(Answer):
     result = text(validator=colander.OneOf(("deleted",)))
+# -- creating and deleting VMs ------------------------------------------------------------------
+
+class CapabilitiesAnswer(Answer):
+    arch = text()
+    domain_types = listing(text())
+    domain_type = text(description="the type a new VM gets: kvm when offered, else qemu")
+    machines = listing(text())
+    max_vcpus = integer()
+    host_memory_mib = integer()
+    firmware = listing(text(validator=colander.OneOf(("bios", "uefi"))))
+    disk_buses = listing(text())
+    nic_models = listing(text())
+
+
+class KeptVolume(Answer):
+    path = text()
+    reason = text()
+
+
+class DeletedVMAnswer(Answer):
+    result = text()
+    removed = listing(text(), description="paths of the volumes deleted")
+    kept = listing(KeptVolume(), description="volumes left in place, and why")

@@ -30,6 +30,7 @@ PER_HOST = [
     ("virtdancer.volume", "/pools/{pool}/volumes/{volume}", "/pools/{pool}/volumes/{volume}"),
     ("virtdancer.volume.content", "/pools/{pool}/volumes/{volume}/content",
      "/pools/{pool}/volumes/{volume}"),
+    ("virtdancer.capabilities", "/capabilities", "/capabilities"),
 ]
 HOST_PREFIX = "/hosts/{host}"
 

@@ -222,3 +222,77 @@ class ResizeVolumeBody(colander.MappingSchema):
     capacity_mib = colander.SchemaNode(colander.Integer(),
                                        validator=colander.Range(1, MAX_MIB),
                                        description="the new size; only growing is allowed")
+# -- creating and deleting VMs (views/provisioning.py) -------------------------------------------
+
+VM_NAME = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$"
+
+
+class NewDisk(colander.MappingSchema):
+    """A disk: a new volume (`size_gib`, `format`) or an existing one (`volume`) of `pool`."""
+
+    pool = colander.SchemaNode(colander.String(), validator=colander.Length(1, 200))
+    size_gib = colander.SchemaNode(colander.Float(), missing=None,
+                                   validator=colander.Range(min=0.001, max=65536))
+    format = colander.SchemaNode(colander.String(), missing="qcow2",
+                                 validator=colander.OneOf(("qcow2", "raw")))
+    volume = colander.SchemaNode(colander.String(), missing=None,
+                                 validator=colander.Length(1, 200))
+    bus = colander.SchemaNode(colander.String(), missing="virtio",
+                              validator=colander.OneOf(("virtio", "sata", "scsi", "ide")))
+
+
+def _disk_is_new_or_old(node, value):
+    if (value["size_gib"] is None) == (value["volume"] is None):
+        raise colander.Invalid(node, "a disk has either size_gib (a new volume) or volume")
+
+
+class CDROM(colander.MappingSchema):
+    pool = colander.SchemaNode(colander.String(), validator=colander.Length(1, 200))
+    volume = colander.SchemaNode(colander.String(), validator=colander.Length(1, 200))
+
+
+class NewNIC(colander.MappingSchema):
+    network = colander.SchemaNode(colander.String(), missing=None,
+                                  validator=colander.Length(1, 200))
+    bridge = colander.SchemaNode(colander.String(), missing=None,
+                                 validator=colander.Regex(r"^[A-Za-z0-9._-]{1,15}$"))
+    model = colander.SchemaNode(colander.String(), missing="virtio",
+                                validator=colander.OneOf(("virtio", "e1000", "rtl8139")))
+
+
+def _nic_has_one_source(node, value):
+    if (value["network"] is None) == (value["bridge"] is None):
+        raise colander.Invalid(node, "a NIC has either network or bridge")
+
+
+class NewVMBody(colander.MappingSchema):
+    """`POST /vm`: the VM to make."""
+
+    name = colander.SchemaNode(
+        colander.String(), validator=colander.Regex(
+            VM_NAME, "a name is 1 to 64 of A-Z a-z 0-9 . _ -, not starting with . or -"))
+    vcpus = colander.SchemaNode(colander.Int(), validator=colander.Range(1, 4096))
+    memory = colander.SchemaNode(colander.Int(), validator=colander.Range(1, 16 * 1024 * 1024),
+                                 description="MiB")
+    disks = colander.SchemaNode(colander.Sequence(), NewDisk(validator=_disk_is_new_or_old),
+                                missing=(), validator=colander.Length(0, 16))
+    cdrom = CDROM(missing=None)
+    networks = colander.SchemaNode(colander.Sequence(), NewNIC(validator=_nic_has_one_source),
+                                   missing=(), validator=colander.Length(0, 16))
+    boot = colander.SchemaNode(colander.Sequence(), colander.SchemaNode(
+        colander.String(), validator=colander.OneOf(("hd", "cdrom", "network"))),
+        missing=("hd",), validator=colander.Length(1, 3))
+    firmware = colander.SchemaNode(colander.String(), missing="bios",
+                                   validator=colander.OneOf(("bios", "uefi")))
+    autostart = colander.SchemaNode(colander.Boolean(), missing=False)
+    description = colander.SchemaNode(colander.String(), missing="",
+                                      validator=colander.Length(0, 1000))
+    start = colander.SchemaNode(colander.Boolean(), missing=False)
+
+
+class DeleteQuery(colander.MappingSchema):
+    force = colander.SchemaNode(Flag(), missing=False,
+                                description="destroy a running VM first")
+    volumes = colander.SchemaNode(colander.String(), missing="keep",
+                                  validator=colander.OneOf(("keep", "remove")),
+                                  description="remove: delete its disk volumes too")

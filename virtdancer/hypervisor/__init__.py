@@ -17,6 +17,7 @@ from .fleet import ACTIONS, STATE_NAMES, Fleet, allowed_actions, state_name  # n
 from .hostinfo import is_local_uri, runs_in_process
 from .registry import DEFAULT_NAME, HostRegistry, HostsSettingsError, parse_hosts  # noqa: F401
 from .sampler import StatsSampler
+from .provisioning import Provisioning
 from .storage import POOL_ACTIONS, VOLUME_FORMATS, Storage  # noqa: F401  (the service's API)
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class Hypervisor:
         self.connection = HostConnection(uri, name=name, **connection_options)
         self.fleet = Fleet(self.connection)
         self.storage = Storage(self.connection)
+        self.provisioning = Provisioning(self.connection)
         self.sampler = StatsSampler(self.connection, interval=stats_interval,
                                     history=stats_history, local=self.local)
 

@@ -44,7 +44,7 @@ class Root:
     def __getitem__(self, name):
         if name == "hosts":
             return Hosts(self)
-        if name in ("vm", "stats", "pools"):
+        if name in ("vm", "stats", "pools", "capabilities"):
             return self.default_host()[name]
         if name == "tokens":
             return TokenCollection(self)
@@ -102,6 +102,8 @@ class Host:
             return HostStats(self)
         if name == "pools":
             return PoolCollection(self)
+        if name == "capabilities":
+            return Capabilities(self)
         raise KeyError(name)
 
     def status(self):
@@ -148,6 +150,11 @@ class VMCollection:
         """The `VMDetail` of every VM the user sees."""
         return [vm for vm in self.fleet.details() if self.sees(vm.name)]
 
+    def create(self, spec):
+        """Make the VM `spec` describes; answer it as a `Domain`."""
+        uuid = self.host.hypervisor.provisioning.create(spec)
+        return self[uuid]
+
 
 class Domain:
     """One VM, named in the tree by its UUID."""
@@ -177,6 +184,24 @@ class Domain:
 
     def run(self, action):
         self._found = self.fleet.run(self._found, action)
+
+    def delete(self, force=False, remove_volumes=False):
+        """Undefine the VM; `{removed, kept}` of its disk volumes."""
+        return self.host.hypervisor.provisioning.delete(
+            self.uuid, force=force, remove_volumes=remove_volumes)
+
+
+class Capabilities:
+    """What a new VM may be on the host."""
+
+    __name__ = "capabilities"
+
+    def __init__(self, parent):
+        self.__parent__ = parent
+        self.host = parent
+
+    def describe(self):
+        return self.host.hypervisor.provisioning.capabilities()
 
 
 def _sees_everything(vm_name):

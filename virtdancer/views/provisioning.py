@@ -1,0 +1,48 @@
+"""Creating and deleting VMs, and what a new VM may be on a host (`/capabilities`)."""
+
+from pyramid.httpexceptions import HTTPForbidden
+
+from .. import answers
+from ..permissions import Permission
+from ..resources import Capabilities, Domain, VMCollection
+from ..schemas import DeleteQuery, NewVMBody
+from .bodies import body_validator
+from .service import PerHostService
+from .shapes import detail_answer
+from .vms import vm, vms
+
+capabilities = PerHostService("virtdancer.capabilities", "What a new VM may be on the host")
+
+
+@capabilities.get(context=Capabilities, permission=Permission.READ,
+                  response_schemas={200: answers.CapabilitiesAnswer()})
+def show_capabilities(request):
+    """Arch, domain types, machines, limits, firmware, buses and NIC models: a form's defaults."""
+    return request.context.describe()
+
+
+@vms.post(context=VMCollection, permission=Permission.ADMIN, schema=NewVMBody(),
+          validators=(body_validator,), response_schemas={201: answers.VMDetail()},
+          errors=(400, 403, 409))
+def create_vm(request):
+    """Make a VM (its new volumes first); 201 with its Location and detail."""
+    collection = request.context
+    spec = request.validated
+    if not collection.sees(spec["name"]):
+        # A tenant admin makes only VMs their own filters let them see.
+        raise HTTPForbidden(f"your account may not make a VM named {spec['name']!r}")
+    domain = collection.create(spec)
+    route = request.matched_route.name[:-1]      # virtdancer[.host].vms → …vm
+    request.response.status = 201
+    request.response.location = request.route_url(route, **{**request.matchdict,
+                                                            "uuid": domain.uuid})
+    return detail_answer(domain.detail(), True)
+
+
+@vm.delete(context=Domain, permission=Permission.ADMIN, query=DeleteQuery(),
+           response_schemas={200: answers.DeletedVMAnswer()}, errors=(409,))
+def delete_vm(request):
+    """Undefine the VM; `?force=1` destroys a running one, `?volumes=remove` its disks."""
+    outcome = request.context.delete(force=request.validated["force"],
+                                     remove_volumes=request.validated["volumes"] == "remove")
+    return {"result": "deleted", **outcome}
