@@ -162,3 +162,10 @@ def test_only_admins_who_see_it_delete(app, user, password):
     expected = 403 if user == "viewer" else 404     # the others do not see old-vm
     client(app, user, password).delete(f"/vm/{OLD_VM}", status=expected)
     assert "old-vm" in names(client(app, "admin", "admin"))
+
+
+def test_a_deleted_vm_leaves_the_newest_statistics_at_once(testapp, hypervisor):
+    hypervisor.sampler.sample_once()
+    assert BUSY_VM in hypervisor.sampler.latest()["vms"]
+    testapp.delete(f"/vm/{BUSY_VM}?force=1")
+    assert BUSY_VM not in hypervisor.sampler.latest()["vms"]

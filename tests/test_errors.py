@@ -44,9 +44,9 @@ def test_unknown_subresource_of_a_vm_is_json_404(testapp):
 
 
 def test_wrong_method_is_json_405_with_allow(testapp):
-    response = testapp.delete(f"/vm/{WEB_1}", status=405)
+    response = testapp.put(f"/vm/{WEB_1}", status=405)
     assert_error_body(response, 405)
-    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD"}
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "DELETE"}
 
 
 @pytest.fixture

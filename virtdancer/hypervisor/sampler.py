@@ -136,6 +136,13 @@ class StatsSampler:
         """The newest sample, or None before the first round."""
         return self._latest   # one attribute, replaced whole by each round: no lock
 
+    def forget(self, uuid):
+        """Drop a deleted VM from the newest round, so that /stats and /metrics lose it at once."""
+        latest = self._latest
+        if latest is not None and uuid in latest.get("vms", {}):
+            self._latest = {**latest, "vms": {key: vm for key, vm in latest["vms"].items()
+                                              if key != uuid}}
+
     def host_history(self, part):
         """`[(time, value)]` of the host's "cpu", "mem" or "nic" in every kept round, oldest
         first; None where a round had none."""

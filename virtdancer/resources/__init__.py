@@ -187,8 +187,10 @@ class Domain:
 
     def delete(self, force=False, remove_volumes=False):
         """Undefine the VM; `{removed, kept}` of its disk volumes."""
-        return self.host.hypervisor.provisioning.delete(
+        outcome = self.host.hypervisor.provisioning.delete(
             self.uuid, force=force, remove_volumes=remove_volumes)
+        self.sampler.forget(self.uuid)
+        return outcome
 
 
 class Capabilities:
