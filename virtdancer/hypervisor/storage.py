@@ -336,4 +336,6 @@ def _users_by_path(conn):
             path = source.get("file") or source.get("dev") or source.get("volume")
             if path and user not in users.get(path, ()):
                 users[path] = (*users.get(path, ()), user)
-    return users
+    # libvirt lists domains in no set order: by name, so that answers do not shuffle.
+    return {path: tuple(sorted(found, key=lambda user: user.name))
+            for path, found in users.items()}
