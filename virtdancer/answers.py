@@ -364,3 +364,47 @@ class DeletedVMAnswer(Answer):
     result = text()
     removed = listing(text(), description="paths of the volumes deleted")
     kept = listing(KeptVolume(), description="volumes left in place, and why")
+
+# -- virtual networks ---------------------------------------------------------------------------
+
+class NetworkRange(Answer):
+    address = text(description="the host's address on the network (the gateway)")
+    prefix = integer(nullable=True)
+    dhcp_start = text(nullable=True)
+    dhcp_end = text(nullable=True)
+
+
+class NetworkLease(Answer):
+    mac = text(nullable=True)
+    ip = text(nullable=True)
+    hostname = text(nullable=True)
+    expiry = integer(description="Unix time the lease ends")
+
+
+class NetworkAnswer(Answer):
+    name = text()
+    uuid = text()
+    state = text(validator=colander.OneOf(("active", "inactive")))
+    autostart = boolean()
+    persistent = boolean()
+    bridge = text(nullable=True)
+    forward = text(nullable=True, description="libvirt's forward mode (nat, route, ...); null "
+                                              "for an isolated network")
+    ips = listing(NetworkRange())
+    leases = listing(NetworkLease(), nullable=True, missing=colander.drop,
+                     description="admins only (others get no such key); [] while inactive, "
+                                 "null where the host cannot tell (libvirt's test driver)")
+
+
+class NetworkList(colander.SequenceSchema):
+    network = NetworkAnswer()
+
+
+class NetworkActionAnswer(Answer):
+    result = text(validator=colander.OneOf(("done",)))
+    network = NetworkAnswer()
+
+
+class RemovedNetworkAnswer(Answer):
+    result = text(validator=colander.OneOf(("removed",)))
+    name = text()

@@ -31,6 +31,9 @@ PER_HOST = [
     ("virtdancer.volume.content", "/pools/{pool}/volumes/{volume}/content",
      "/pools/{pool}/volumes/{volume}"),
     ("virtdancer.capabilities", "/capabilities", "/capabilities"),
+    ("virtdancer.networks", "/networks", "/networks"),
+    ("virtdancer.network", "/networks/{network}", "/networks/{network}"),
+    ("virtdancer.network.action", "/networks/{network}/action", "/networks/{network}"),
 ]
 HOST_PREFIX = "/hosts/{host}"
 

@@ -38,6 +38,11 @@ class PathParameters(colander.MappingSchema):
     volume = colander.SchemaNode(colander.String(), validator=colander.Regex(STORAGE_NAME),
                                  description="a volume's name in its pool")
 
+    network = colander.SchemaNode(
+        colander.String(), validator=colander.Regex(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$"),
+        description="a virtual network's name: at most 64 of A-Z a-z 0-9 . _ -, not starting "
+                    "with . or -")
+
 
 PATH_PARAMETERS = PathParameters()
 
@@ -296,3 +301,37 @@ class DeleteQuery(colander.MappingSchema):
     volumes = colander.SchemaNode(colander.String(), missing="keep",
                                   validator=colander.OneOf(("keep", "remove")),
                                   description="remove: delete its disk volumes too")
+
+# -- virtual networks ---------------------------------------------------------------------------
+
+NETWORK_NAME = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$"
+
+
+class NewNetworkBody(colander.MappingSchema):
+    """`POST /networks`: `{"name": "lab", "subnet": "10.232.1.0/24"}` defines a NAT network."""
+
+    name = colander.SchemaNode(
+        colander.String(), validator=colander.Regex(NETWORK_NAME, msg="is not a network name "
+                                                    "(at most 64 of A-Z a-z 0-9 . _ -, not "
+                                                    "starting with . or -)"),
+        description="at most 64 of A-Z a-z 0-9 . _ -, not starting with . or -")
+    subnet = colander.SchemaNode(colander.String(), validator=colander.Length(1, 64),
+                                 description="an IPv4 network, prefix 8 to 30: 10.232.1.0/24; "
+                                             "the gateway is its first address")
+    dhcp_start = colander.SchemaNode(colander.String(), validator=colander.Length(1, 64),
+                                     missing=None, description="inside the subnet, not the "
+                                     "gateway; the upper half of the subnet if left out")
+    dhcp_end = colander.SchemaNode(colander.String(), validator=colander.Length(1, 64),
+                                   missing=None, description="inside the subnet, not before "
+                                   "dhcp_start")
+    autostart = colander.SchemaNode(colander.Boolean(), missing=False)
+    start = colander.SchemaNode(colander.Boolean(), missing=False)
+
+
+class NetworkActionBody(colander.MappingSchema):
+    """`POST /networks/<name>/action`: `{"action": "start"}`."""
+
+    action = colander.SchemaNode(
+        colander.String(),
+        validator=colander.OneOf(("start", "stop", "autostart", "noautostart")),
+        description="one of start, stop, autostart, noautostart")

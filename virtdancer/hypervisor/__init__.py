@@ -16,6 +16,7 @@ from .display import has_display_state  # noqa: F401  (the service's API)
 from .fleet import ACTIONS, STATE_NAMES, Fleet, allowed_actions, state_name  # noqa: F401  (the service's API)
 from .hostinfo import is_local_uri, runs_in_process
 from .provisioning import Provisioning
+from .networks import Networks
 from .registry import DEFAULT_NAME, HostRegistry, HostsSettingsError, parse_hosts  # noqa: F401
 from .sampler import StatsSampler
 from .storage import POOL_ACTIONS, VOLUME_FORMATS, Storage  # noqa: F401  (the service's API)
@@ -39,6 +40,7 @@ class Hypervisor:
         self.fleet = Fleet(self.connection)
         self.storage = Storage(self.connection)
         self.provisioning = Provisioning(self.connection)
+        self.networks = Networks(self.connection)
         self.sampler = StatsSampler(self.connection, interval=stats_interval,
                                     history=stats_history, local=self.local)
 

@@ -50,3 +50,7 @@ class InvalidRequest(HypervisorError):
 
 class HypervisorFailure(HypervisorError):
     """libvirt refused or failed for another reason; its message is kept."""
+
+
+class NoSuchNetwork(NoSuchDomain):
+    """No virtual network of this name exists on the host (a 404, like a missing domain)."""

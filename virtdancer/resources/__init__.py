@@ -18,6 +18,7 @@ from ..hypervisor.errors import NoSuchDomain
 from ..permissions import ROLE_PERMISSIONS, role_principal
 from ..schemas import well_formed
 from .pools import PoolCollection
+from .networks import NetworkCollection
 from .stats import DomainStats, HostStats
 from .tokens import TokenCollection
 
@@ -44,7 +45,7 @@ class Root:
     def __getitem__(self, name):
         if name == "hosts":
             return Hosts(self)
-        if name in ("vm", "stats", "pools", "capabilities"):
+        if name in ("vm", "stats", "pools", "capabilities", "networks"):
             return self.default_host()[name]
         if name == "tokens":
             return TokenCollection(self)
@@ -104,6 +105,8 @@ class Host:
             return PoolCollection(self)
         if name == "capabilities":
             return Capabilities(self)
+        if name == "networks":
+            return NetworkCollection(self)
         raise KeyError(name)
 
     def status(self):

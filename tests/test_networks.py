@@ -1,0 +1,78 @@
+"""Virtual networks on the test driver: list, define, actions, delete, permissions."""
+
+import pytest
+import webtest
+
+
+def as_user(app, name):
+    client = webtest.TestApp(app)
+    client.authorization = ("Basic", (name, name))
+    return client
+
+
+def make(testapp, name="vdh2-lab", subnet="10.232.1.0/24", status=201, **more):
+    return testapp.post_json("/networks", {"name": name, "subnet": subnet, **more},
+                             status=status)
+
+
+def test_define_list_show_and_leases_for_admins(testapp):
+    made = make(testapp, start=True)
+    assert made.location.endswith("/networks/vdh2-lab")
+    assert made.json["ips"] == [{"address": "10.232.1.1", "prefix": 24,
+                                 "dhcp_start": "10.232.1.128", "dhcp_end": "10.232.1.254"}]
+    assert made.json["forward"] == "nat"
+    one = testapp.get("/networks/vdh2-lab").json
+    assert one["state"] == "active"
+    assert "leases" in one
+    names = [n["name"] for n in testapp.get("/hosts/default/networks").json]
+    assert "vdh2-lab" in names
+
+
+@pytest.mark.parametrize("user", ["viewer", "tenant"])
+def test_others_read_without_leases_and_may_not_write(app, testapp, user):
+    make(testapp)
+    client = as_user(app, user)
+    assert "leases" not in client.get("/networks/vdh2-lab").json
+    assert all("leases" not in n for n in client.get("/networks").json)
+    client.post_json("/networks", {"name": "vdh2-x", "subnet": "10.232.9.0/24"}, status=403)
+    client.post_json("/networks/vdh2-lab/action", {"action": "stop"}, status=403)
+    client.delete("/networks/vdh2-lab", status=403)
+
+
+def test_actions_and_refusals(testapp):
+    make(testapp)
+    after = testapp.post_json("/networks/vdh2-lab/action", {"action": "start"}).json
+    assert after["network"]["state"] == "active"
+    testapp.post_json("/networks/vdh2-lab/action", {"action": "start"}, status=409)
+    after = testapp.post_json("/networks/vdh2-lab/action", {"action": "autostart"}).json
+    assert after["network"]["autostart"] is True
+    after = testapp.post_json("/networks/vdh2-lab/action", {"action": "stop"}).json
+    assert after["network"]["state"] == "inactive"
+    testapp.post_json("/networks/vdh2-lab/action", {"action": "stop"}, status=409)
+    testapp.post_json("/networks/vdh2-lab/action", {"action": "fly"}, status=400)
+
+
+def test_conflicts_and_bad_input(testapp):
+    make(testapp)
+    assert "exists" in make(testapp, subnet="10.232.2.0/24", status=409).json["message"]
+    clash = make(testapp, name="vdh2-other", subnet="10.232.1.128/25", status=409).json
+    assert "vdh2-lab" in clash["message"]
+    for name in ("-bad", ".bad", "a" * 65, "a/b", ""):
+        make(testapp, name=name, subnet="10.232.3.0/24", status=400)
+    for subnet in ("10.232.3.0/31", "10.0.0.0/7", "nonsense", "10.232.3.1/24"):
+        make(testapp, name="vdh2-b", subnet=subnet, status=400)
+    make(testapp, name="vdh2-b", subnet="10.232.3.0/24", dhcp_start="10.232.4.5", status=400)
+    make(testapp, name="vdh2-b", subnet="10.232.3.0/24", dhcp_start="10.232.3.1", status=400)
+    make(testapp, name="vdh2-b", subnet="10.232.3.0/24", dhcp_start="10.232.3.90",
+         dhcp_end="10.232.3.20", status=400)
+    assert "vdh2-b" not in [n["name"] for n in testapp.get("/networks").json]
+
+
+def test_delete_and_404s(app, testapp):
+    make(testapp, start=True)
+    assert testapp.delete("/networks/vdh2-lab").json == {"result": "removed",
+                                                         "name": "vdh2-lab"}
+    testapp.get("/networks/vdh2-lab", status=404)
+    testapp.delete("/networks/vdh2-lab", status=404)
+    testapp.get("/networks/.hidden", status=404)
+    testapp.get("/hosts/nowhere/networks", status=404)
