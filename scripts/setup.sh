@@ -15,6 +15,8 @@ DEBIAN_PACKAGES=(
   util-linux mount
   # the browser tests (tests/browser/): Playwright drives Debian's Chromium
   chromium
+  # virtual networks on the real ring (tests/real/test_networks.py): NAT and DHCP
+  dnsmasq-base iptables
 )
 
 missing=()

@@ -76,3 +76,19 @@ def test_delete_and_404s(app, testapp):
     testapp.delete("/networks/vdh2-lab", status=404)
     testapp.get("/networks/.hidden", status=404)
     testapp.get("/hosts/nowhere/networks", status=404)
+
+
+VM_ON_NETWORK = """<domain type='test'><name>vdh2-vm</name><memory>65536</memory>
+<os><type>hvm</type></os><devices><interface type='network'><source network='vdh2-lab'/>
+</interface></devices></domain>"""
+
+
+def test_delete_refuses_a_network_a_running_vm_uses(testapp, hypervisor):
+    make(testapp, start=True)
+    dom = hypervisor.connection.get().defineXML(VM_ON_NETWORK)
+    dom.create()
+    refused = testapp.delete("/networks/vdh2-lab", status=409).json
+    assert "vdh2-vm" in refused["message"]
+    assert testapp.get("/networks/vdh2-lab").json["state"] == "active"
+    dom.destroy()
+    testapp.delete("/networks/vdh2-lab", status=200)
