@@ -1,7 +1,7 @@
 """Virtual networks on a real libvirtd: a NAT network vdh2-... in 10.232.0.0/16, made, started,
 seen by virsh, autostart toggled, removed, nothing left behind."""
 
-from .conftest import virsh
+from .conftest import domain_xml, remove_domain, virsh
 
 NAME = "vdh2-ring-net"
 
@@ -28,4 +28,31 @@ def test_nat_network_round_trip(testapp):
         testapp.delete(f"/networks/{NAME}", status=200)
         assert NAME not in virsh("net-list", "--all", "--name").split()
     finally:
+        _cleanup()
+
+
+VM = "vdh2-ring-vm"
+
+
+def test_a_running_vm_blocks_deletion(testapp, tmp_path):
+    _cleanup()
+    remove_domain(VM)
+    xml = domain_xml(VM).replace(
+        "<devices>", f"<devices><interface type='network'><source network='{NAME}'/>"
+                     "<model type='e1000'/></interface>")
+    path = tmp_path / "vm.xml"
+    path.write_text(xml)
+    try:
+        testapp.post_json("/networks", {"name": NAME, "subnet": "10.232.78.0/24",
+                                        "start": True}, status=201)
+        virsh("define", str(path))
+        virsh("start", VM)
+        refused = testapp.delete(f"/networks/{NAME}", status=409).json
+        assert VM in refused["message"]
+        assert NAME in virsh("net-list", "--name").split()
+        virsh("destroy", VM)
+        testapp.delete(f"/networks/{NAME}", status=200)
+        assert NAME not in virsh("net-list", "--all", "--name").split()
+    finally:
+        remove_domain(VM)
         _cleanup()
