@@ -92,3 +92,20 @@ def test_delete_refuses_a_network_a_running_vm_uses(testapp, hypervisor):
     assert testapp.get("/networks/vdh2-lab").json["state"] == "active"
     dom.destroy()
     testapp.delete("/networks/vdh2-lab", status=200)
+
+
+ISOLATED = """<network><name>vdh2-xml</name>
+<ip address='10.232.5.1' netmask='255.255.255.0'/></network>"""
+
+
+def test_define_from_xml_and_refuse_doctype(testapp):
+    made = testapp.post("/networks", ISOLATED, content_type="application/xml", status=201)
+    assert made.json["name"] == "vdh2-xml" and made.json["forward"] is None
+    testapp.post("/networks", ISOLATED, content_type="application/xml", status=409)
+    evil = ("<?xml version='1.0'?><!DOCTYPE n [<!ENTITY e 'x'>]>"
+            "<network><name>vdh2-e</name></network>")
+    testapp.post("/networks", evil, content_type="application/xml", status=400)
+    testapp.post("/networks", "<network><name>-x</name></network>",
+                 content_type="application/xml", status=400)
+    testapp.post("/networks", "<network>", content_type="application/xml", status=400)
+    assert "vdh2-e" not in [n["name"] for n in testapp.get("/networks").json]

@@ -35,13 +35,16 @@ BODIES = {"virtdancer.vm.action": {"action": "pause"}, "virtdancer.tokens": {"na
           "virtdancer.pool.action": {"action": "refresh"},
           "virtdancer.volumes": {"name": "matrix.raw", "format": "raw", "capacity_mib": 1},
           "virtdancer.volume": {"capacity_mib": 1},
-          "virtdancer.vms": {"name": "matrix-new", "vcpus": 1, "memory": 64}}
+          "virtdancer.vms": {"name": "matrix-new", "vcpus": 1, "memory": 64},
+          "virtdancer.networks": {"name": "matrix", "subnet": "10.232.200.0/24"},
+          "virtdancer.network.action": {"action": "autostart"}}
 # Query strings a request needs to be allowed: a running VM is deleted only when forced.
 QUERIES = {("virtdancer.vm", "DELETE"): "?force=1"}
 # What an allowed request answers where it is not 200: a token made is a 201, and the matrix's
 # token id (TOKEN_ID) is nobody's.
 ALLOWED = {("virtdancer.tokens", "POST"): 201, ("virtdancer.token", "GET"): 404,
-           ("virtdancer.token", "DELETE"): 404, ("virtdancer.vms", "POST"): 201}
+           ("virtdancer.token", "DELETE"): 404, ("virtdancer.vms", "POST"): 201,
+           ("virtdancer.networks", "POST"): 201}
 TOKEN_ID = "0123456789ab"
 
 # What an allowed request answers where the demo fleet's host cannot give 200: the test
@@ -150,6 +153,7 @@ def test_cell(fresh_app, route, pattern, method, permission, user, vm):
         client.authorization = ("Basic", (user, USERS[user]["password"]))
     path = pattern.replace("{uuid}", vm or "").replace("{name}", "lo").replace("{id}", TOKEN_ID)
     path = path.replace("{pool}", POOL).replace("{volume}", VOLUME)
+    path = path.replace("{network}", "default")   # the demo hosts' one network
     path += QUERIES.get((on_any_host(route), method), "")
     before = fleet_state(fresh_app)
 

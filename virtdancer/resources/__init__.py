@@ -17,8 +17,8 @@ from pyramid.authorization import DENY_ALL, Allow
 from ..hypervisor.errors import NoSuchDomain
 from ..permissions import ROLE_PERMISSIONS, role_principal
 from ..schemas import well_formed
-from .pools import PoolCollection
 from .networks import NetworkCollection
+from .pools import PoolCollection
 from .stats import DomainStats, HostStats
 from .tokens import TokenCollection
 

@@ -1,12 +1,14 @@
 """Virtual networks of a host: listed by viewers; defined, started, stopped, removed by admins."""
 
 import ipaddress
+import re
+import xml.etree.ElementTree as ElementTree
 
 from .. import answers
 from ..hypervisor.networks import nat_network_xml
 from ..permissions import Permission
 from ..resources.networks import Network, NetworkCollection
-from ..schemas import NetworkActionBody, NewNetworkBody
+from ..schemas import NETWORK_NAME, NetworkActionBody, NewNetworkBody
 from .bodies import body_validator
 from .errors import error_response
 from .service import PerHostService
@@ -27,16 +29,48 @@ def list_networks(request):
     return request.context.all(sees_leases(request, request.context))
 
 
+XML = "application/xml"
+
+
+def network_body_validator(request, **kwargs):
+    """A network's XML as it is (`application/xml`), or the form of `NewNetworkBody`.
+
+    The XML is read here only for its name, with a parser that never sees a DOCTYPE (so no
+    entities); libvirt parses it for real. Its size is bounded by `virtdancer.max_body_bytes`.
+    """
+    if request.content_type != XML:
+        return body_validator(request, **kwargs)
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return request.errors.add("body", None, "the body is not UTF-8 text")
+    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
+        return request.errors.add("body", None, "a network's XML may not hold a DOCTYPE")
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError as error:
+        return request.errors.add("body", None, f"the body is not well-formed XML: {error}")
+    name = root.findtext("name") or ""
+    if root.tag != "network" or not re.match(NETWORK_NAME, name):
+        return request.errors.add("body", "name", "the XML is to be a <network> with a "
+                                  "<name> of at most 64 of A-Z a-z 0-9 . _ -")
+    request.validated = {"xml": text, "name": name}
+
+
 def _bad(name, message):
     return error_response(400, message, location="body", name=name)
 
 
 @networks.post(context=NetworkCollection, permission=Permission.ADMIN, schema=NewNetworkBody(),
-               validators=(body_validator,), response_schemas={201: answers.NetworkAnswer()},
+               validators=(network_body_validator,),
+               response_schemas={201: answers.NetworkAnswer()},
                errors=(400, 409))
 def define_network(request):
     """Define a NAT network on a subnet; 201 with its Location."""
     body = request.validated
+    if "xml" in body:
+        made = request.context.define(body["name"], body["xml"])
+        return _made(request, made)
     try:
         subnet = ipaddress.IPv4Network(body["subnet"], strict=True)
     except ValueError as error:
@@ -65,6 +99,10 @@ def define_network(request):
                           bounds.get("dhcp_end"))
     made = request.context.define(body["name"], xml, autostart=body["autostart"],
                                   start=body["start"])
+    return _made(request, made)
+
+
+def _made(request, made):
     request.response.status = 201
     route = request.matched_route.name.replace("virtdancer.networks",
                                                "virtdancer.network")
