@@ -202,3 +202,19 @@ def test_path_parameters_are_the_schemas_the_resources_find_things_by(testapp, a
     assert not well_formed("host", "Demo") and well_formed("host", "demo")
     testapp.get("/hosts/DEFAULT", status=404)
     testapp.get("/tokens/not-a-token-id", status=404)
+
+
+def test_a_body_a_form_cannot_carry_is_documented_as_json_only(anonymous):
+    # POST /vm has lists (disks, networks): form fields are text, one value each.
+    paths = document_of(anonymous)["paths"]
+    assert list(paths["/vm"]["post"]["requestBody"]["content"]) == ["application/json"]
+    flat = paths["/pools"]["post"]["requestBody"]["content"]
+    assert "application/x-www-form-urlencoded" in flat
+
+
+def test_an_upload_documents_its_bytes(anonymous):
+    paths = document_of(anonymous)["paths"]
+    body = paths["/pools/{pool}/volumes/{volume}/content"]["put"]["requestBody"]
+    assert body["required"] is True
+    assert body["content"]["application/octet-stream"]["schema"]["format"] == "binary"
+    assert "501" in paths["/pools/{pool}/volumes/{volume}/content"]["put"]["responses"]

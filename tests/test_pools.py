@@ -225,10 +225,10 @@ def test_the_body_limit_still_holds_for_other_routes(admin):
 
 
 def test_an_upload_the_driver_cannot_take_leaves_the_volume(admin):
-    # The test driver has no virStorageVolUpload: a 5xx in VirtDancer's shape, no traceback;
+    # The test driver has no virStorageVolUpload: a 501 in VirtDancer's shape, no traceback;
     # the real ring (tests/real/test_pools.py) proves an upload.
     answer = admin.put("/pools/images/volumes/spare.raw/content", b"y" * 1000,
-                       content_type="application/octet-stream", status=502)
+                       content_type="application/octet-stream", status=501)
     assert answer.json["status"] == "error"
     assert "spare.raw" in by_name(admin.get("/pools/images/volumes").json)
 
@@ -236,13 +236,13 @@ def test_an_upload_the_driver_cannot_take_leaves_the_volume(admin):
 def test_growing_on_the_test_driver_is_a_clear_error_and_shrinking_a_400(admin):
     admin.patch_json("/pools/images/volumes/spare.raw", {"capacity_mib": 8}, status=400)
     answer = admin.patch_json("/pools/images/volumes/spare.raw", {"capacity_mib": 32},
-                              status=502)
+                              status=501)
     assert "virStorageVolResize" in answer.json["message"]
 
 
 def test_a_failed_upload_into_a_new_volume_leaves_no_volume_behind(admin):
     admin.put("/pools/images/volumes/fresh.raw/content", b"z" * 4096,
-              content_type="application/octet-stream", status=502)
+              content_type="application/octet-stream", status=501)
     assert "fresh.raw" not in by_name(admin.get("/pools/images/volumes").json)
 
 
@@ -262,3 +262,18 @@ def test_an_empty_upload_is_a_400_and_makes_nothing(admin):
     admin.put("/pools/images/volumes/empty.raw/content", b"",
               content_type="application/octet-stream", status=400)
     assert "empty.raw" not in by_name(admin.get("/pools/images/volumes").json)
+
+
+def test_a_second_pool_on_a_folder_is_a_409_naming_the_first(admin):
+    # libvirt calls it an "operation failed" (a 502); it is a conflict the user can mend.
+    answer = admin.post_json("/pools", {"name": "again", "path": "/srv/vd/images/"}, status=409)
+    assert "images" in answer.json["message"]
+    assert "again" not in by_name(admin.get("/pools").json)
+
+
+@pytest.mark.parametrize("body", [{"start": "AAA"}, {"autostart": "yes"}, {"start": 1}])
+def test_a_yes_no_field_is_true_or_false_and_nothing_else(admin, body):
+    answer = admin.post_json("/pools", {"name": "odd", "path": "/srv/odd", **body}, status=400)
+    assert "true or false" in answer.json["message"]
+    assert "odd" not in by_name(admin.get("/pools").json)
+    admin.post("/pools", {"name": "odd", "path": "/srv/odd", "start": "AAA"}, status=400)

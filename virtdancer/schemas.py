@@ -90,6 +90,25 @@ class Flag(colander.SchemaType):
                                      f"{quoted(str(cstruct))!r}")
 
 
+class Switch(colander.SchemaType):
+    """A yes/no field of a body: JSON's true or false, or a form's "true" or "false". Anything
+    else is refused, where colander's Boolean would read any text but "false" as yes."""
+
+    def json_schema(self):
+        return {"type": "boolean"}
+
+    def serialize(self, node, appstruct):
+        return bool(appstruct)
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null or isinstance(cstruct, bool):
+            return cstruct      # null: left out, so the node's `missing` applies
+        if cstruct in ("true", "false"):
+            return cstruct == "true"
+        raise colander.Invalid(node, f"{node.name} is true or false, not "
+                                     f"{quoted(str(cstruct))!r}")
+
+
 def _flag(description):
     return colander.SchemaNode(Flag(), missing=False,
                                description=description + " (yes/no: 1 or 0, true or false, ...)")
@@ -198,8 +217,8 @@ class NewPoolBody(colander.MappingSchema):
                                                   msg="an absolute path, without control "
                                                       "characters")),
         description="the pool's folder (made when missing)")
-    autostart = colander.SchemaNode(colander.Boolean(), missing=False)
-    start = colander.SchemaNode(colander.Boolean(), missing=True)
+    autostart = colander.SchemaNode(Switch(), missing=False)
+    start = colander.SchemaNode(Switch(), missing=True)
 
 
 class PoolActionBody(colander.MappingSchema):
@@ -289,10 +308,10 @@ class NewVMBody(colander.MappingSchema):
         missing=("hd",), validator=colander.Length(1, 3))
     firmware = colander.SchemaNode(colander.String(), missing="bios",
                                    validator=colander.OneOf(("bios", "uefi")))
-    autostart = colander.SchemaNode(colander.Boolean(), missing=False)
+    autostart = colander.SchemaNode(Switch(), missing=False)
     description = colander.SchemaNode(colander.String(), missing="",
                                       validator=colander.Length(0, 1000))
-    start = colander.SchemaNode(colander.Boolean(), missing=False)
+    start = colander.SchemaNode(Switch(), missing=False)
 
 
 class DeleteQuery(colander.MappingSchema):
@@ -324,8 +343,8 @@ class NewNetworkBody(colander.MappingSchema):
     dhcp_end = colander.SchemaNode(colander.String(), validator=colander.Length(1, 64),
                                    missing=None, description="inside the subnet, not before "
                                    "dhcp_start")
-    autostart = colander.SchemaNode(colander.Boolean(), missing=False)
-    start = colander.SchemaNode(colander.Boolean(), missing=False)
+    autostart = colander.SchemaNode(Switch(), missing=False)
+    start = colander.SchemaNode(Switch(), missing=False)
 
 
 class NetworkActionBody(colander.MappingSchema):

@@ -23,6 +23,7 @@ from .errors import (
     NoSuchDomain,
     NoSuchStorage,
     Refused,
+    Unsupported,
 )
 from .events import HostEvent, lifecycle_event
 
@@ -166,6 +167,8 @@ class HostConnection:
         if code in _CONNECTION_ERRORS or not _is_alive(conn):
             self._lost(conn, message)
             return self._unavailable()
+        if code == libvirt.VIR_ERR_NO_SUPPORT:
+            return Unsupported(message)
         if code in _THE_CLIENTS_MISTAKES:
             return InvalidRequest(message)
         if code in _NOT_NOW:

@@ -44,6 +44,10 @@ class InvalidState(Refused):
         self.state_name = state_name
 
 
+class Unsupported(HypervisorError):
+    """The host's libvirt driver cannot do this at all (libvirt's test driver cannot upload)."""
+
+
 class InvalidRequest(HypervisorError):
     """libvirt refused what it was asked as wrong in itself (invalid XML, a bad argument)."""
 

@@ -4,6 +4,7 @@ Which VMs use a volume is found once per question: one `listAllDomains` and each
 matched against every volume's path, never one scan of the domains per volume.
 """
 
+import os
 import xml.etree.ElementTree as ET
 from typing import NamedTuple
 from xml.sax.saxutils import escape
@@ -76,8 +77,16 @@ class Storage:
         xml = (f"<pool type='dir'><name>{escape(name)}</name>"
                f"<target><path>{escape(path)}</path></target></pool>")
         with self.host.session() as conn:
-            if name in {pool.name() for pool in conn.listAllStoragePools(0)}:
+            pools = conn.listAllStoragePools(0)
+            if name in {pool.name() for pool in pools}:
                 raise Refused(f"a storage pool named {name} exists already")
+            # libvirt refuses a second pool on a folder with an "operation failed" (a 502):
+            # said here in words, as the conflict it is.
+            wanted = os.path.normpath(path)
+            for other in pools:
+                target = ET.fromstring(other.XMLDesc(0)).findtext("target/path") or ""
+                if target and os.path.normpath(target) == wanted:
+                    raise Refused(f"the storage pool {other.name()} is at {path} already")
             pool = conn.storagePoolDefineXML(xml, 0)
             try:
                 if start:

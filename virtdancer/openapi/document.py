@@ -15,13 +15,17 @@ from pyramid.interfaces import IRoutesMapper
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .. import answers
+from ..routes import PER_HOST
 from ..schemas import PATH_PARAMETERS
 from .json_schema import json_schema
 
 VERSION = "0.1.0"
 _PATH_PARAMETER = re.compile(r"{(\w+)(?::[^}]*)?}")
 # A host's VMs or statistics: the default host's (`/vm`, `/stats/...`) or a named one's.
-_ON_A_HOST = re.compile(r"/(vm|stats)(/|$)|{host}")
+# A URL of a host's things: below /hosts/{host}, or a short URL of the default host's (the first
+# part of routes.PER_HOST's patterns: /vm, /stats, /pools, ...).
+_ON_A_HOST = re.compile("/(%s)(/|$)|{host}" % "|".join(
+    sorted({pattern.split("/")[1] for _, pattern, _ in PER_HOST})))
 _BODY_METHODS = {"post", "put", "patch"}
 _WRITES = _BODY_METHODS | {"delete"}
 
@@ -123,10 +127,13 @@ def _operation(name, summary, method, args, pattern):
     # documenting one would promise a validation that never happens.
     if method in _BODY_METHODS and isinstance(schema, colander.SchemaNode):
         body = json_schema(schema)
-        operation["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": body},
-                        "application/x-www-form-urlencoded": {"schema": _as_form(body)}}}
+        content = {"application/json": {"schema": body}}
+        if _flat(body):
+            content["application/x-www-form-urlencoded"] = {"schema": _as_form(body)}
+        operation["requestBody"] = {"required": True, "content": content}
+    if "request_content" in args:
+        # A body that is not a schema's (an upload's bytes).
+        operation["requestBody"] = {"required": True, "content": args["request_content"]}
     responses = {}
     for status, answer in sorted(args.get("response_schemas", {}).items()):
         responses[str(status)] = _response("The answer", method, json_content(json_schema(answer)))
@@ -142,6 +149,20 @@ def _operation(name, summary, method, args, pattern):
         responses[str(status)] = _error_response(status, method)
     operation["responses"] = responses
     return operation
+
+
+def _flat(body):
+    """Whether a form can carry the body: no field is a list or an object."""
+    return not any({"array", "object"} & set(_types(field))
+                   for field in body.get("properties", {}).values())
+
+
+def _types(field):
+    kinds = field.get("type", ())
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+    for choice in field.get("anyOf", ()):
+        kinds += _types(choice)
+    return kinds
 
 
 def _as_form(body):
@@ -169,8 +190,9 @@ def _error_statuses(method, args, pattern, public):
         statuses.add(404)          # no such thing, or one the user does not see
     if _ON_A_HOST.search(pattern):
         # The host (the default host, too, is one a user may not see) and its libvirtd, which
-        # may be away (503), refuse what is not possible now (409) or fail (502).
-        statuses |= {404, 409, 502, 503}
+        # may be away (503), refuse what is not possible now (409), cannot do it at all
+        # (501: its driver lacks the call) or fail (502).
+        statuses |= {404, 409, 501, 502, 503}
     return statuses
 
 

@@ -15,7 +15,7 @@ def documented_view(view, info):
     return view
 
 
-documented_view.options = ("response_schemas", "query", "etag", "errors")
+documented_view.options = ("response_schemas", "query", "etag", "errors", "request_content")
 
 
 def use_cornice(config):

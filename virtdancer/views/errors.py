@@ -24,6 +24,7 @@ from ..hypervisor.errors import (
     NoSuchDomain,
     NoSuchStorage,
     Refused,
+    Unsupported,
 )
 from ..security.policy import CredentialsRefused, VirtDancerSecurityPolicy
 from ..security.throttle import LoginThrottled
@@ -276,7 +277,7 @@ def http_error(exc, request):
 
 # How HTTP says what the hypervisor service reports, the most specific first.
 HYPERVISOR_STATUS = ((HostUnavailable, 503), (NoSuchDomain, 404), (NoSuchStorage, 404),
-                     (Refused, 409),
+                     (Refused, 409), (Unsupported, 501),
                      (InvalidRequest, 400))
 
 

@@ -20,6 +20,9 @@ pool = PerHostService("virtdancer.pool", "One storage pool")
 pool_action = PerHostService("virtdancer.pool.action", "Start, stop, refresh a storage pool")
 volumes = PerHostService("virtdancer.volumes", "The volumes of a storage pool")
 volume = PerHostService("virtdancer.volume", "One volume")
+# What an upload's body is: the volume's bytes, at least one.
+UPLOAD_CONTENT = {"application/octet-stream": {"schema": {"type": "string", "format": "binary",
+                                                          "minLength": 1}}}
 volume_content = PerHostService("virtdancer.volume.content", "Upload a volume's content")
 
 
@@ -140,7 +143,7 @@ def delete_volume(request):
 
 @volume_content.put(context=Volume, permission=Permission.ADMIN,
                     response_schemas={200: answers.VolumeAnswer(), 201: answers.VolumeAnswer()},
-                    errors=(409, 411, 502, 503))
+                    request_content=UPLOAD_CONTENT, errors=(409, 411, 502, 503))
 def upload_content(request):
     """Stream the body (its Content-Length bytes) into the volume, 256 KiB at a time; a
     volume not there yet is made, raw, of that size (201)."""
