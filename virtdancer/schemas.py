@@ -12,9 +12,11 @@ from .security.tokens import SCOPES
 from .settings import NO, YES
 from .views.errors import quoted
 
-# A pool's or volume's name: checked before libvirt sees it (no path, no hidden file).
-STORAGE_NAME = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$"
-STORAGE_NAME_WORDS = ("at most 64 of A-Z a-z 0-9 . _ -, not starting with . or -")
+# The name of anything VirtDancer makes on a host (a VM, a pool, a volume, a network): checked
+# before libvirt sees it (no path, no hidden file, nothing a file system refuses).
+LIBVIRT_NAME = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$"
+LIBVIRT_NAME_WORDS = "at most 64 of A-Z a-z 0-9 . _ -, not starting with . or -"
+STORAGE_NAME, STORAGE_NAME_WORDS = LIBVIRT_NAME, LIBVIRT_NAME_WORDS
 
 # -- path parameters ----------------------------------------------------------------------------
 
@@ -39,7 +41,7 @@ class PathParameters(colander.MappingSchema):
                                  description="a volume's name in its pool")
 
     network = colander.SchemaNode(
-        colander.String(), validator=colander.Regex(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$"),
+        colander.String(), validator=colander.Regex(LIBVIRT_NAME),
         description="a virtual network's name: at most 64 of A-Z a-z 0-9 . _ -, not starting "
                     "with . or -")
 
@@ -248,7 +250,7 @@ class ResizeVolumeBody(colander.MappingSchema):
                                        description="the new size; only growing is allowed")
 # -- creating and deleting VMs (views/provisioning.py) -------------------------------------------
 
-VM_NAME = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$"
+VM_NAME = LIBVIRT_NAME
 
 
 class NewDisk(colander.MappingSchema):
@@ -323,7 +325,7 @@ class DeleteQuery(colander.MappingSchema):
 
 # -- virtual networks ---------------------------------------------------------------------------
 
-NETWORK_NAME = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$"
+NETWORK_NAME = LIBVIRT_NAME
 
 
 class NewNetworkBody(colander.MappingSchema):
