@@ -153,7 +153,7 @@ def test_cell(fresh_app, route, pattern, method, permission, user, vm):
         client.authorization = ("Basic", (user, USERS[user]["password"]))
     path = pattern.replace("{uuid}", vm or "").replace("{name}", "lo").replace("{id}", TOKEN_ID)
     path = path.replace("{pool}", POOL).replace("{volume}", VOLUME)
-    path = path.replace("{network}", "default")   # the demo hosts' one network
+    path = path.replace("{network}", "isolated")   # the demo hosts' network no VM uses
     path += QUERIES.get((on_any_host(route), method), "")
     before = fleet_state(fresh_app)
 
