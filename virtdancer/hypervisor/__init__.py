@@ -12,6 +12,7 @@ from zope.interface import implementer
 from ..interfaces import IHostRegistry, IHypervisor
 from ..settings import value
 from .connection import HostConnection
+from .devices import Devices
 from .display import has_display_state  # noqa: F401  (the service's API)
 from .fleet import ACTIONS, STATE_NAMES, Fleet, allowed_actions, state_name  # noqa: F401  (the service's API)
 from .hostinfo import is_local_uri, runs_in_process
@@ -41,6 +42,7 @@ class Hypervisor:
         self.storage = Storage(self.connection)
         self.provisioning = Provisioning(self.connection)
         self.networks = Networks(self.connection)
+        self.devices = Devices(self.connection)
         self.sampler = StatsSampler(self.connection, interval=stats_interval,
                                     history=stats_history, local=self.local)
 
