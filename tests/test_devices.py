@@ -226,3 +226,12 @@ def test_only_admins_attach_and_detach(app, method, path, body):
         answer = as_user(app, user).request(f"/vm/{WEB_1}/{path}", method=method, json=body,
                                              expect_errors=True)
         assert answer.status_int == 403
+
+
+def test_a_sata_or_ide_disk_is_not_hot_plugged(testapp):
+    before = volumes(testapp)
+    for bus in ("sata", "ide"):
+        answer = testapp.post_json(f"/vm/{WEB_1}/disks", {"pool": "default", "size_gib": 0.01,
+                                                          "bus": bus}, status=409).json
+        assert "live=false" in answer["message"]
+    assert volumes(testapp) == before

@@ -24,6 +24,8 @@ _CONFIG = libvirt.VIR_DOMAIN_AFFECT_CONFIG
 # cannot be hot-plugged, a locked tray): a 409 that says so, rather than a 502.
 _REFUSALS = {libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_ERR_OPERATION_FAILED,
              libvirt.VIR_ERR_OPERATION_UNSUPPORTED}
+# Buses QEMU cannot plug a disk into while the VM runs.
+COLD_PLUG_BUSES = ("sata", "ide")
 _ADDRESS_TYPES = {libvirt.VIR_IP_ADDR_TYPE_IPV4: "ipv4", libvirt.VIR_IP_ADDR_TYPE_IPV6: "ipv6"}
 
 
@@ -85,6 +87,11 @@ class Devices:
                                      f"{prefix}b, ..., not {target}")
             if target in taken:
                 raise Refused(f"the VM has a drive {target} already")
+            if flags & _LIVE and bus in COLD_PLUG_BUSES:
+                # QEMU answers this with an "internal error" (a 502): said here, as the 409 it is.
+                raise Refused(f"a disk on the {bus} bus cannot be attached to a running VM: "
+                              f"attach it with live=false (it is there from the next boot) "
+                              f"or on the virtio or scsi bus")
             pool = _pool(conn, spec["pool"])
             made = None
             if spec.get("volume"):
