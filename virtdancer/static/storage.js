@@ -90,9 +90,15 @@ export class StorageView {
     this.load();
   }
 
+  // An upload goes on while another view is shown: its progress is there on coming back.
   hide() {
     this.root.hidden = true;
     this.generation += 1;
+  }
+
+  /** The session ended: hidden, and an upload under way is cancelled. */
+  end() {
+    this.hide();
     this.volumes.stop();
   }
 

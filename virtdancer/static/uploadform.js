@@ -43,6 +43,10 @@ export class UploadForm {
       this.send();
     });
     this.root = form;
+    // Leaving the page would cut the upload off half-way: the browser asks first.
+    window.addEventListener("beforeunload", (event) => {
+      if (this.running) event.preventDefault();
+    });
   }
 
   show(visible, poolName) {

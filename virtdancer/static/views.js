@@ -50,7 +50,7 @@ export class ViewSwitch {
     this.hosts = [];
     this.hostChoice.replaceChildren();
     this.nav.hidden = true;
-    for (const page of Object.values(this.pages)) page.hide();
+    for (const page of Object.values(this.pages)) (page.end || page.hide).call(page);
   }
 
   /** The hosts the user sees (`GET fleet`'s), for the host choice and the tabs' links. */
