@@ -183,3 +183,29 @@ def test_an_upload_under_way_can_be_cancelled(page, server, api):
     expect(view.locator("[data-upload-form] button[type=submit]")).to_be_enabled()
     assert len(held) == 1
     assert "tiny.iso" not in {volume["name"] for volume in api.get("pools/default/volumes")}
+
+
+@pytest.mark.console_errors(r"status of 501")
+def test_an_upload_into_a_volume_already_there_asks_first(page, server, api):
+    status, _ = api.call("POST", "pools/default/volumes",
+                         {"name": "spare.img", "format": "raw", "capacity_mib": 1})
+    assert status == 201
+    log_in(page, server.url, "admin")
+    view = open_view(page, "storage")
+    expect(volume_row(view, "spare.img")).to_be_visible()
+    puts = []
+    page.on("request", lambda request: request.method == "PUT" and puts.append(request.url))
+    view.locator("#upload-name").fill("spare.img")
+    start_upload(view, 1000)
+    dialog = page.locator("dialog[data-confirm-dialog]")
+    expect(dialog.locator("[data-confirm-title]")).to_have_text("Replace the content of spare.img?")
+    expect(dialog).to_contain_text("/var/lib/libvirt/images/spare.img (1 MiB) is overwritten "
+                                   "with tiny.iso (1000 B)")
+    dialog.locator("[data-cancel]").click()
+    expect(dialog).to_be_hidden()
+    assert puts == []
+    view.locator("[data-upload-form] button[type=submit]").click()
+    confirm(page, "Replace the content of spare.img?")
+    expect(view.locator(".volumes [role=status]")).to_contain_text(
+        "tiny.iso was not uploaded: this host's libvirt driver cannot upload")
+    assert len(puts) == 1 and puts[0].endswith("/volumes/spare.img/content")

@@ -3,14 +3,16 @@
 // button, and a refusal told in words (413 too large, 411 no length, 501 the host cannot).
 
 import { nameProblem } from "./checks.js";
+import { confirmAction } from "./confirm.js";
 import { button, element, field, input } from "./dom.js";
 import { bytes } from "./format.js";
 import { progressWords, upload, uploadProblem } from "./upload.js";
 
 export class UploadForm {
-  constructor(message, urlOf, changed) {
+  constructor(message, urlOf, existing, changed) {
     this.message = message;
     this.urlOf = urlOf;         // volume name → its content URL
+    this.existing = existing;   // volume name → that volume of the pool, if there is one
     this.changed = changed;
     this.running = null;        // {cancel} of the upload under way
     this.nameTyped = false;
@@ -69,6 +71,14 @@ export class UploadForm {
       (file ? this.name : this.file).focus();
       return;
     }
+    // Into a volume already there, the upload replaces what it holds: ask first.
+    const there = this.existing(name);
+    if (there && !await confirmAction({
+      title: `Replace the content of ${name}?`,
+      text: `${there.path} (${bytes(there.capacity)}) is overwritten with ${file.name} `
+        + `(${bytes(file.size)}). What it holds now is lost.`,
+      confirmLabel: "Replace",
+    })) return;
     this.submit.disabled = true;
     this.progress.hidden = false;
     this.cancelButton.hidden = false;

@@ -55,7 +55,9 @@ export class VolumesPanel {
     this.title.id = "volumes-title";
     this.message = statusLine();
     this.form = this.volumeForm();
+    this.shown = [];   // the volumes on screen
     this.upload = new UploadForm(this.message, (name) => this.url(name, "/content"),
+                                 (name) => this.shown.find((volume) => volume.name === name),
                                  () => this.changed());
     this.list = table("volumes-list", "Volumes", ["Volume", "Format", "Capacity", "Allocation",
                                                   "Path", "Used by",
@@ -128,6 +130,7 @@ export class VolumesPanel {
   }
 
   render(volumes, emptyWords) {
+    this.shown = volumes;
     this.list.table.querySelector("th:last-child").hidden = !this.admin;
     this.empty.textContent = emptyWords;
     this.empty.hidden = volumes.length > 0 || !emptyWords;
