@@ -111,3 +111,19 @@ def test_on_a_phone_the_listings_become_cards_and_nothing_scrolls_sideways(page,
     expect(network_row(view, "default")).to_be_visible()
     assert scroll_width(page) <= PHONE["width"]
     screenshot(page, "networks-phone")
+
+
+def test_changes_made_elsewhere_show_up_without_a_reload(page, server, api):
+    log_in(page, server.url, "admin")
+    view = open_view(page, "storage")
+    expect(volume_row(view, "web-1.qcow2")).to_be_visible()
+    status, _ = api.call("POST", "pools/default/volumes",
+                         {"name": "elsewhere.img", "format": "raw", "capacity_mib": 1})
+    assert status == 201
+    expect(volume_row(view, "elsewhere.img")).to_be_visible(timeout=12_000)
+    expect(pool_row(view, "default")).to_contain_text("6", timeout=12_000)
+
+    view = open_view(page, "networks")
+    expect(network_row(view, "isolated")).to_be_visible()
+    assert api.call("DELETE", "networks/isolated")[0] == 200
+    expect(network_row(view, "isolated")).to_have_count(0, timeout=12_000)

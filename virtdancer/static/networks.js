@@ -10,6 +10,8 @@ import { confirmAction } from "./confirm.js";
 import { button, cell, element, field, input, sendSaying, statusLine, table } from "./dom.js";
 import { sentence, yesNo } from "./format.js";
 import { onHost } from "./hosts.js";
+import { Poller } from "./poll.js";
+import { REFRESH_MS } from "./views.js";
 
 function addresses(network) {
   return (network.ips || []).map((ip) => `${ip.address}/${ip.prefix}`).join(", ") || "—";
@@ -37,6 +39,8 @@ export class NetworksView {
     this.host = "";
     this.admin = false;
     this.generation = 0;
+    this.shown = null;       // the answer on screen, as JSON
+    this.poller = new Poller(() => this.load(false), REFRESH_MS);
     const head = element("div", "panel-head");
     this.title = element("h2", "", "Networks");
     this.title.id = "networks-title";
@@ -75,6 +79,7 @@ export class NetworksView {
     if (host !== this.host) {
       this.message.say("");
       this.scroll.replaceChildren();
+      this.shown = null;
     }
     this.host = host;
     this.admin = session?.role === "admin";
@@ -83,23 +88,29 @@ export class NetworksView {
     this.form.hidden = !this.admin;
     this.note.hidden = this.admin;
     this.root.hidden = false;
-    this.load();
+    this.poller.stop();
+    this.poller.start();
   }
 
   hide() {
     this.root.hidden = true;
     this.generation += 1;
+    this.poller.stop();
   }
 
   on(path) {
     return onHost(this.host, path);
   }
 
-  async load() {
+  /** List the networks; unless `fresh`, redraw only when the answer changed. */
+  async load(fresh = true) {
     const mine = this.generation;
     try {
       const { data } = await get(this.on("networks"));
-      if (mine === this.generation) this.render(data);
+      if (mine !== this.generation) return;
+      const answer = JSON.stringify(data);
+      if (fresh || answer !== this.shown) this.render(data);
+      this.shown = answer;
     } catch (problem) {
       if (mine !== this.generation || problem.status === 401) return;
       this.message.say(`The networks could not be listed: ${sentence(problem.message)}`,

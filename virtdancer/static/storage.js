@@ -9,6 +9,8 @@ import { confirmAction } from "./confirm.js";
 import { button, cell, element, field, input, sendSaying, statusLine, table } from "./dom.js";
 import { bytes, sentence, yesNo } from "./format.js";
 import { onHost } from "./hosts.js";
+import { Poller } from "./poll.js";
+import { REFRESH_MS } from "./views.js";
 import { VolumesPanel } from "./volumes.js";
 
 /** How full a pool is, as a bar (a <meter>) and in words. */
@@ -38,6 +40,8 @@ export class StorageView {
     this.admin = false;
     this.chosen = "";        // the pool whose volumes are shown
     this.generation = 0;     // bumped when the host changes: older answers are dropped
+    this.shown = null;       // the pools' answer on screen, as JSON
+    this.poller = new Poller(() => this.load(false), REFRESH_MS);
     const head = element("div", "panel-head");
     const title = element("h2", "", "Storage");
     title.id = "storage-title";
@@ -79,6 +83,7 @@ export class StorageView {
       this.chosen = "";
       this.message.say("");
       this.pools.body.replaceChildren();
+      this.shown = null;
     }
     this.host = host;
     this.admin = session?.role === "admin";
@@ -87,13 +92,15 @@ export class StorageView {
     this.form.hidden = !this.admin;
     this.note.hidden = this.admin;
     this.root.hidden = false;
-    this.load();
+    this.poller.stop();
+    this.poller.start();
   }
 
   // An upload goes on while another view is shown: its progress is there on coming back.
   hide() {
     this.root.hidden = true;
     this.generation += 1;
+    this.poller.stop();
   }
 
   /** The session ended: hidden, and an upload under way is cancelled. */
@@ -106,15 +113,18 @@ export class StorageView {
     return onHost(this.host, path);
   }
 
-  async load() {
+  /** List the pools and the chosen one's volumes; unless `fresh`, only what changed. */
+  async load(fresh = true) {
     const mine = this.generation;
     try {
       const { data } = await get(this.on("pools"));
       if (mine !== this.generation) return;
       if (!data.some((pool) => pool.name === this.chosen)) this.chosen = data[0]?.name || "";
-      this.render(data);
+      const answer = JSON.stringify([this.chosen, data]);
+      if (fresh || answer !== this.shown) this.render(data);
+      this.shown = answer;
       const pool = data.find((one) => one.name === this.chosen);
-      this.volumes.show(this.host, pool, this.admin);
+      await this.volumes.show(this.host, pool, this.admin, fresh);
     } catch (problem) {
       if (mine !== this.generation || problem.status === 401) return;
       this.message.say(`The pools could not be listed: ${sentence(problem.message)}`,

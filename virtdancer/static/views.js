@@ -4,6 +4,10 @@
 // hash (#detail, the skip link's) is the VMs view.
 
 const VIEWS = ["vms", "storage", "networks"];
+// The Storage and Networks views ask again this often, so that changes made elsewhere (another
+// browser, virsh) show up; an unchanged answer changes nothing on screen, so that the keyboard
+// focus stays where it is.
+export const REFRESH_MS = 5000;
 
 /** {view, host} of a hash: "#storage/lab" → {view: "storage", host: "lab"}. */
 export function parseHash(hash) {

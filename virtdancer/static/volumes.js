@@ -55,9 +55,9 @@ export class VolumesPanel {
     this.title.id = "volumes-title";
     this.message = statusLine();
     this.form = this.volumeForm();
-    this.shown = [];   // the volumes on screen
+    this.shown = null;   // the volumes on screen
     this.upload = new UploadForm(this.message, (name) => this.url(name, "/content"),
-                                 (name) => this.shown.find((volume) => volume.name === name),
+                                 (name) => this.shown?.find((volume) => volume.name === name),
                                  () => this.changed());
     this.list = table("volumes-list", "Volumes", ["Volume", "Format", "Capacity", "Allocation",
                                                   "Path", "Used by",
@@ -96,9 +96,15 @@ export class VolumesPanel {
     return onHost(this.host, `pools/${pool}/volumes/${encodeURIComponent(name)}${tail}`);
   }
 
-  /** Show the volumes of `pool` (a `GET pools` item), or nothing when there is none. */
-  async show(host, pool, admin) {
-    if (host !== this.host || pool?.name !== this.pool?.name) this.message.say("");
+  /**
+   * Show the volumes of `pool` (a `GET pools` item), or nothing when there is none. Unless
+   * `fresh`, the listing is redrawn only when it changed, and not while a volume is being grown.
+   */
+  async show(host, pool, admin, fresh = true) {
+    if (host !== this.host || pool?.name !== this.pool?.name) {
+      this.message.say("");
+      this.shown = null;
+    }
     this.host = host;
     this.pool = pool || null;
     this.admin = admin;
@@ -115,7 +121,11 @@ export class VolumesPanel {
     this.asked = asked;
     try {
       const { data } = await get(onHost(host, `pools/${encodeURIComponent(pool.name)}/volumes`));
-      if (this.asked === asked) this.render(data, `${pool.name} holds no volumes.`);
+      if (this.asked !== asked) return;
+      const growing = this.list.body.querySelector(".grow-form");
+      if (fresh || (!growing && JSON.stringify(data) !== JSON.stringify(this.shown))) {
+        this.render(data, `${pool.name} holds no volumes.`);
+      }
     } catch (problem) {
       if (this.asked !== asked || problem.status === 401) return;
       this.render([], "");
