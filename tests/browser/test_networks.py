@@ -33,8 +33,14 @@ def test_an_admin_defines_a_network_and_deletes_it(page, server, api):
     expect(made).to_contain_text("10.44.0.50 – 10.44.0.99")
     assert api.get("networks/h4lab")["ips"][0]["dhcp_start"] == "10.44.0.50"
 
+    made.get_by_role("button", name="Autostart h4lab").click()
+    expect(view.locator("[role=status]")).to_have_text("h4lab starts with its host from now on.")
+    expect(made.locator("td[data-label=Autostart]")).to_have_text("yes")
+    assert api.get("networks/h4lab")["autostart"] is True
     made.get_by_role("button", name="Stop h4lab").click()
+    expect(view.locator("[role=status]")).to_have_text("h4lab stopped.")
     expect(made).to_contain_text("inactive")
+    expect(made.get_by_role("button", name="No autostart h4lab")).to_be_visible()
     made.get_by_role("button", name="Delete h4lab").click()
     confirm(page, "Delete the network h4lab?")
     expect(made).to_have_count(0)

@@ -65,6 +65,7 @@ def test_an_admin_defines_a_pool_stops_it_and_deletes_it_and_is_told_why_a_volum
     assert api.get("pools/h4pool")["path"] == "/srv/h4pool"
 
     made.get_by_role("button", name="Stop h4pool").click()
+    expect(message).to_have_text("h4pool stopped.")
     expect(made).to_contain_text("inactive")
     expect(view.locator(".volumes")).to_contain_text("h4pool is not running: start it to see")
     expect(view.locator("[data-volume-form]")).to_be_hidden()

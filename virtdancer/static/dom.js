@@ -96,6 +96,15 @@ export function statusLine(className = "") {
   return line;
 }
 
+// What an action on a pool or a network did, said after its name: "default stopped."
+export const DONE_WORDS = {
+  start: "started",
+  stop: "stopped",
+  refresh: "refreshed: its volumes were read again",
+  autostart: "starts with its host from now on",
+  noautostart: "no longer starts with its host",
+};
+
 /**
  * Run one request, telling `line` what happens ("Deleting x…") and then how it went: `done`,
  * or `failed` with the server's reason. Resolves to true when it worked. A 401 says nothing:

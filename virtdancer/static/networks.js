@@ -7,7 +7,9 @@
 import { del, get, post } from "./api.js";
 import { nameProblem, subnetProblem } from "./checks.js";
 import { confirmAction } from "./confirm.js";
-import { button, cell, element, field, input, sendSaying, statusLine, table } from "./dom.js";
+import {
+  DONE_WORDS, button, cell, element, field, input, sendSaying, statusLine, table,
+} from "./dom.js";
 import { sentence, yesNo } from "./format.js";
 import { onHost } from "./hosts.js";
 import { Poller } from "./poll.js";
@@ -149,11 +151,12 @@ export class NetworksView {
     const group = element("div", "row-buttons");
     group.setAttribute("role", "group");
     group.setAttribute("aria-label", `Actions on ${network.name}`);
-    const act = (text, action, label) => button(text, () => this.act(network, action, text),
-                                                { label: `${label} ${network.name}` });
-    group.append(active ? act("Stop", "stop", "Stop") : act("Start", "start", "Start"),
-                 network.autostart ? act("No autostart", "noautostart", "Do not autostart")
-                   : act("Autostart", "autostart", "Autostart"),
+    // Each button's name for screen readers is its text and what it acts on: "Stop default".
+    const act = (text, action) => button(text, () => this.act(network, action, text),
+                                         { label: `${text} ${network.name}` });
+    group.append(active ? act("Stop", "stop") : act("Start", "start"),
+                 network.autostart ? act("No autostart", "noautostart")
+                   : act("Autostart", "autostart"),
                  button("Delete", () => this.remove(network),
                         { className: "danger", label: `Delete ${network.name}` }));
     return group;
@@ -189,7 +192,7 @@ export class NetworksView {
     await sendSaying(this.message, `${text}: asking for ${network.name}…`,
                      () => post(this.on(`networks/${encodeURIComponent(network.name)}/action`),
                                 { action }),
-                     `${network.name}: ${text.toLowerCase()} done.`,
+                     `${network.name} ${DONE_WORDS[action]}.`,
                      `Could not ${text.toLowerCase()} ${network.name}`);
     this.load();
   }

@@ -6,7 +6,9 @@
 import { del, get, post } from "./api.js";
 import { nameProblem } from "./checks.js";
 import { confirmAction } from "./confirm.js";
-import { button, cell, element, field, input, sendSaying, statusLine, table } from "./dom.js";
+import {
+  DONE_WORDS, button, cell, element, field, input, sendSaying, statusLine, table,
+} from "./dom.js";
 import { bytes, sentence, yesNo } from "./format.js";
 import { onHost } from "./hosts.js";
 import { Poller } from "./poll.js";
@@ -157,16 +159,17 @@ export class StorageView {
     const group = element("div", "row-buttons");
     group.setAttribute("role", "group");
     group.setAttribute("aria-label", `Actions on ${pool.name}`);
-    const act = (text, action, label) => button(text, () => this.act(pool, action, text),
-                                                { label: `${label} ${pool.name}` });
+    // Each button's name for screen readers is its text and what it acts on: "Stop default".
+    const act = (text, action) => button(text, () => this.act(pool, action, text),
+                                         { label: `${text} ${pool.name}` });
     if (pool.active) {
-      group.append(act("Stop", "stop", "Stop"), act("Refresh", "refresh", "Refresh"));
+      group.append(act("Stop", "stop"), act("Refresh", "refresh"));
     } else {
-      group.append(act("Start", "start", "Start"));
+      group.append(act("Start", "start"));
     }
     group.append(pool.autostart
-      ? act("No autostart", "noautostart", "Do not autostart")
-      : act("Autostart", "autostart", "Autostart"));
+      ? act("No autostart", "noautostart")
+      : act("Autostart", "autostart"));
     group.append(button("Delete", () => this.remove(pool),
                         { className: "danger", label: `Delete ${pool.name}` }));
     return group;
@@ -202,7 +205,7 @@ export class StorageView {
     await this.send(`${text}: asking for ${pool.name}…`,
                     () => post(this.on(`pools/${encodeURIComponent(pool.name)}/action`),
                                { action }),
-                    `${pool.name}: ${text.toLowerCase()} done.`,
+                    `${pool.name} ${DONE_WORDS[action]}.`,
                     `Could not ${text.toLowerCase()} ${pool.name}`);
     this.load();
   }
