@@ -210,3 +210,33 @@ def test_an_upload_into_a_volume_already_there_asks_first(page, server, api):
     expect(view.locator(".volumes [role=status]")).to_contain_text(
         "tiny.iso was not uploaded: this host's libvirt driver cannot upload")
     assert len(puts) == 1 and puts[0].endswith("/volumes/spare.img/content")
+
+
+@pytest.mark.console_errors(r"status of 400", r"status of 409")
+def test_a_volume_the_pool_cannot_hold_or_a_name_taken_is_told_in_words(page, server, api):
+    log_in(page, server.url, "admin")
+    view = open_view(page, "storage")
+    message = view.locator(".volumes [role=status]")
+    form = view.locator("[data-volume-form]")
+    view.locator("#volume-name").fill("-dash")
+    view.locator("#volume-size").fill("1")
+    form.locator("button[type=submit]").click()
+    expect(message).to_have_text("“-dash” is not a volume name: at most 64 of A-Z a-z 0-9 . _ -, "
+                                 "not starting with . or -.")
+    view.locator("#volume-name").fill("big.qcow2")
+    view.locator("#volume-size").fill("0")
+    form.locator("button[type=submit]").click()
+    expect(message).to_have_text("Give the size as a positive number of MiB or GiB (whole MiB).")
+    expect(view.locator("#volume-size")).to_be_focused()
+
+    view.locator("#volume-size").fill("500")
+    form.locator("button[type=submit]").click()
+    expect(message).to_have_text(
+        "big.qcow2 was not created: the pool default has 41.4 GiB (44438650880 bytes) "
+        "available, less than the 500.0 GiB (536870912000 bytes) asked for.")
+    view.locator("#volume-name").fill("web-1.qcow2")
+    view.locator("#volume-size").fill("1")
+    form.locator("button[type=submit]").click()
+    expect(message).to_have_text("web-1.qcow2 was not created: the pool default has a volume "
+                                 "named web-1.qcow2 already.")
+    assert len(api.get("pools/default/volumes")) == 5
