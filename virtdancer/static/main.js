@@ -15,8 +15,11 @@ import { HostFilter } from "./hostfilter.js";
 import { answers, notAnswering, onHost, vmKey } from "./hosts.js";
 import { KnownFleet } from "./known.js";
 import { LoginForm } from "./login.js";
+import { NetworksView } from "./networks.js";
 import { Poller } from "./poll.js";
+import { StorageView } from "./storage.js";
 import { TokensView } from "./tokens.js";
+import { ViewSwitch } from "./views.js";
 import { VMCharts } from "./vmstats.js";
 
 // The fleet — every host's VMs and states, one request — is polled every two seconds: with
@@ -52,6 +55,10 @@ const login = new LoginForm($("[data-login]"), beginSession);
 const fleetPoller = new Poller(pollFleet, FLEET_POLL_MS);
 const tokens = new TokensView($("[data-tokens]"));
 const tokensToggle = $("[data-tokens-toggle]");
+const views = new ViewSwitch($("[data-views]"), workspace, {
+  storage: new StorageView($("[data-storage]")),
+  networks: new NetworksView($("[data-networks]")),
+});
 
 function say(text) {
   banner.textContent = text;
@@ -69,6 +76,7 @@ async function pollFleet() {
       const { hosts, vms } = known.take(answer.data);
       fleet.update(hosts, vms);
       fleet.showHost(hostFilter.update(hosts));
+      views.setHosts(hosts);
       showSelected();
     }
     say("");
@@ -175,6 +183,7 @@ function beginSession(data) {
   hostShown = "";
   fleetEtag = null;
   known.clear();
+  views.start(data);
   fleetPoller.start();
 }
 
@@ -193,6 +202,7 @@ function endSession(message) {
   detail.show(null);
   actions.show(null);
   workspace.hidden = true;
+  views.stop();
   $("[data-who]").hidden = true;
   say("");
   login.show(message);
