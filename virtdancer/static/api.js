@@ -63,11 +63,11 @@ function messageOf(response, body) {
  * options.body: a value sent as JSON. options.etag: sent as If-None-Match; a 304 answer then
  * resolves with data null, meaning "what you have is still current". options.login: this is
  * the login form's own request, whose 401 means a wrong password, not an ended session.
- * options.xml: a string sent as application/xml, and an XML answer is asked for and resolved
- * as text (a VM's definition). options.ifMatch: sent as If-Match (a 412 then means changed).
+ * options.xml: true asks for an XML answer, resolved as text (a VM's definition); a string is
+ * sent as application/xml. options.ifMatch: sent as If-Match (a 412 then means changed).
  */
 export async function request(method, path, options = {}) {
-  const accept = options.xml !== undefined ? "application/xml" : "application/json";
+  const accept = options.xml === true ? "application/xml" : "application/json";
   const headers = { Accept: accept, "X-Requested-With": "XMLHttpRequest" };
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   if (typeof options.xml === "string") headers["Content-Type"] = "application/xml";

@@ -9,26 +9,30 @@ import { element, setOptions, uniqueId } from "./fields.js";
 import { bytes, sentence } from "./format.js";
 import { onHost } from "./hosts.js";
 
+// Where the host learnt a guest's address.
+const SOURCES = { lease: " (DHCP lease)", agent: " (guest agent)" };
+
 function diskWords(disk) {
   const source = disk.volume ? `${disk.volume} in pool ${disk.pool}` : disk.path || "no source";
   const size = disk.capacity != null ? `, ${bytes(disk.capacity)}` : "";
-  const used = disk.allocation != null ? ` (${bytes(disk.allocation)} used)` : "";
+  const used = disk.allocation != null ? ` (${bytes(disk.allocation)} used on the host)` : "";
   const format = disk.format ? `, ${disk.format}` : "";
-  return `${disk.target} (${disk.bus}): ${source}${format}${size}${used}`;
+  const bus = disk.bus ? ` (${disk.bus})` : "";
+  return `${disk.target}${bus}: ${source}${format}${size}${used}`;
 }
 
 function cdromWords(cdrom) {
   const media = cdrom.volume ? `${cdrom.volume} in pool ${cdrom.pool}`
     : cdrom.path || "empty, no disc";
-  return `${cdrom.target} (${cdrom.bus}): ${media}`;
+  return `${cdrom.target}${cdrom.bus ? ` (${cdrom.bus})` : ""}: ${media}`;
 }
 
 function nicWords(nic) {
   const where = nic.network ? `network ${nic.network}`
     : nic.bridge ? `bridge ${nic.bridge}` : "no network";
   const model = nic.model ? `, ${nic.model}` : "";
-  const addresses = (nic.addresses || []).map((one) => `${one.address}/${one.prefix}`
-    + (one.source ? ` (from ${one.source})` : ""));
+  const addresses = (nic.addresses || []).map((one) => one.address
+    + (one.prefix != null ? `/${one.prefix}` : "") + (SOURCES[one.source] || ""));
   const ips = addresses.length ? `; ${addresses.join(", ")}` : "; no IP address known";
   return `${nic.mac}: ${where}${model}${ips}`;
 }
