@@ -120,7 +120,9 @@ export class CreateVMDialog {
         get(onHost(host, "capabilities")), get(onHost(host, "pools")),
         get(onHost(host, "networks"))]);
       if (host !== this.host) return;
-      this.pools = pools.data.filter((pool) => pool.active);
+      this.pools = pools.data.filter((pool) => pool.active)
+        .sort((one, other) => (other.name === "default") - (one.name === "default")
+          || one.name.localeCompare(other.name));
       this.volumes = new Map(await Promise.all(this.pools.map(async (pool) => [
         pool.name, (await get(onHost(host, `pools/${encodeURIComponent(pool.name)}/volumes`)))
           .data])));
@@ -139,7 +141,7 @@ export class CreateVMDialog {
     memory.control.max = String(capabilities.host_memory_mib);
     setOptions(bus.control, capabilities.disk_buses.map((name) => [name, name]), "virtio");
     setOptions(this.fields.pool.control, this.pools.map((pool) => [
-      pool.name, `${pool.name} (${bytes(pool.available)} free)`]));
+      pool.name, `${pool.name} (${bytes(pool.available)} free)`]), this.pools[0]?.name);
     const isos = [];
     for (const [pool, volumes] of this.volumes) {
       for (const volume of volumes) {
@@ -147,9 +149,13 @@ export class CreateVMDialog {
       }
     }
     setOptions(this.fields.cdrom.control, [["", "none"], ...isos]);
-    const usable = networks.filter((network) => network.state === "active");
+    const usable = networks.filter((network) => network.state === "active")
+      .sort((one, other) => one.name.localeCompare(other.name));
+    // libvirt's own "default" network where it runs, else the first running one.
+    const first = usable.find((network) => network.name === "default") || usable[0];
     setOptions(this.fields.network.control, [
-      ...usable.map((network) => [network.name, network.name]), ["", "no network"]]);
+      ...usable.map((network) => [network.name, network.name]), ["", "no network"]],
+    first?.name ?? "");
     this.showPool();
   }
 
