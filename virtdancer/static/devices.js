@@ -76,7 +76,7 @@ export class DevicesView {
   list(title, items, words, none) {
     if (!Array.isArray(items)) return [];
     const list = element("ul", "device-list");
-    list.dataset.devices = title.toLowerCase().replace(/\s+/g, "-");
+    list.dataset.deviceList = title.toLowerCase().replace(/\s+/g, "-");
     list.append(...items.map((item) => element("li", "", words(item))));
     return [element("h3", "", title), items.length ? list : element("p", "muted", none)];
   }
