@@ -137,7 +137,7 @@ export class VMManager {
   open(name) {
     if (name === "edit" && !this.admin) name = "overview";
     this.view = name;
-    for (const [view, element] of Object.entries(this.views)) element.hidden = view !== name;
+    for (const [view, section] of Object.entries(this.views)) section.hidden = view !== name;
     for (const [view, button] of this.tabs) {
       button.setAttribute("aria-pressed", String(view === name));
     }
@@ -152,6 +152,5 @@ export class VMManager {
   /** The session ended or the user changed: close what is open. */
   reset() {
     this.show(null, false);
-    this.vm = null;
   }
 }
