@@ -205,9 +205,11 @@ def test_path_parameters_are_the_schemas_the_resources_find_things_by(testapp, a
 
 
 def test_a_body_a_form_cannot_carry_is_documented_as_json_only(anonymous):
-    # POST /vm has lists (disks, networks): form fields are text, one value each.
+    # POST /vm has lists (disks, networks): form fields are text, one value each. (Its other
+    # body is the domain's XML.)
     paths = document_of(anonymous)["paths"]
-    assert list(paths["/vm"]["post"]["requestBody"]["content"]) == ["application/json"]
+    assert list(paths["/vm"]["post"]["requestBody"]["content"]) == ["application/json",
+                                                                     "application/xml"]
     flat = paths["/pools"]["post"]["requestBody"]["content"]
     assert "application/x-www-form-urlencoded" in flat
 

@@ -37,14 +37,18 @@ BODIES = {"virtdancer.vm.action": {"action": "pause"}, "virtdancer.tokens": {"na
           "virtdancer.volume": {"capacity_mib": 1},
           "virtdancer.vms": {"name": "matrix-new", "vcpus": 1, "memory": 64},
           "virtdancer.networks": {"name": "matrix", "subnet": "10.232.200.0/24"},
-          "virtdancer.network.action": {"action": "autostart"}}
+          "virtdancer.network.action": {"action": "autostart"},
+          "virtdancer.vm": {"description": "matrix"},       # PATCH (DELETE reads no body)
+          "virtdancer.vm.clone": {"name": "matrix-clone"}}
 # Query strings a request needs to be allowed: a running VM is deleted only when forced.
 QUERIES = {("virtdancer.vm", "DELETE"): "?force=1"}
 # What an allowed request answers where it is not 200: a token made is a 201, and the matrix's
 # token id (TOKEN_ID) is nobody's.
 ALLOWED = {("virtdancer.tokens", "POST"): 201, ("virtdancer.token", "GET"): 404,
            ("virtdancer.token", "DELETE"): 404, ("virtdancer.vms", "POST"): 201,
-           ("virtdancer.networks", "POST"): 201}
+           ("virtdancer.networks", "POST"): 201,
+           # The matrix's VMs all run: a clone is refused. A replaced XML needs If-Match first.
+           ("virtdancer.vm.clone", "POST"): 409, ("virtdancer.vm.xml", "PUT"): 428}
 TOKEN_ID = "0123456789ab"
 
 # What an allowed request answers where the demo fleet's host cannot give 200: the test

@@ -130,6 +130,18 @@ class VMDetail(Answer):
     console = boolean(description="this user may open its console now (its display may "
                                   "still be missing: POST console says)")
     operable = boolean(description="this user may act on it at all (vm:operate)")
+    description = text(missing=colander.drop,
+                       description="its description, \"\" when none; in answers about one VM "
+                                   "(not in lists)")
+
+
+class EditedVMAnswer(VMDetail):
+    """`PATCH /vm/<uuid>`: the VM's detail afterwards, and what waits for its next boot."""
+
+    next_boot = listing(text(validator=colander.OneOf(("vcpus", "memory", "max_memory",
+                                                        "boot"))),
+                        description="the changed fields that apply at the VM's next boot "
+                                    "(none for a shut-off VM)")
 
 
 class VMList(colander.SequenceSchema):

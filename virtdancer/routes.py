@@ -17,6 +17,8 @@ PER_HOST = [
     ("virtdancer.vm", "/vm/{uuid}", "/vm/{uuid}"),
     ("virtdancer.vm.action", "/vm/{uuid}/action", "/vm/{uuid}"),
     ("virtdancer.vm.console", "/vm/{uuid}/console", "/vm/{uuid}"),
+    ("virtdancer.vm.xml", "/vm/{uuid}/xml", "/vm/{uuid}"),
+    ("virtdancer.vm.clone", "/vm/{uuid}/clone", "/vm/{uuid}"),
     ("virtdancer.vm.stats", "/vm/{uuid}/stats", "/vm/{uuid}/stats"),
     ("virtdancer.vm.stats.cpu", "/vm/{uuid}/stats/cpu", "/vm/{uuid}/stats/cpu"),
     ("virtdancer.stats.cpu", "/stats/cpu", "/stats/cpu"),

@@ -1,6 +1,7 @@
 """Colander schemas of requests: path parameters, bodies and query parameters."""
 
 import math
+import re
 from datetime import datetime, timezone
 
 import colander
@@ -322,6 +323,61 @@ class DeleteQuery(colander.MappingSchema):
     volumes = colander.SchemaNode(colander.String(), missing="keep",
                                   validator=colander.OneOf(("keep", "remove")),
                                   description="remove: delete its disk volumes too")
+
+# -- editing and cloning VMs (views/editing.py) --------------------------------------------------
+
+BOOT_DEVICES = ("hd", "cdrom", "network")
+# Characters XML 1.0 cannot hold, which libvirt would refuse in a description.
+_NOT_IN_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
+
+
+def _no_repeats(node, value):
+    if len(set(value)) != len(value):
+        raise colander.Invalid(node, "a boot device is named once")
+
+
+def _text_xml_holds(node, value):
+    if re.search(_NOT_IN_XML, value):
+        raise colander.Invalid(node, f"{node.name} holds a control character XML cannot hold")
+
+
+def _changes_something(node, value):
+    if not value:
+        raise colander.Invalid(node, "name at least one of vcpus, memory, max_memory, "
+                                     "autostart, description, boot")
+
+
+class EditVMBody(colander.MappingSchema):
+    """`PATCH /vm/<uuid>`: the settings to change, at least one."""
+
+    vcpus = colander.SchemaNode(colander.Int(), validator=colander.Range(1, 4096),
+                                missing=colander.drop)
+    memory = colander.SchemaNode(colander.Int(), validator=colander.Range(1, 16 * 1024 * 1024),
+                                 missing=colander.drop, description="MiB, at most max_memory")
+    max_memory = colander.SchemaNode(colander.Int(),
+                                     validator=colander.Range(1, 16 * 1024 * 1024),
+                                     missing=colander.drop, description="MiB")
+    autostart = colander.SchemaNode(Switch(), missing=colander.drop)
+    description = colander.SchemaNode(
+        colander.String(allow_empty=True), missing=colander.drop,
+        validator=colander.All(colander.Length(0, 4096), _text_xml_holds),
+        description="at most 4096 characters; \"\" removes it")
+    boot = colander.SchemaNode(colander.Sequence(), colander.SchemaNode(
+        colander.String(), validator=colander.OneOf(BOOT_DEVICES)),
+        missing=colander.drop, validator=colander.All(colander.Length(1, 3), _no_repeats),
+        description="the boot order: hd, cdrom, network, each at most once")
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, validator=_changes_something, **kw)
+
+
+class CloneBody(colander.MappingSchema):
+    """`POST /vm/<uuid>/clone`: the copy's name."""
+
+    name = colander.SchemaNode(
+        colander.String(), validator=colander.Regex(
+            VM_NAME, "a name is 1 to 64 of A-Z a-z 0-9 . _ -, not starting with . or -"))
+
 
 # -- virtual networks ---------------------------------------------------------------------------
 

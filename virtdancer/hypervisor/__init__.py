@@ -11,8 +11,10 @@ from zope.interface import implementer
 
 from ..interfaces import IHostRegistry, IHypervisor
 from ..settings import value
+from .cloning import Cloning
 from .connection import HostConnection
 from .display import has_display_state  # noqa: F401  (the service's API)
+from .editing import Editing, xml_version  # noqa: F401  (the service's API)
 from .fleet import ACTIONS, STATE_NAMES, Fleet, allowed_actions, state_name  # noqa: F401  (the service's API)
 from .hostinfo import is_local_uri, runs_in_process
 from .networks import Networks
@@ -40,6 +42,8 @@ class Hypervisor:
         self.fleet = Fleet(self.connection)
         self.storage = Storage(self.connection)
         self.provisioning = Provisioning(self.connection)
+        self.editing = Editing(self.connection, self.provisioning)
+        self.cloning = Cloning(self.connection)
         self.networks = Networks(self.connection)
         self.sampler = StatsSampler(self.connection, interval=stats_interval,
                                     history=stats_history, local=self.local)

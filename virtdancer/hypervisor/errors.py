@@ -44,6 +44,10 @@ class InvalidState(Refused):
         self.state_name = state_name
 
 
+class DefinitionChanged(HypervisorError):
+    """The VM's definition is no longer the one the client edited (someone changed it)."""
+
+
 class Unsupported(HypervisorError):
     """The host's libvirt driver cannot do this at all (libvirt's test driver cannot upload)."""
 

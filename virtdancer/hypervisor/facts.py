@@ -28,7 +28,10 @@ class DomainFacts:
             self._generations.clear()
 
     def on_domain_event(self, event):
-        uuid = event.uuid
+        self.forget(event.uuid)
+
+    def forget(self, uuid):
+        """Ask libvirt again next time: the domain changed (an event, or VirtDancer's edit)."""
         with self._lock:
             self._os_types.pop(uuid, None)
             self._updated.pop(uuid, None)

@@ -73,6 +73,8 @@ class VMDetail(NamedTuple):
     vcpus: int
     state: int              # libvirt's virDomainState
     state_name: str         # as `virsh domstate` says it
+    # Its <description>, "" when none; None in lists, which would pay a round trip per VM.
+    description: str | None = None
 
 
 class DomainRef:
@@ -141,8 +143,9 @@ class Fleet:
                 if error.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
                     raise
                 stats = {}
-            return self._detail(dom, ref.uuid, stats, bool(dom.isPersistent()),
-                                bool(dom.autostart()))
+            persistent = bool(dom.isPersistent())
+            return self._detail(dom, ref.uuid, stats, persistent, bool(dom.autostart()),
+                                description_of(dom, persistent))
 
     def run(self, ref, action):
         """Run a lifecycle action; `InvalidState` if the domain's state does not allow it.
@@ -189,7 +192,11 @@ class Fleet:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _detail(self, dom, uuid, stats, persistent, autostart):
+    def forget(self, uuid):
+        """Drop what is remembered of a domain whose definition VirtDancer just changed."""
+        self._facts.forget(uuid)
+
+    def _detail(self, dom, uuid, stats, persistent, autostart, description=None):
         domain_id = dom.ID()
         active = domain_id >= 0
         state = stats.get("state.state")
@@ -208,7 +215,19 @@ class Fleet:
             domain_id, uuid, dom.name(), active, persistent,
             self._facts.updated(dom, uuid, domain_id) if active and persistent else False,
             self._facts.os_type(dom, uuid), autostart,
-            int(max_mem), int(mem), int(cpu_time), int(vcpus), int(state), state_name(state))
+            int(max_mem), int(mem), int(cpu_time), int(vcpus), int(state), state_name(state),
+            description)
+
+
+def description_of(dom, persistent):
+    """The domain's <description> (of its definition, when it has one), "" when none."""
+    flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG if persistent else libvirt.VIR_DOMAIN_AFFECT_LIVE
+    try:
+        return dom.metadata(libvirt.VIR_DOMAIN_METADATA_DESCRIPTION, None, flags) or ""
+    except libvirt.libvirtError as error:
+        if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
+            return ""
+        raise
 
 
 _by_name = attrgetter("name")

@@ -348,3 +348,42 @@ def _users_by_path(conn):
     # libvirt lists domains in no set order: by name, so that answers do not shuffle.
     return {path: tuple(sorted(found, key=lambda user: user.name))
             for path, found in users.items()}
+
+
+# -- volumes for the rest of the service (making and cloning VMs) -------------------------------
+
+def volume_xml(name, capacity, fmt):
+    """The XML of a new volume of `capacity` bytes in the format `fmt`."""
+    return (f"<volume><name>{escape(name)}</name><capacity unit='bytes'>{capacity}</capacity>"
+            f"<target><format type='{escape(fmt)}'/></target></volume>")
+
+
+def volume_at(conn, path):
+    """The volume of a pool at `path`, or None when no pool holds that file."""
+    try:
+        return conn.storageVolLookupByPath(path)
+    except libvirt.libvirtError as error:
+        if error.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
+            return None
+        raise
+
+
+def clone_volume(vol, name):
+    """A copy of `vol` named `name` in the same pool (its format kept); refused when the name
+    is taken or the pool lacks room for the data."""
+    pool = vol.storagePoolLookupByVolume()
+    if name in pool.listVolumes():
+        raise Refused(f"the pool {pool.name()} has a volume named {name} already")
+    _, capacity, allocation = vol.info()
+    _check_room(pool, allocation)
+    fmt = ET.fromstring(vol.XMLDesc(0)).find("target/format")
+    kind = fmt.get("type", "raw") if fmt is not None else "raw"
+    return pool.createXMLFrom(volume_xml(name, capacity, kind), vol, 0)
+
+
+def delete_quietly(vol):
+    """Delete a volume made for a request that failed; one already gone is fine."""
+    try:
+        vol.delete(0)
+    except libvirt.libvirtError:
+        pass

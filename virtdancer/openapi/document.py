@@ -39,8 +39,10 @@ ERROR_WORDS = {
     404: "No such host or VM, or one the user does not see",
     409: "Not possible now (the VM's state; libvirt says the operation is not valid now)",
     411: "An upload without its Content-Length",
+    412: "If-Match names a version that is not the current one: someone changed it meanwhile",
     413: "The body is longer than `virtdancer.max_body_bytes`",
     415: "A multipart body, or one in a charset other than UTF-8",
+    428: "A replacement without If-Match (the ETag of the version it edits)",
     429: "Too many failed logins (also of HTTP Basic); see Retry-After",
     500: "A bug in VirtDancer; the server log has details",
     501: "Not available on this host or in this configuration",
@@ -132,8 +134,11 @@ def _operation(name, summary, method, args, pattern):
             content["application/x-www-form-urlencoded"] = {"schema": _as_form(body)}
         operation["requestBody"] = {"required": True, "content": content}
     if "request_content" in args:
-        # A body that is not a schema's (an upload's bytes).
-        operation["requestBody"] = {"required": True, "content": args["request_content"]}
+        # A body that is not a schema's (an upload's bytes, a VM's XML), or not only.
+        content = {**operation.get("requestBody", {}).get("content", {}),
+                   **args["request_content"]}
+        operation["requestBody"] = {"required": True, "content": content}
+    operation["parameters"] += args.get("request_headers", [])
     responses = {}
     for status, answer in sorted(args.get("response_schemas", {}).items()):
         responses[str(status)] = _response("The answer", method, json_content(json_schema(answer)))

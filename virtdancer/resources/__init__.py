@@ -158,6 +158,10 @@ class VMCollection:
         uuid = self.host.hypervisor.provisioning.create(spec)
         return self[uuid]
 
+    def define(self, xml):
+        """Define a new VM from its domain XML; answer it as a `Domain`."""
+        return self[self.host.hypervisor.editing.define_new(xml)]
+
 
 class Domain:
     """One VM, named in the tree by its UUID."""
@@ -187,6 +191,28 @@ class Domain:
 
     def run(self, action):
         self._found = self.fleet.run(self._found, action)
+
+    def update(self, changes):
+        """Change its settings; answer the names of those that wait for its next boot."""
+        try:
+            return self.host.hypervisor.editing.update(self.uuid, changes)
+        finally:
+            self.fleet.forget(self.uuid)
+
+    def definition(self):
+        """Its domain XML (never its secrets)."""
+        return self.host.hypervisor.editing.definition(self.uuid)
+
+    def redefine(self, xml, versions):
+        """Replace its definition with `xml` if the current one is of `versions` (None: any)."""
+        try:
+            self.host.hypervisor.editing.replace(self.uuid, xml, versions)
+        finally:
+            self.fleet.forget(self.uuid)
+
+    def clone(self, name):
+        """A shut-off copy of it named `name`, as a `Domain` of the same host."""
+        return self.__parent__[self.host.hypervisor.cloning.clone(self.uuid, name)]
 
     def delete(self, force=False, remove_volumes=False):
         """Undefine the VM; `{removed, kept}` of its disk volumes."""

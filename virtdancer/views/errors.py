@@ -17,6 +17,7 @@ from pyramid.response import Response
 from pyramid.view import exception_view_config
 
 from ..hypervisor.errors import (
+    DefinitionChanged,
     HostUnavailable,
     HypervisorError,
     InvalidRequest,
@@ -277,7 +278,7 @@ def http_error(exc, request):
 
 # How HTTP says what the hypervisor service reports, the most specific first.
 HYPERVISOR_STATUS = ((HostUnavailable, 503), (NoSuchDomain, 404), (NoSuchStorage, 404),
-                     (Refused, 409), (Unsupported, 501),
+                     (Refused, 409), (DefinitionChanged, 412), (Unsupported, 501),
                      (InvalidRequest, 400))
 
 

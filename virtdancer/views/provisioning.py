@@ -7,6 +7,7 @@ from ..permissions import Permission
 from ..resources import Capabilities, Domain, VMCollection
 from ..schemas import DeleteQuery, NewVMBody
 from .bodies import body_validator
+from .editing import XML, XML_CONTENT, read_domain_xml
 from .service import PerHostService
 from .shapes import detail_answer
 from .vms import vm, vms
@@ -21,17 +22,27 @@ def show_capabilities(request):
     return request.context.describe()
 
 
+def new_vm_validator(request, **kwargs):
+    """The form of `NewVMBody` as JSON, or the domain's XML itself (`application/xml`)."""
+    if request.content_type != XML:
+        return body_validator(request, **kwargs)
+    read = read_domain_xml(request)
+    if read is not None:
+        request.validated = {"xml": read[0], "name": read[1].findtext("name")}
+
+
 @vms.post(context=VMCollection, permission=Permission.ADMIN, schema=NewVMBody(),
-          validators=(body_validator,), response_schemas={201: answers.VMDetail()},
-          errors=(400, 403, 409))
+          validators=(new_vm_validator,), request_content=XML_CONTENT,
+          response_schemas={201: answers.VMDetail()}, errors=(400, 403, 409))
 def create_vm(request):
-    """Make a VM (its new volumes first); 201 with its Location and detail."""
+    """Make a VM (its new volumes first), or define it from its XML; 201 with its Location
+    and detail."""
     collection = request.context
     spec = request.validated
     if not collection.sees(spec["name"]):
         # A tenant admin makes only VMs their own filters let them see.
         raise HTTPForbidden(f"your account may not make a VM named {spec['name']!r}")
-    domain = collection.create(spec)
+    domain = collection.define(spec["xml"]) if "xml" in spec else collection.create(spec)
     route = request.matched_route.name[:-1]      # virtdancer[.host].vms → …vm
     request.response.status = 201
     request.response.location = request.route_url(route, **{**request.matchdict,

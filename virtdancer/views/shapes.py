@@ -2,7 +2,8 @@
 service's plain values (`VMSummary`, `VMDetail`).
 
 Its clients read these field names and types, so they are kept exactly; VirtDancer's own
-additions (`actions`, and `host` in answers that span hosts) come after them.
+additions (`actions`, `description` in answers about one VM, and `host` in answers that span
+hosts) come after them.
 """
 
 from ..hypervisor import allowed_actions, has_display_state
@@ -21,7 +22,7 @@ def detail_answer(vm, operates):
     has OPERATE on it at all. The page decides everything from these three: it keeps no copy
     of the roles or of the states with a display, so it can never disagree with the server.
     """
-    return {
+    answer = {
         "id": vm.id,
         "uuid": vm.uuid,
         "name": vm.name,
@@ -44,3 +45,6 @@ def detail_answer(vm, operates):
         # user may not act on the VM or its state allows nothing.
         "operable": operates,
     }
+    if vm.description is not None:
+        answer["description"] = vm.description
+    return answer

@@ -1,0 +1,95 @@
+"""POST /vm/<uuid>/clone on a test-driver host (tests/nodes/provisioning.xml)."""
+
+import xml.etree.ElementTree as ET
+
+import libvirt
+import pytest
+
+from .test_create_vm import BUSY_VM, OLD_VM, app_settings, client, names, new_vm  # noqa: F401
+from .test_create_vm import volumes
+from .test_edit_vm import definition
+
+ORIGINAL_VOLUMES = ["boot.iso", "old-vm.img", "shared.img"]
+
+
+@pytest.fixture
+def original(testapp):
+    """A shut-off VM with a new disk, a CD-ROM and a NIC: web-new."""
+    body = new_vm(cdrom={"pool": "default", "volume": "boot.iso"},
+                  networks=[{"network": "default"}])
+    return testapp.post_json("/vm", body, status=201).json["uuid"]
+
+
+def macs(xml):
+    return [mac.get("address") for mac in ET.fromstring(xml).iterfind("devices/interface/mac")]
+
+
+def test_a_clone_has_its_own_uuid_macs_and_disks(testapp, hypervisor, original):
+    response = testapp.post_json(f"/vm/{original}/clone", {"name": "web-copy"}, status=201)
+    copy = response.json
+    assert copy["name"] == "web-copy" and copy["uuid"] != original and not copy["active"]
+    assert response.location.endswith(f"/vm/{copy['uuid']}")
+    assert "web-copy-disk0.qcow2" in volumes(hypervisor)
+    xml, old = definition(hypervisor, "web-copy"), definition(hypervisor, "web-new")
+    assert "/default-pool/web-copy-disk0.qcow2" in xml
+    assert "/default-pool/web-new-disk0.qcow2" not in xml
+    assert "/default-pool/boot.iso" in xml          # the CD-ROM keeps its ISO
+    assert macs(xml) and macs(xml) != macs(old)
+    assert sorted(names(testapp)) == sorted(["busy-vm", "old-vm", "web-copy", "web-new"])
+
+
+def test_a_volume_not_named_after_its_vm_gets_a_prefix(testapp, hypervisor):
+    response = testapp.post_json(f"/hosts/default/vm/{OLD_VM}/clone", {"name": "twin"},
+                                 status=201)
+    assert f"/hosts/default/vm/{response.json['uuid']}" in response.location
+    assert "twin.img" in volumes(hypervisor)        # old-vm.img of old-vm
+
+
+def test_a_running_vm_is_not_cloned(testapp, hypervisor):
+    answer = testapp.post_json(f"/vm/{BUSY_VM}/clone", {"name": "web-copy"}, status=409).json
+    assert "running" in answer["message"]
+    assert volumes(hypervisor) == ORIGINAL_VOLUMES and "web-copy" not in names(testapp)
+
+
+@pytest.mark.parametrize("name,status", [("busy-vm", 409), (".hidden", 400), ("a b", 400),
+                                         ("x" * 65, 400)])
+def test_bad_or_taken_names_change_nothing(testapp, hypervisor, name, status):
+    testapp.post_json(f"/vm/{OLD_VM}/clone", {"name": name}, status=status)
+    assert volumes(hypervisor) == ORIGINAL_VOLUMES
+    assert sorted(names(testapp)) == ["busy-vm", "old-vm"]
+
+
+def test_a_taken_volume_name_is_409(testapp, hypervisor, original):
+    testapp.post_json("/pools/default/volumes", {"name": "web-copy-disk0.qcow2",
+                                                 "format": "qcow2", "capacity_mib": 1})
+    before = volumes(hypervisor)
+    answer = testapp.post_json(f"/vm/{original}/clone", {"name": "web-copy"}, status=409).json
+    assert "web-copy-disk0.qcow2" in answer["message"]
+    assert volumes(hypervisor) == before
+
+
+def test_a_failed_define_deletes_every_volume_made(testapp, hypervisor, original,
+                                                  monkeypatch):
+    before = volumes(hypervisor)
+
+    def refuse(self, xml, flags=0):
+        raise libvirt.libvirtError("the disk is locked")
+    monkeypatch.setattr(libvirt.virConnect, "defineXMLFlags", refuse)
+    testapp.post_json(f"/vm/{original}/clone", {"name": "web-copy"}, status=502)
+    assert volumes(hypervisor) == before
+    assert "web-copy" not in names(testapp)
+
+
+def test_a_tenant_admin_clones_only_to_names_they_see(app, testapp, hypervisor, original):
+    boss = client(app, "boss", "tenant")
+    boss.post_json(f"/vm/{original}/clone", {"name": "db-copy"}, status=403)
+    boss.post_json(f"/vm/{OLD_VM}/clone", {"name": "web-copy"}, status=404)
+    assert "db-copy" not in names(testapp) and "web-copy" not in names(testapp)
+    boss.post_json(f"/vm/{original}/clone", {"name": "web-copy"}, status=201)
+
+
+@pytest.mark.parametrize("user,password", [("viewer", "viewer"), ("tenant", "tenant")])
+def test_only_admins_clone(app, testapp, hypervisor, user, password):
+    client(app, user, password).post_json(f"/vm/{OLD_VM}/clone", {"name": "twin"},
+                                          status=403 if user == "viewer" else 404)
+    assert volumes(hypervisor) == ORIGINAL_VOLUMES

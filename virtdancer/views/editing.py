@@ -1,0 +1,126 @@
+"""Editing VMs: their settings (PATCH), their domain XML (GET and PUT .../xml), and clones."""
+
+import re
+import xml.etree.ElementTree as ElementTree
+
+from pyramid.httpexceptions import HTTPForbidden
+from pyramid.response import Response
+
+from .. import answers
+from ..hypervisor import xml_version
+from ..permissions import Permission
+from ..resources import Domain
+from ..schemas import VM_NAME, CloneBody, EditVMBody
+from .bodies import body_validator
+from .service import PerHostService
+from .shapes import detail_answer
+from .vms import may_operate, vm
+
+XML = "application/xml"
+XML_CONTENT = {XML: {"schema": {"type": "string", "minLength": 1,
+                                "description": "a libvirt domain XML, without a DOCTYPE"}}}
+IF_MATCH = [{"name": "If-Match", "in": "header", "required": False,
+             "schema": {"type": "string"},
+             "description": "the ETag of the XML the edit starts from (GET .../xml): required; "
+                            "412 when the VM's definition changed since"}]
+
+vm_xml = PerHostService("virtdancer.vm.xml", "One VM's domain XML")
+vm_clone = PerHostService("virtdancer.vm.clone", "Copy a shut-off VM")
+
+
+@vm.patch(context=Domain, permission=Permission.ADMIN, schema=EditVMBody(),
+          validators=(body_validator,), response_schemas={200: answers.EditedVMAnswer()},
+          errors=(400, 409))
+def edit_vm(request):
+    """Change vCPUs, memory, maximum memory, autostart, description or boot order."""
+    domain = request.context
+    next_boot = domain.update(request.validated)
+    return {**detail_answer(domain.detail(), may_operate(request, domain)),
+            "next_boot": next_boot}
+
+
+def read_domain_xml(request):
+    """The body as a domain's XML: `(text, root element)`, or None with the error noted.
+
+    Read here only for its name (libvirt parses it for real), by a parser that never sees a
+    DOCTYPE, so no entity is ever expanded. Its size is bounded by `virtdancer.max_body_bytes`.
+    """
+    if request.content_type != XML:
+        request.errors.add("header", "Content-Type", "the body is to be a domain's XML, sent "
+                           f"as {XML}")
+        return None
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        request.errors.add("body", None, "the body is not UTF-8 text")
+        return None
+    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
+        request.errors.add("body", None, "a domain's XML may not hold a DOCTYPE or an entity")
+        return None
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError as error:
+        request.errors.add("body", None, f"the body is not well-formed XML: {error}")
+        return None
+    name = root.findtext("name") or ""
+    if root.tag != "domain" or not re.match(VM_NAME, name):
+        request.errors.add("body", "name", "the XML is to be a <domain> with a <name> of at "
+                           "most 64 of A-Z a-z 0-9 . _ -, not starting with . or -")
+        return None
+    return text, root
+
+
+def replacement_validator(request, **kwargs):
+    """PUT .../xml: an If-Match first (428 without it), then the domain's XML."""
+    if "If-Match" not in request.headers:
+        request.errors.add("header", "If-Match", "a replacement needs If-Match: the ETag of "
+                           "the XML it edits (GET .../xml), so that it never overwrites a "
+                           "change it did not see")
+        request.errors.status = 428
+        return
+    read = read_domain_xml(request)
+    if read is not None:
+        # `*` is any version; webob keeps only the strong ETags of an If-Match.
+        matcher = request.if_match
+        versions = None if request.headers["If-Match"].strip() == "*" else set(
+            getattr(matcher, "etags", ()))
+        request.validated = {"xml": read[0], "versions": versions}
+
+
+def _xml_answer(request, xml):
+    return Response(body=xml.encode("utf-8"), content_type=XML, charset="utf-8",
+                    etag=(xml_version(xml), True), cache_control="private, no-cache")
+
+
+@vm_xml.get(context=Domain, permission=Permission.READ,
+            response_content={200: XML_CONTENT})
+def show_vm_xml(request):
+    """The VM's domain XML (its definition; no secrets), with a strong ETag."""
+    return _xml_answer(request, request.context.definition())
+
+
+@vm_xml.put(context=Domain, permission=Permission.ADMIN, validators=(replacement_validator,),
+            request_content=XML_CONTENT, request_headers=IF_MATCH,
+            response_schemas={200: answers.VMDetail()}, errors=(400, 409, 412, 428))
+def replace_vm_xml(request):
+    """Replace the VM's definition (its name and UUID stay); its detail, and the new ETag."""
+    domain = request.context
+    domain.redefine(request.validated["xml"], request.validated["versions"])
+    request.response.etag = (xml_version(domain.definition()), True)
+    return detail_answer(domain.detail(), may_operate(request, domain))
+
+
+@vm_clone.post(context=Domain, permission=Permission.ADMIN, schema=CloneBody(),
+               validators=(body_validator,), response_schemas={201: answers.VMDetail()},
+               errors=(400, 403, 409))
+def clone_vm(request):
+    """A copy of a shut-off VM: new UUID and MACs, each disk volume copied in its pool."""
+    name = request.validated["name"]
+    if not request.context.__parent__.sees(name):
+        raise HTTPForbidden(f"your account may not make a VM named {name!r}")
+    copy = request.context.clone(name)
+    request.response.status = 201
+    route = request.matched_route.name[:-len(".clone")]     # virtdancer[.host].vm
+    request.response.location = request.route_url(route, **{**request.matchdict,
+                                                            "uuid": copy.uuid})
+    return detail_answer(copy.detail(), may_operate(request, copy))
