@@ -17,6 +17,8 @@ DEBIAN_PACKAGES=(
   chromium
   # virtual networks on the real ring (tests/real/test_networks.py): NAT and DHCP
   dnsmasq-base iptables
+  # the tiny ISO tests/real/test_devices.py makes at test time and inserts into a CD-ROM drive
+  genisoimage
 )
 
 missing=()

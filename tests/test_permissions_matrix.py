@@ -39,7 +39,10 @@ BODIES = {"virtdancer.vm.action": {"action": "pause"}, "virtdancer.tokens": {"na
           "virtdancer.networks": {"name": "matrix", "subnet": "10.232.200.0/24"},
           "virtdancer.network.action": {"action": "autostart"},
           "virtdancer.vm": {"description": "matrix"},       # PATCH (DELETE reads no body)
-          "virtdancer.vm.clone": {"name": "matrix-clone"}}
+          "virtdancer.vm.clone": {"name": "matrix-clone"},
+          "virtdancer.vm.cdrom": {"pool": "default", "volume": "debian-12-netinst.iso"},
+          "virtdancer.vm.disks": {"pool": "default", "size_gib": 0.001, "format": "raw"},
+          "virtdancer.vm.nics": {"network": "default"}}
 # Query strings a request needs to be allowed: a running VM is deleted only when forced.
 QUERIES = {("virtdancer.vm", "DELETE"): "?force=1"}
 # What an allowed request answers where it is not 200: a token made is a 201, and the matrix's
@@ -54,8 +57,13 @@ TOKEN_ID = "0123456789ab"
 # What an allowed request answers where the demo fleet's host cannot give 200: the test
 # driver's host is not this machine, so it has no network interfaces to count, and its VMs have
 # no graphical display to open a console on.
+# The test driver cannot attach a device either (501), and the matrix's drive (TARGET) and NIC
+# (MAC) are no VM's (404).
 ALLOWED_ON_THE_TEST_DRIVER = {"virtdancer.stats.nic": 501, "virtdancer.stats.nic.one": 404,
-                              "virtdancer.vm.console": 409}
+                              "virtdancer.vm.console": 409, "virtdancer.vm.cdrom": 404,
+                              "virtdancer.vm.disks": 501, "virtdancer.vm.disk": 404,
+                              "virtdancer.vm.nics": 501, "virtdancer.vm.nic": 404}
+TARGET, MAC = "vdz", "52:54:00:00:00:99"
 # Storage: the matrix's pool (POOL) is on no host, so what an allowed request on it answers is a
 # 404 from libvirt; listing and defining pools work.
 POOL, VOLUME = "matrix-pool", "matrix.raw"
@@ -158,6 +166,7 @@ def test_cell(fresh_app, route, pattern, method, permission, user, vm):
     path = pattern.replace("{uuid}", vm or "").replace("{name}", "lo").replace("{id}", TOKEN_ID)
     path = path.replace("{pool}", POOL).replace("{volume}", VOLUME)
     path = path.replace("{network}", "isolated")   # the demo hosts' network no VM uses
+    path = path.replace("{target}", TARGET).replace("{mac}", MAC)
     path += QUERIES.get((on_any_host(route), method), "")
     before = fleet_state(fresh_app)
 

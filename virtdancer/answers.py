@@ -420,3 +420,65 @@ class NetworkActionAnswer(Answer):
 class RemovedNetworkAnswer(Answer):
     result = text(validator=colander.OneOf(("removed",)))
     name = text()
+
+
+# -- the devices of one VM (GET /vm/<uuid>, views/devices.py) -----------------------------------
+
+class DiskAnswer(Answer):
+    target = text(description="the drive's name in the VM: vda, sdb, ...")
+    bus = text(nullable=True, description="virtio, sata, scsi, ide, ...")
+    device = text(validator=colander.OneOf(("disk",)))
+    pool = text(nullable=True, description="null when the path is in no pool")
+    volume = text(nullable=True)
+    path = text(nullable=True, description="the file or block device; null for a network disk")
+    format = text(nullable=True, description="qcow2, raw, ...")
+    capacity = integer(nullable=True, description="bytes; null when unknown")
+    allocation = integer(nullable=True, description="bytes on the host; null when unknown")
+    readonly = boolean()
+
+
+class CDROMAnswer(Answer):
+    target = text()
+    bus = text(nullable=True)
+    pool = text(nullable=True, description="of the inserted ISO; null when in no pool")
+    volume = text(nullable=True)
+    path = text(nullable=True, description="the inserted ISO; null when the drive is empty")
+
+
+class GuestAddress(Answer):
+    address = text()
+    prefix = integer(nullable=True)
+    type = text(validator=colander.OneOf(("ipv4", "ipv6")))
+    source = text(validator=colander.OneOf(("lease", "agent")),
+                  description="the network's DHCP lease, or the guest agent")
+
+
+class NICAnswer(Answer):
+    mac = text(nullable=True)
+    model = text(nullable=True, description="virtio, e1000, rtl8139, ...")
+    network = text(nullable=True, description="the virtual network; null for a bridge")
+    bridge = text(nullable=True, description="the host bridge (a running VM's network's too)")
+    addresses = listing(GuestAddress(), description="the guest's addresses where the host "
+                                                    "can tell; empty when unknown")
+
+
+class GraphicsAnswer(Answer):
+    type = text(description="vnc, spice, ...")
+    port = integer(nullable=True, description="null until the running VM has one")
+    listen = text(nullable=True)
+
+
+class VMFullDetail(VMDetail):
+    """`GET /vm/<uuid>`: the detail of one VM, with its devices (the lists have none)."""
+
+    disks = listing(DiskAnswer())
+    cdroms = listing(CDROMAnswer())
+    nics = listing(NICAnswer())
+    graphics = listing(GraphicsAnswer())
+
+
+class DetachedAnswer(Answer):
+    result = text(validator=colander.OneOf(("detached",)))
+    live = boolean(description="detached from the running VM")
+    persistent = boolean(description="detached from its definition")
+    pending = boolean(description="the running VM still has it: its guest has not let go yet")

@@ -18,6 +18,9 @@ from .views.errors import quoted
 LIBVIRT_NAME = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$"
 LIBVIRT_NAME_WORDS = "at most 64 of A-Z a-z 0-9 . _ -, not starting with . or -"
 STORAGE_NAME, STORAGE_NAME_WORDS = LIBVIRT_NAME, LIBVIRT_NAME_WORDS
+# A drive's name in a VM (`<target dev=>`), and a unicast MAC address (libvirt refuses others).
+DRIVE_TARGET = r"^(vd|sd|hd|xvd)[a-z]{1,3}$"
+MAC_ADDRESS = r"^[0-9a-fA-F][02468aceACE](:[0-9a-fA-F]{2}){5}$"
 
 # -- path parameters ----------------------------------------------------------------------------
 
@@ -45,6 +48,10 @@ class PathParameters(colander.MappingSchema):
         colander.String(), validator=colander.Regex(LIBVIRT_NAME),
         description="a virtual network's name: at most 64 of A-Z a-z 0-9 . _ -, not starting "
                     "with . or -")
+    target = colander.SchemaNode(colander.String(), validator=colander.Regex(DRIVE_TARGET),
+                                 description="a drive's name in the VM: vda, sdb, hdc, ...")
+    mac = colander.SchemaNode(colander.String(), validator=colander.Regex(MAC_ADDRESS),
+                              description="a NIC's MAC address, as 52:54:00:12:34:56")
 
 
 PATH_PARAMETERS = PathParameters()
@@ -412,3 +419,73 @@ class NetworkActionBody(colander.MappingSchema):
         colander.String(),
         validator=colander.OneOf(("start", "stop", "autostart", "noautostart")),
         description="one of start, stop, autostart, noautostart")
+
+
+# -- the devices of a VM (views/devices.py) ----------------------------------------------------
+
+def _optional_switch(description):
+    return colander.SchemaNode(Switch(), missing=None, description=description)
+
+
+LIVE = "change the running VM (default: when it runs)"
+PERSISTENT = "change its definition, for the next boots (default: when it has one)"
+
+
+class MediumBody(colander.MappingSchema):
+    """`PUT /vm/<uuid>/cdroms/<target>`: the ISO volume to insert."""
+
+    pool = _storage_name("the pool of the ISO")
+    volume = _storage_name("the ISO volume")
+
+
+class NewDiskBody(colander.MappingSchema):
+    """`POST /vm/<uuid>/disks`: an existing volume (`volume`) or a new one (`size_gib`)."""
+
+    pool = _storage_name("the pool of the volume")
+    volume = colander.SchemaNode(colander.String(), missing=None, validator=colander.Regex(
+        STORAGE_NAME, msg=f"a name is {STORAGE_NAME_WORDS}"),
+        description="an existing volume, not used by another VM")
+    size_gib = colander.SchemaNode(colander.Float(), missing=None,
+                                   validator=colander.Range(min=0.001, max=65536),
+                                   description="the size of a new volume, in GiB")
+    format = colander.SchemaNode(colander.String(), missing="qcow2",
+                                 validator=colander.OneOf(VOLUME_FORMATS),
+                                 description="a new volume's: qcow2 or raw")
+    bus = colander.SchemaNode(colander.String(), missing="virtio",
+                              validator=colander.OneOf(("virtio", "sata", "ide", "scsi")))
+    target = colander.SchemaNode(colander.String(), missing=None,
+                                 validator=colander.Regex(DRIVE_TARGET),
+                                 description="the drive's name (vdb, sdb, ...); else the next "
+                                             "free one of the bus")
+    live = _optional_switch(LIVE)
+    persistent = _optional_switch(PERSISTENT)
+
+    def validator(self, node, value):
+        _disk_is_new_or_old(node, value)
+
+
+class NewNICBody(colander.MappingSchema):
+    """`POST /vm/<uuid>/nics`: a NIC on a virtual network or on a host bridge."""
+
+    network = colander.SchemaNode(colander.String(), missing=None,
+                                  validator=colander.Regex(NETWORK_NAME))
+    bridge = colander.SchemaNode(colander.String(), missing=None,
+                                 validator=colander.Regex(r"^[A-Za-z0-9._-]{1,15}$"))
+    model = colander.SchemaNode(colander.String(), missing="virtio",
+                                validator=colander.OneOf(("virtio", "e1000", "rtl8139")))
+    mac = colander.SchemaNode(colander.String(), missing=None,
+                              validator=colander.Regex(MAC_ADDRESS),
+                              description="a unicast MAC no NIC on the host has; else "
+                                          "libvirt chooses one")
+    live = _optional_switch(LIVE)
+    persistent = _optional_switch(PERSISTENT)
+
+    def validator(self, node, value):
+        _nic_has_one_source(node, value)
+
+
+class DetachQuery(colander.MappingSchema):
+    """`DELETE /vm/<uuid>/disks/<target>` and `/nics/<mac>`: where to detach it."""
+
+    live = colander.SchemaNode(Flag(), missing=None, description=LIVE)
+    persistent = colander.SchemaNode(Flag(), missing=None, description=PERSISTENT)

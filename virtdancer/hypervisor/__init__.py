@@ -13,6 +13,7 @@ from ..interfaces import IHostRegistry, IHypervisor
 from ..settings import value
 from .cloning import Cloning
 from .connection import HostConnection
+from .devices import Devices
 from .display import has_display_state  # noqa: F401  (the service's API)
 from .editing import Editing, xml_version  # noqa: F401  (the service's API)
 from .fleet import ACTIONS, STATE_NAMES, Fleet, allowed_actions, state_name  # noqa: F401  (the service's API)
@@ -45,6 +46,7 @@ class Hypervisor:
         self.editing = Editing(self.connection, self.provisioning)
         self.cloning = Cloning(self.connection)
         self.networks = Networks(self.connection)
+        self.devices = Devices(self.connection)
         self.sampler = StatsSampler(self.connection, interval=stats_interval,
                                     history=stats_history, local=self.local)
 

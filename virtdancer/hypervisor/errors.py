@@ -62,3 +62,7 @@ class HypervisorFailure(HypervisorError):
 
 class NoSuchNetwork(NoSuchDomain):
     """No virtual network of this name exists on the host (a 404, like a missing domain)."""
+
+
+class NoSuchDevice(NoSuchDomain):
+    """The VM has no such disk, CD-ROM drive or NIC (a 404, like a missing domain)."""

@@ -17,6 +17,7 @@ from pyramid.authorization import DENY_ALL, Allow
 from ..hypervisor.errors import NoSuchDomain
 from ..permissions import ROLE_PERMISSIONS, role_principal
 from ..schemas import well_formed
+from .devices import DEVICE_KINDS
 from .networks import NetworkCollection
 from .pools import PoolCollection
 from .stats import DomainStats, HostStats
@@ -174,16 +175,23 @@ class Domain:
         self.name = found.name
         self.fleet = parent.fleet
         self.sampler = parent.sampler
+        self.sees = parent.sees
         self._found = found
 
     def __getitem__(self, name):
         if name == "stats":
             return DomainStats(self)
+        if name in DEVICE_KINDS:
+            return DEVICE_KINDS[name](self)
         raise KeyError(name)
 
     def detail(self):
         """The VM's `VMDetail`, or None once it no longer exists."""
         return self.fleet.detail(self._found) if self._found is not None else None
+
+    def devices(self):
+        """`{disks, cdroms, nics, graphics}`: what the detail of this one VM adds."""
+        return self.host.hypervisor.devices.describe(self.uuid)
 
     def check_console(self):
         """Raise `ConsoleUnavailable` (409) unless the VM's display can be opened now."""

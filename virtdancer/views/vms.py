@@ -36,12 +36,14 @@ def list_vms(request):
 
 
 @vm.get(context=Domain, permission=Permission.READ,
-        response_schemas={200: answers.VMDetail()}, etag=True)
+        response_schemas={200: answers.VMFullDetail()}, etag=True)
 def show_vm(request):
-    """The seed's detail object of one VM, with its `actions`."""
+    """The seed's detail object of one VM, with its `actions` and its devices (disks,
+    CD-ROMs, NICs with the guest's addresses, graphics)."""
     domain = request.context
-    return unless_unchanged(request, detail_answer(domain.detail(),
-                                                   may_operate(request, domain)))
+    return unless_unchanged(request, {**detail_answer(domain.detail(),
+                                                      may_operate(request, domain)),
+                                      **domain.devices()})
 
 
 @vm_action.post(context=Domain, permission=Permission.OPERATE, schema=ActionBody(),
