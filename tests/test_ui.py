@@ -74,7 +74,8 @@ def test_every_module_the_page_imports_is_served_as_javascript(testapp):
     assert {f"/static/{name}.js" for name in (
         "main", "api", "fleet", "detail", "actions", "confirm", "charts", "host", "vmstats",
         "format", "login", "poll", "icons", "manage", "createvm", "deletevm", "editvm",
-        "vmxml", "devices", "fields")} <= modules
+        "vmxml", "devices", "fields", "views", "storage", "volumes", "uploadform",
+        "upload", "networks", "checks", "dom")} <= modules
     for url, response in served.items():
         assert response.status_int == 200, url
         # Module scripts are refused unless served as JavaScript (nosniff is on).

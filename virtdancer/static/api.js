@@ -30,6 +30,29 @@ export function onSessionEnded(listener) {
   sessionEndedListeners.add(listener);
 }
 
+/** Tell the listeners that the session has ended (a 401 to a request made elsewhere). */
+export function sessionEnded(error) {
+  for (const listener of sessionEndedListeners) listener(error);
+}
+
+/** The headers every write carries, for a request made without `request` (an upload). */
+export function writeHeaders() {
+  const headers = { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" };
+  if (csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  return headers;
+}
+
+/** The API's `message` of an error answer's text (JSON, or a proxy's page: then the status). */
+export function messageOfText(status, statusText, text) {
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  return messageOf({ status, statusText }, body);
+}
+
 function retryAfterSeconds(header) {
   if (!header) return null;
   const seconds = Number(header);
@@ -105,9 +128,7 @@ export async function request(method, path, options = {}) {
     retryAfter: retryAfterSeconds(response.headers.get("Retry-After")),
     body: data,
   });
-  if (response.status === 401 && !options.login) {
-    for (const listener of sessionEndedListeners) listener(error);
-  }
+  if (response.status === 401 && !options.login) sessionEnded(error);
   throw error;
 }
 

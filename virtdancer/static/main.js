@@ -18,8 +18,11 @@ import { answers, notAnswering, onHost, vmKey } from "./hosts.js";
 import { KnownFleet } from "./known.js";
 import { LoginForm } from "./login.js";
 import { VMManager } from "./manage.js";
+import { NetworksView } from "./networks.js";
 import { Poller } from "./poll.js";
+import { StorageView } from "./storage.js";
 import { TokensView } from "./tokens.js";
+import { ViewSwitch } from "./views.js";
 import { VMCharts } from "./vmstats.js";
 
 // The fleet — every host's VMs and states, one request — is polled every two seconds: with
@@ -67,6 +70,11 @@ const fleetMessage = $("[data-fleet-message]");
 
 const isAdmin = () => session?.role === "admin";
 
+const views = new ViewSwitch($("[data-views]"), workspace, {
+  storage: new StorageView($("[data-storage]")),
+  networks: new NetworksView($("[data-networks]")),
+});
+
 function say(text) {
   banner.textContent = text;
   banner.hidden = !text;
@@ -83,6 +91,7 @@ async function pollFleet() {
       const { hosts, vms } = known.take(answer.data);
       fleet.update(hosts, vms);
       fleet.showHost(hostFilter.update(hosts));
+      views.setHosts(hosts);
       showSelected();
     }
     say("");
@@ -234,6 +243,7 @@ function beginSession(data) {
   hostShown = "";
   fleetEtag = null;
   known.clear();
+  views.start(data);
   fleetPoller.start();
 }
 
@@ -255,6 +265,7 @@ function endSession(message) {
   creator.close();
   createButton.hidden = true;
   workspace.hidden = true;
+  views.stop();
   $("[data-who]").hidden = true;
   say("");
   login.show(message);

@@ -1,0 +1,242 @@
+"""The Storage view: an admin's pools and volumes, what they make and delete, uploads with
+their progress, cancel and refusals in words."""
+
+import pytest
+
+from .hostviews import confirm, open_view, pool_row, start_upload, volume_row
+from .pages import expect, log_in, screenshot
+
+
+def test_an_admin_sees_the_pool_and_its_volumes_and_makes_and_deletes_one(page, server, api):
+    log_in(page, server.url, "admin")
+    view = open_view(page, "storage")
+    assert page.url.endswith("#storage/default")
+    expect(view.locator("h2")).to_have_text("Storage on default")
+    pool = pool_row(view, "default")
+    expect(pool).to_contain_text("dir")
+    expect(pool).to_contain_text("running")
+    expect(pool).to_contain_text("58.6 GiB of 100 GiB used, 41.4 GiB free")
+    expect(pool.locator("meter")).to_have_attribute("value", "62935531520")
+    expect(view.locator("#volumes-title")).to_have_text("Volumes in default")
+    iso = volume_row(view, "debian-12-netinst.iso")
+    expect(iso).to_contain_text("db-1")
+    expect(volume_row(view, "web-1.qcow2")).to_contain_text("qcow2")
+    expect(volume_row(view, "web-1.qcow2")).to_contain_text("/var/lib/libvirt/images/web-1.qcow2")
+    screenshot(page, "storage-admin")
+
+    view.locator("#volume-name").fill("scratch.qcow2")
+    view.locator("#volume-size").fill("2")
+    view.locator("[data-volume-form] button[type=submit]").click()
+    expect(view.locator(".volumes [role=status]")).to_have_text(
+        "Volume scratch.qcow2 created (2 GiB, qcow2).")
+    made = volume_row(view, "scratch.qcow2")
+    expect(made).to_contain_text("2 GiB")
+    expect(made).to_contain_text("no VM")
+    expect(pool).to_contain_text("6")   # the pool's volume count follows
+    volumes = api.get("pools/default/volumes")
+    assert {"name": "scratch.qcow2", "capacity": 2 * 1024 ** 3} == {
+        key: value for volume in volumes if volume["name"] == "scratch.qcow2"
+        for key, value in volume.items() if key in ("name", "capacity")}
+
+    made.get_by_role("button", name="Delete scratch.qcow2").click()
+    confirm(page, "Delete the volume scratch.qcow2?")
+    expect(made).to_have_count(0)
+    expect(view.locator(".volumes [role=status]")).to_have_text("Volume scratch.qcow2 deleted.")
+    assert "scratch.qcow2" not in {volume["name"] for volume in api.get("pools/default/volumes")}
+
+
+@pytest.mark.console_errors(r"status of 501")
+def test_an_admin_defines_a_pool_stops_it_and_deletes_it_and_is_told_why_a_volume_cannot_grow(
+        page, server, api):
+    log_in(page, server.url, "admin")
+    view = open_view(page, "storage")
+    view.locator("#pool-name").fill("h4pool")
+    view.locator("#pool-path").fill("relative/isos")
+    view.locator("[data-pool-form] button[type=submit]").click()
+    message = view.locator("[role=status]").first
+    expect(message).to_have_text("Give the pool's folder as an absolute path: /srv/isos.")
+    view.locator("#pool-path").fill("/srv/h4pool")
+    view.locator("[data-pool-form] button[type=submit]").click()
+    expect(message).to_have_text("Pool h4pool defined and started.")
+    made = pool_row(view, "h4pool")
+    expect(made).to_contain_text("running")
+    expect(view.locator("#volumes-title")).to_have_text("Volumes in h4pool")
+    expect(view.locator(".volumes")).to_contain_text("h4pool holds no volumes.")
+    assert api.get("pools/h4pool")["path"] == "/srv/h4pool"
+
+    made.get_by_role("button", name="Stop h4pool").click()
+    expect(message).to_have_text("h4pool stopped.")
+    expect(made).to_contain_text("inactive")
+    expect(view.locator(".volumes")).to_contain_text("h4pool is not running: start it to see")
+    expect(view.locator("[data-volume-form]")).to_be_hidden()
+    made.get_by_role("button", name="Delete h4pool").click()
+    confirm(page, "Delete the pool h4pool?")
+    expect(made).to_have_count(0)
+    expect(message).to_have_text("Pool h4pool deleted.")
+    assert api.call("GET", "pools/h4pool")[0] == 404
+
+    # libvirt's test driver cannot resize a volume: the page says so in the server's words.
+    pool_row(view, "default").get_by_role("button", name="default", exact=True).click()
+    volume = volume_row(view, "web-1.qcow2")
+    volume.get_by_role("button", name="Grow web-1.qcow2").click()
+    size = volume.locator("input[name=size]")
+    expect(size).to_be_focused()
+    expect(size).to_have_value("20480")
+    size.fill("100")
+    volume.locator("button[type=submit]").click()
+    volumes_message = view.locator(".volumes [role=status]")
+    expect(volumes_message).to_have_text(
+        "Give web-1.qcow2 a size larger than 20 GiB: a volume can only grow.")
+    size.fill("30000")
+    volume.locator("button[type=submit]").click()
+    expect(volumes_message).to_contain_text("web-1.qcow2 was not grown: this function is not "
+                                            "supported by the connection driver")
+    expect(volume.get_by_role("button", name="Grow web-1.qcow2")).to_be_visible()
+
+
+@pytest.mark.console_errors(r"status of 501")
+def test_an_upload_shows_its_progress_and_the_hosts_refusal(page, server, api):
+    log_in(page, server.url, "admin")
+    view = open_view(page, "storage")
+    expect(view.locator("[data-upload-form]")).to_be_visible()
+    sent = []
+    page.on("request", lambda request: request.method == "PUT" and sent.append(
+        (request.url, request.headers.get("content-type"))))
+    view.locator("#upload-file").set_input_files(
+        files=[{"name": "tiny.iso", "mimeType": "application/x-iso9660-image",
+                "buffer": b"\x00" * 300_000}])
+    expect(view.locator("#upload-name")).to_have_value("tiny.iso")
+    view.locator("[data-upload-form] button[type=submit]").click()
+    # libvirt's test driver cannot upload into a volume: the page says so in words, after
+    # the whole file went out.
+    message = view.locator(".volumes [role=status]")
+    expect(message).to_contain_text("tiny.iso was not uploaded: this host's libvirt driver "
+                                     "cannot upload into a volume (501).")
+    expect(view.locator(".upload-words")).to_have_text("293 KiB of 293 KiB (100 %)")
+    assert view.locator("progress").evaluate("bar => bar.value") == 1
+    assert sent == [(f"{server.url}hosts/default/pools/default/volumes/tiny.iso/content",
+                     "application/octet-stream")]
+    expect(view.locator("[data-upload-form] button[type=submit]")).to_be_enabled()
+    assert "tiny.iso" not in {volume["name"] for volume in api.get("pools/default/volumes")}
+    screenshot(page, "storage-upload")
+
+
+def test_a_finished_upload_is_told_and_the_form_is_ready_for_the_next(page, server):
+    # libvirt's test driver cannot take uploads (see above): a real host's 201 is played here.
+    page.route("**/content", lambda route: route.fulfill(
+        status=201, content_type="application/json",
+        body='{"name": "tiny.iso", "format": "raw", "capacity": 200000, "allocation": 200000,'
+             ' "path": "/var/lib/libvirt/images/tiny.iso", "in_use": false, "used_by": []}'))
+    log_in(page, server.url, "admin")
+    view = open_view(page, "storage")
+    start_upload(view, 200_000)
+    expect(view.locator(".volumes [role=status]")).to_have_text(
+        "tiny.iso uploaded as tiny.iso (195 KiB).")
+    expect(view.locator(".upload-words")).to_have_text("195 KiB of 195 KiB (100 %)")
+    expect(view.locator("#upload-name")).to_have_value("")
+    expect(view.locator("button", has_text="Cancel upload")).to_be_hidden()
+
+
+@pytest.mark.console_errors(r"status of 413")
+@pytest.mark.app_settings({"virtdancer.upload.max_bytes": "100000"})
+def test_an_upload_above_the_servers_limit_is_told_in_words(page, server, api):
+    log_in(page, server.url, "admin")
+    view = open_view(page, "storage")
+    start_upload(view, 300_000)
+    expect(view.locator(".volumes [role=status]")).to_contain_text(
+        "tiny.iso was not uploaded: the file is larger than this server takes for an upload "
+        "(413): the limit is virtdancer.upload.max_bytes")
+    assert "tiny.iso" not in {volume["name"] for volume in api.get("pools/default/volumes")}
+
+
+@pytest.mark.console_errors(r"status of 411")
+def test_an_upload_the_server_wants_a_length_for_is_told_in_words(page, server):
+    # A browser always sends the file's length: the server's 411 is played by the test.
+    page.route("**/content", lambda route: route.fulfill(
+        status=411, content_type="application/json",
+        body='{"status": "error", "code": 411, "message": "Content-Length is required"}'))
+    log_in(page, server.url, "admin")
+    view = open_view(page, "storage")
+    start_upload(view, 1000)
+    expect(view.locator(".volumes [role=status]")).to_have_text(
+        "tiny.iso was not uploaded: the server needs the file's length before it takes an "
+        "upload, and none was sent (411). The server said: Content-Length is required.")
+
+
+def test_an_upload_under_way_can_be_cancelled(page, server, api):
+    held = []
+    page.route("**/content", lambda route: held.append(route))   # never answered
+    log_in(page, server.url, "admin")
+    view = open_view(page, "storage")
+    start_upload(view, 1000)
+    cancel = view.locator("button", has_text="Cancel upload")
+    expect(cancel).to_be_visible()
+    expect(view.locator("[data-upload-form] button[type=submit]")).to_be_disabled()
+    screenshot(page, "storage-uploading", full_page=False)
+    # Another view meanwhile does not stop it.
+    open_view(page, "networks")
+    view = open_view(page, "storage")
+    expect(cancel).to_be_visible()
+    cancel.click()
+    expect(view.locator(".volumes [role=status]")).to_have_text(
+        "The upload of tiny.iso was cancelled.")
+    expect(cancel).to_be_hidden()
+    expect(view.locator("[data-upload-form] button[type=submit]")).to_be_enabled()
+    assert len(held) == 1
+    assert "tiny.iso" not in {volume["name"] for volume in api.get("pools/default/volumes")}
+
+
+@pytest.mark.console_errors(r"status of 501")
+def test_an_upload_into_a_volume_already_there_asks_first(page, server, api):
+    status, _ = api.call("POST", "pools/default/volumes",
+                         {"name": "spare.img", "format": "raw", "capacity_mib": 1})
+    assert status == 201
+    log_in(page, server.url, "admin")
+    view = open_view(page, "storage")
+    expect(volume_row(view, "spare.img")).to_be_visible()
+    puts = []
+    page.on("request", lambda request: request.method == "PUT" and puts.append(request.url))
+    view.locator("#upload-name").fill("spare.img")
+    start_upload(view, 1000)
+    dialog = page.locator("dialog[data-confirm-dialog]")
+    expect(dialog.locator("[data-confirm-title]")).to_have_text("Replace the content of spare.img?")
+    expect(dialog).to_contain_text("/var/lib/libvirt/images/spare.img (1 MiB) is overwritten "
+                                   "with tiny.iso (1000 B)")
+    dialog.locator("[data-cancel]").click()
+    expect(dialog).to_be_hidden()
+    assert puts == []
+    view.locator("[data-upload-form] button[type=submit]").click()
+    confirm(page, "Replace the content of spare.img?")
+    expect(view.locator(".volumes [role=status]")).to_contain_text(
+        "tiny.iso was not uploaded: this host's libvirt driver cannot upload")
+    assert len(puts) == 1 and puts[0].endswith("/volumes/spare.img/content")
+
+
+@pytest.mark.console_errors(r"status of 400", r"status of 409")
+def test_a_volume_the_pool_cannot_hold_or_a_name_taken_is_told_in_words(page, server, api):
+    log_in(page, server.url, "admin")
+    view = open_view(page, "storage")
+    message = view.locator(".volumes [role=status]")
+    form = view.locator("[data-volume-form]")
+    view.locator("#volume-name").fill("-dash")
+    view.locator("#volume-size").fill("1")
+    form.locator("button[type=submit]").click()
+    expect(message).to_have_text("“-dash” is not a volume name: at most 64 of A-Z a-z 0-9 . _ -, "
+                                 "not starting with . or -.")
+    view.locator("#volume-name").fill("big.qcow2")
+    view.locator("#volume-size").fill("0")
+    form.locator("button[type=submit]").click()
+    expect(message).to_have_text("Give the size as a positive number of MiB or GiB (whole MiB).")
+    expect(view.locator("#volume-size")).to_be_focused()
+
+    view.locator("#volume-size").fill("500")
+    form.locator("button[type=submit]").click()
+    expect(message).to_have_text(
+        "big.qcow2 was not created: the pool default has 41.4 GiB (44438650880 bytes) "
+        "available, less than the 500.0 GiB (536870912000 bytes) asked for.")
+    view.locator("#volume-name").fill("web-1.qcow2")
+    view.locator("#volume-size").fill("1")
+    form.locator("button[type=submit]").click()
+    expect(message).to_have_text("web-1.qcow2 was not created: the pool default has a volume "
+                                 "named web-1.qcow2 already.")
+    assert len(api.get("pools/default/volumes")) == 5
