@@ -71,6 +71,9 @@ def test_a_change_that_waits_for_the_next_boot_is_said_so(page, server, api):
         "Saved CPUs and maximum memory of web-1. Waiting for web-1's next boot: maximum "
         "memory; the rest applies now.")
     assert api.get(f"vm/{WEB_1}")["info"]["nrVirtCpu"] == 1
+    # What waits is still shown as entered, not as undone.
+    expect(form.get_by_label("Maximum memory (MiB)")).to_have_value("4096")
+    expect(form.get_by_label("CPUs")).to_have_value("1")
     screenshot(page, "vm-edit-saved-desktop")
 
 

@@ -143,7 +143,12 @@ export class EditPanel {
       } else if (vm.active) {
         words += " It applies now.";
       }
+      // The detail tells the running VM's figures: a change that waits for the next boot
+      // stays in its field as entered, not shown as undone.
+      const entered = Object.fromEntries(waiting.filter((name) => name in this.fields)
+        .map((name) => [name, this.fields[name].control.value]));
       this.fill(vm, data);
+      for (const [name, value] of Object.entries(entered)) this.fields[name].control.value = value;
       this.say(words);
       this.saved(data);
     } catch (problem) {
