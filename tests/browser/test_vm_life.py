@@ -52,6 +52,12 @@ def test_an_admin_creates_a_vm_and_deletes_it_with_its_volume(page, server, api)
     made = api.get(f"vm/{uuid}")
     assert made["info"]["nrVirtCpu"] == 2 and made["info"]["memory"] == 256 * 1024
     assert "h3-made-disk0.qcow2" in volume_names(api)
+    # Its devices, in words, as the server made them.
+    expect(page.locator("[data-device-list=disks] li")).to_have_text(re.compile(
+        r"^vda \(virtio\): h3-made-disk0\.qcow2 in pool default, qcow2, 2 GiB"))
+    expect(page.locator("[data-cdrom]")).to_contain_text("debian-12-netinst.iso in pool default")
+    expect(page.locator("[data-device-list=network-cards] li")).to_contain_text(
+        "network default")
 
     page.click("[data-delete-vm]")
     confirm = page.locator("[data-delete-dialog]")
@@ -61,9 +67,10 @@ def test_an_admin_creates_a_vm_and_deletes_it_with_its_volume(page, server, api)
     expect(confirm.locator("[data-delete-volumes]")).to_contain_text("h3-made-disk0.qcow2")
     button = confirm.locator("[data-delete-confirm]")
     expect(button).to_be_disabled()
-    confirm.get_by_label("Type the VM's name to confirm").fill("h3-mad")
+    expect(confirm.get_by_label("Type h3-made to confirm")).to_be_focused()
+    confirm.get_by_label(re.compile("^Type .* to confirm$")).fill("h3-mad")
     expect(button).to_be_disabled()
-    confirm.get_by_label("Type the VM's name to confirm").fill("h3-made")
+    confirm.get_by_label(re.compile("^Type .* to confirm$")).fill("h3-made")
     confirm.get_by_label("Also delete these volumes").check()
     screenshot(page, "vm-delete-desktop")
     button.click()
@@ -112,7 +119,7 @@ def test_a_running_vm_is_deleted_only_with_force(page, server, api):
     select(page, WEB_1, "web-1")
     page.click("[data-delete-vm]")
     confirm = page.locator("[data-delete-dialog]")
-    confirm.get_by_label("Type the VM's name to confirm").fill("web-1")
+    confirm.get_by_label(re.compile("^Type .* to confirm$")).fill("web-1")
     button = confirm.locator("[data-delete-confirm]")
     expect(button).to_be_disabled()
     confirm.get_by_label("It is running: power it off first").check()
@@ -146,6 +153,11 @@ def test_the_views_of_a_vm_on_a_phone(page, server, user):
         page.keyboard.press("Escape")
     select(page, DB_1, "db-1")
     screenshot(page, f"vm-detail-{user}-phone")
+    if user == "admin":
+        page.click("[data-delete-vm]")
+        expect(page.locator("[data-delete-volumes] li")).to_have_count(1)
+        screenshot(page, "vm-delete-phone", full_page=False)
+        page.keyboard.press("Escape")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width}px wide on a phone"
     assert re.search("db-1", page.locator("[data-detail-title]").inner_text())

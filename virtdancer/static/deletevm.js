@@ -74,7 +74,7 @@ export class DeleteVMDialog {
     this.text.textContent = `${vm.name} is removed from ${vm.host} for good: its definition, `
       + "its snapshots' records and its firmware variables.";
     this.typed.control.value = "";
-    this.typed.control.placeholder = vm.name;
+    this.typed.wrap.querySelector("label").textContent = `Type ${vm.name} to confirm`;
     this.force.control.checked = false;
     this.force.wrap.hidden = !vm.active;
     this.removeVolumes.control.checked = false;
