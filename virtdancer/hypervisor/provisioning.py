@@ -2,7 +2,7 @@
 
 Every step of a create is undone when a later one fails: the volumes made for the request are
 deleted and the definition is undefined, so a refused request leaves the host as it was.
-The few storage-volume calls needed here are small functions of this module's own.
+New volumes are made and removed with the storage module's helpers.
 """
 
 import math
@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 import libvirt
 
 from .errors import InvalidRequest, Refused
+from .storage import delete_quietly, volume_xml
 
 GIB = 1024 ** 3
 DISK_DEVICES = {"virtio": "vd", "sata": "sd", "scsi": "sd", "ide": "hd"}
@@ -110,8 +111,8 @@ class Provisioning:
             raise InvalidRequest(f"disks[{index}]: {disk['size_gib']} GiB is more than pool "
                                  f"{disk['pool']}'s {available / GIB:.2f} GiB available")
         fmt = disk.get("format") or "qcow2"
-        vol = create_volume(pool, f"{vm_name}-disk{index}.{fmt}", size, fmt)
-        undo.append(lambda: delete_volume(vol))
+        vol = pool.createXML(volume_xml(f"{vm_name}-disk{index}.{fmt}", size, fmt), 0)
+        undo.append(lambda: delete_quietly(vol))
         return vol.path(), fmt, bus
 
     # -- delete -----------------------------------------------------------------------------
@@ -140,7 +141,7 @@ class Provisioning:
                         kept.append({"path": path, "reason": "another VM uses it"})
                     else:
                         try:
-                            delete_volume(conn.storageVolLookupByPath(path))
+                            delete_quietly(conn.storageVolLookupByPath(path))
                             removed.append(path)
                         except libvirt.libvirtError as error:
                             kept.append({"path": path, "reason": "not a volume of a pool: "
@@ -222,7 +223,7 @@ def undefine(dom):
         dom.undefine()
 
 
-# -- storage volumes (kept small, to be merged with the /pools API later) ------------------------
+# -- storage volumes named by a request (a missing one is the request's mistake: 400) -----------
 
 def _lookup_pool(conn, name):
     try:
@@ -244,22 +245,6 @@ def _lookup_volume(conn, pool, name):
 
 def _volume_path(conn, pool, name):
     return _lookup_volume(conn, pool, name).path()
-
-
-def create_volume(pool, name, size_bytes, fmt):
-    vol = ET.Element("volume")
-    ET.SubElement(vol, "name").text = name
-    ET.SubElement(vol, "capacity", unit="bytes").text = str(size_bytes)
-    target = ET.SubElement(vol, "target")
-    ET.SubElement(target, "format", type=fmt)
-    return pool.createXML(ET.tostring(vol, encoding="unicode"), 0)
-
-
-def delete_volume(vol):
-    try:
-        vol.delete(0)
-    except libvirt.libvirtError:
-        pass    # gone already; a rollback or a removal has nothing left to do
 
 
 # -- helpers ------------------------------------------------------------------------------------

@@ -169,10 +169,8 @@ class Storage:
             if name in pool.listVolumes():
                 raise Refused(f"the pool {pool_name} has a volume named {name} already")
             _check_room(pool, capacity_mib * MIB)
-            xml = (f"<volume><name>{escape(name)}</name>"
-                   f"<capacity unit='bytes'>{capacity_mib * MIB}</capacity>"
-                   f"<target><format type='{fmt}'/></target></volume>")
-            return _volume_info(pool.createXML(xml, 0), {})
+            return _volume_info(pool.createXML(volume_xml(name, capacity_mib * MIB, fmt), 0),
+                                {})
 
     def resize_volume(self, pool_name, name, capacity_mib):
         """Grow a volume to `capacity_mib` MiB (shrinking is refused: it loses data)."""
@@ -213,9 +211,7 @@ class Storage:
                 if name in pool.listVolumes():
                     raise Refused(f"the pool {pool_name} has a volume named {name} already")
                 _check_room(pool, length)
-                vol = pool.createXML(
-                    f"<volume><name>{escape(name)}</name><capacity unit='bytes'>{length}"
-                    f"</capacity><target><format type='{fmt}'/></target></volume>", 0)
+                vol = pool.createXML(volume_xml(name, length, fmt), 0)
             else:
                 vol = _lookup_volume(pool, name)
                 if _users_by_path(conn).get(vol.path()):
