@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 
 import libvirt
 
+from .domainxml import disk_paths
 from .errors import InvalidRequest, Refused
 from .storage import delete_quietly, volume_xml
 
@@ -130,7 +131,7 @@ class Provisioning:
                     raise Refused(f"{dom.name()} is running; stop it first or ask with "
                                   "?force=1")
                 dom.destroy()
-            disks = _disks_of(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+            disks = disk_paths(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
             undefine(dom)
             if remove_volumes:
                 used = _paths_used_by_others(conn, uuid)
@@ -266,22 +267,11 @@ def _refuse_taken_name(conn, name):
     raise Refused(f"a VM named {name!r} exists already on this host")
 
 
-def _disks_of(xml):
-    """[(source path, device)] of a domain's file-backed disks."""
-    found = []
-    for disk in ET.fromstring(xml).findall("devices/disk"):
-        source = disk.find("source")
-        path = source.get("file") or source.get("dev") if source is not None else None
-        if path:
-            found.append((path, disk.get("device", "disk")))
-    return found
-
-
 def _paths_used_by_others(conn, uuid):
     used = set()
     for dom in conn.listAllDomains(0):
         if dom.UUIDString() != uuid:
-            used.update(path for path, _ in _disks_of(dom.XMLDesc(0)))
+            used.update(path for path, _ in disk_paths(dom.XMLDesc(0)))
     return used
 
 

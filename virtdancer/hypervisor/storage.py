@@ -11,6 +11,7 @@ from xml.sax.saxutils import escape
 
 import libvirt
 
+from . import domainxml
 from .errors import InvalidRequest, NoSuchStorage, Refused
 
 POOL_ACTIONS = ("start", "stop", "refresh", "autostart", "noautostart")
@@ -331,15 +332,14 @@ def _users_by_path(conn):
     users = {}
     for dom in conn.listAllDomains(0):
         try:
-            root = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+            paths = domainxml.disk_paths(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
         except libvirt.libvirtError as error:
             if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 continue    # undefined meanwhile
             raise
         user = VolumeUser(dom.UUIDString(), dom.name())
-        for source in root.iterfind("devices/disk/source"):
-            path = source.get("file") or source.get("dev") or source.get("volume")
-            if path and user not in users.get(path, ()):
+        for path, _ in paths:
+            if user not in users.get(path, ()):
                 users[path] = (*users.get(path, ()), user)
     # libvirt lists domains in no set order: by name, so that answers do not shuffle.
     return {path: tuple(sorted(found, key=lambda user: user.name))
