@@ -5,10 +5,11 @@ import re
 
 import pytest
 
-from ..conftest import DB_1, WEB_1
+from ..conftest import DB_1, DEMO_URI, LAB_URI, WEB_1
 from .pages import entries, entry, expect, log_in, screenshot, select
 
 PHONE = {"width": 380, "height": 800}
+TWO_HOSTS = {"virtdancer.hosts": f"demo = {DEMO_URI}\nlab = {LAB_URI}"}
 
 
 def volume_names(api, pool="default"):
@@ -161,3 +162,22 @@ def test_the_views_of_a_vm_on_a_phone(page, server, user):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width}px wide on a phone"
     assert re.search("db-1", page.locator("[data-detail-title]").inner_text())
+
+
+@pytest.mark.app_settings(TWO_HOSTS)
+def test_with_two_hosts_the_vm_is_made_on_the_host_chosen(page, server, api):
+    log_in(page, server.url, "admin")
+    dialog = open_create(page)
+    host = dialog.get_by_label("Host")
+    expect(host).to_be_visible()
+    expect(host).to_have_value("demo")   # the default host first
+    host.select_option("lab")
+    expect(dialog.locator("[data-create-submit]")).to_be_enabled()   # the lab's choices
+    dialog.get_by_label("Disk", exact=True).select_option("none")
+    dialog.get_by_label("Name").fill("h3-on-lab")
+    dialog.get_by_label("Memory (MiB)").fill("128")
+    dialog.locator("[data-create-submit]").click()
+    expect(page.locator("[data-detail-title]")).to_have_text("h3-on-lab")
+    expect(page.locator("[data-action-message]")).to_have_text("h3-on-lab created on lab.")
+    assert any(vm["name"] == "h3-on-lab" for vm in api.get("hosts/lab/vm"))
+    assert all(vm["name"] != "h3-on-lab" for vm in api.get("hosts/demo/vm"))
