@@ -176,8 +176,11 @@ def test_with_two_hosts_the_vm_is_made_on_the_host_chosen(page, server, api):
     dialog.get_by_label("Disk", exact=True).select_option("none")
     dialog.get_by_label("Name").fill("h3-on-lab")
     dialog.get_by_label("Memory (MiB)").fill("128")
+    dialog.get_by_label("Start it once created").check()
     dialog.locator("[data-create-submit]").click()
     expect(page.locator("[data-detail-title]")).to_have_text("h3-on-lab")
-    expect(page.locator("[data-action-message]")).to_have_text("h3-on-lab created on lab.")
+    expect(page.locator("[data-action-message]")).to_have_text(
+        "h3-on-lab created on lab and started.")
+    expect(page.locator("[data-detail-state]")).to_have_text("running")
     assert any(vm["name"] == "h3-on-lab" for vm in api.get("hosts/lab/vm"))
     assert all(vm["name"] != "h3-on-lab" for vm in api.get("hosts/demo/vm"))
