@@ -13,7 +13,7 @@ from virtdancer.security.passwords import hash_password
 from ..conftest import DB_1, DEMO_USERS, WEB_1
 from .pages import expect, log_in, screenshot, select
 
-PHONE = {"width": 380, "height": 800}
+PHONE = {"width": 360, "height": 740}   # as test_layout.py
 ADMIN = "Basic " + base64.b64encode(b"admin:admin").decode()
 
 

@@ -8,7 +8,7 @@ import pytest
 from ..conftest import DB_1, DEMO_URI, LAB_URI, WEB_1
 from .pages import entries, entry, expect, log_in, screenshot, select
 
-PHONE = {"width": 380, "height": 800}
+PHONE = {"width": 360, "height": 740}   # as test_layout.py
 TWO_HOSTS = {"virtdancer.hosts": f"demo = {DEMO_URI}\nlab = {LAB_URI}"}
 
 
