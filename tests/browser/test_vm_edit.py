@@ -174,6 +174,7 @@ def test_the_devices_are_told_in_words(page, server):
     expect(page.locator("[data-device-list=network-cards] li").first).to_contain_text(
         "network default")
     expect(page.locator("[data-cdrom] button")).to_have_count(0)
+    expect(page.locator("[data-devices]")).to_contain_text("No display.")   # the test driver
 
 
 class FakeDrive:

@@ -1,5 +1,6 @@
 // The selected VM's description and devices in plain words: its disks (sizes in GiB/MiB), its
-// CD-ROMs with the ISO in each, its network cards with MAC, network and IP addresses. These
+// CD-ROMs with the ISO in each, its network cards with MAC, network and IP addresses, and its
+// displays. These
 // come from the VM's own detail (`GET vm/<uuid>`), not from the fleet's listing. Operators may
 // change a CD-ROM's media: insert an ISO from one of the host's pools, or eject it; viewers
 // see the same words with no buttons.
@@ -37,6 +38,13 @@ function nicWords(nic) {
   return `${nic.mac}: ${where}${model}${ips}`;
 }
 
+function displayWords(display) {
+  const type = String(display.type || "display").toUpperCase();
+  if (display.port == null || display.port < 0) return `${type}, no port while it is off`;
+  return `${type} on port ${display.port}` + (display.listen ? `, listening on ${display.listen}`
+    : "");
+}
+
 export class DevicesView {
   /** root: the [data-devices] element; changed(): the VM's detail changed (media). */
   constructor(root, changed) {
@@ -66,6 +74,7 @@ export class DevicesView {
       for (const cdrom of detail.cdroms) parts.push(this.cdrom(cdrom, vm));
     }
     parts.push(...this.list("Network cards", detail.nics, nicWords, "No network cards."));
+    parts.push(...this.list("Displays", detail.graphics, displayWords, "No display."));
     this.message = element("p", "message");
     this.message.setAttribute("role", "status");
     this.message.hidden = true;
