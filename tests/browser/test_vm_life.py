@@ -138,6 +138,7 @@ def test_a_viewer_sees_everything_read_only(page, server):
     select(page, DB_1, "db-1")
     expect(page.locator("[data-vm-manage]")).to_be_visible()
     expect(page.locator("[data-delete-vm]")).to_be_hidden()
+    expect(page.locator("[data-clone-vm]")).to_be_hidden()
     expect(page.locator("[data-view=edit]")).to_be_hidden()
     expect(page.locator("[data-cdrom] button")).to_have_count(0)
     expect(page.locator("[data-view=xml]")).to_be_visible()
@@ -184,3 +185,30 @@ def test_with_two_hosts_the_vm_is_made_on_the_host_chosen(page, server, api):
     expect(page.locator("[data-detail-state]")).to_have_text("running")
     assert any(vm["name"] == "h3-on-lab" for vm in api.get("hosts/lab/vm"))
     assert all(vm["name"] != "h3-on-lab" for vm in api.get("hosts/demo/vm"))
+
+
+@pytest.mark.console_errors(r"status of 409")
+@pytest.mark.console_errors(r"status of 409")
+def test_an_admin_clones_a_shut_off_vm(page, server, api):
+    log_in(page, server.url, "admin")
+    select(page, WEB_1, "web-1")
+    clone = page.locator("[data-clone-vm]")
+    expect(clone).to_be_disabled()   # running
+    api.action(WEB_1, "destroy")     # elsewhere: the page follows
+    expect(clone).to_be_enabled()
+    clone.click()
+    dialog = page.locator("[data-clone-dialog]")
+    name = dialog.get_by_label("Name of the copy")
+    expect(name).to_have_value("web-1-copy")
+    name.fill("db-1")
+    dialog.locator("[data-clone-submit]").click()
+    expect(dialog.locator(f"#{name.get_attribute('id')}-error")).to_contain_text("db-1")
+    name.fill("h3-web-copy")
+    screenshot(page, "vm-clone-desktop")
+    dialog.locator("[data-clone-submit]").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("[data-detail-title]")).to_have_text("h3-web-copy")
+    expect(page.locator("[data-action-message]")).to_have_text("h3-web-copy cloned from web-1.")
+    copy = api.get(f"vm/{fleet_uuid(api, 'h3-web-copy')}")
+    assert copy["disks"][0]["volume"] != "web-1.qcow2"
+    assert copy["disks"][0]["volume"] in volume_names(api)

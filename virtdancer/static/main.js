@@ -62,6 +62,8 @@ const tokensToggle = $("[data-tokens-toggle]");
 const manager = new VMManager($("[data-detail]"), {
   changed: () => refreshFleet(),
   deleted: vmDeleted,
+  cloned: (copy, hostName, original) => vmCreated(copy, hostName,
+                                                  `${copy.name} cloned from ${original.name}.`),
   told: (text, options) => detail.say(text, options),
 });
 const creator = new CreateVMDialog(vmCreated);
@@ -195,12 +197,12 @@ function tell(fleetText) {
   fleetMessage.hidden = !fleetText;
 }
 
-// A new VM is selected as soon as the fleet lists it.
-function vmCreated(vm, hostName) {
+// A new VM (made, or a copy) is selected as soon as the fleet lists it.
+function vmCreated(vm, hostName, text = "") {
   const key = vmKey({ ...vm, host: hostName });
   selected = key;
   sessionStorage.setItem(SELECTED_KEY, key);
-  justCreated = { key, text: `${vm.name} created on ${hostName}`
+  justCreated = { key, text: text || `${vm.name} created on ${hostName}`
     + (vm.active ? " and started." : ".") };
   tell("");
   refreshFleet();

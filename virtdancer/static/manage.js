@@ -1,10 +1,11 @@
 // The selected VM beyond its lifecycle: its views (Overview with its devices, Edit for admins,
-// XML), the Delete button for admins, and the VM's own detail (`GET vm/<uuid>`), which carries
-// what the fleet's listing leaves out (description, disks, CD-ROMs, NICs). What the user may do
-// is decided by the session's role for the admin's tools and by the VM's `operable` for media;
-// the server checks both again.
+// XML), the Clone and Delete buttons for admins, and the VM's own detail (`GET vm/<uuid>`),
+// which carries what the fleet's listing leaves out (description, disks, CD-ROMs, NICs). What
+// the user may do is decided by the session's role for the admin's tools and by the VM's
+// `operable` for media; the server checks both again.
 
 import { get } from "./api.js";
+import { CloneVMDialog } from "./clonevm.js";
 import { DeleteVMDialog } from "./deletevm.js";
 import { DevicesView } from "./devices.js";
 import { EditPanel } from "./editvm.js";
@@ -30,8 +31,8 @@ function signature(vm) {
 export class VMManager {
   /**
    * root: the detail panel; hooks: {changed(vm), deleted(vm, answer, volumesToo),
-   * told(text, options)}:
-   * the VM changed (refresh the fleet), it was deleted, and a line for the detail panel.
+   * cloned(copy, host, original), told(text, options)}: the VM changed (refresh the fleet),
+   * it was deleted, it was copied, and a line for the detail panel.
    */
   constructor(root, hooks) {
     this.hooks = hooks;
@@ -46,6 +47,7 @@ export class VMManager {
     this.edit = new EditPanel(this.views.edit, (detail) => this.savedEdit(detail));
     this.xml = new XMLPanel(this.views.xml, () => this.reload(true));
     this.deleteDialog = new DeleteVMDialog(hooks.deleted);
+    this.cloneDialog = new CloneVMDialog(hooks.cloned);
     this.vm = null;
     this.detail = null;
     this.admin = false;
@@ -72,7 +74,15 @@ export class VMManager {
     this.deleteButton.addEventListener("click", () => {
       if (this.vm) this.deleteDialog.open(this.vm, this.detail);
     });
-    this.bar.append(tabs, this.deleteButton);
+    this.cloneButton = element("button", "", "Clone…");
+    this.cloneButton.type = "button";
+    this.cloneButton.dataset.cloneVm = "";
+    this.cloneButton.addEventListener("click", () => {
+      if (this.vm) this.cloneDialog.open(this.vm);
+    });
+    const tools = element("div", "vm-tools");
+    tools.append(this.cloneButton, this.deleteButton);
+    this.bar.append(tabs, tools);
   }
 
   /** Show `vm` (a fleet VM, or null); `admin`: the user is an admin. */
@@ -87,12 +97,19 @@ export class VMManager {
       this.seen = "";
       this.devices.show(null, null);
       this.deleteDialog.close();
+      this.cloneDialog.close();
       return;
     }
     this.tabs.get("edit").hidden = !admin;
     this.deleteButton.hidden = !admin;
     this.deleteButton.disabled = Boolean(vm.stale);
     this.deleteButton.setAttribute("aria-label", `Delete ${vm.name}`);
+    // Only a shut-off VM is cloned: its disks are not being written.
+    this.cloneButton.hidden = !admin;
+    this.cloneButton.disabled = Boolean(vm.stale || vm.active);
+    this.cloneButton.title = this.cloneButton.disabled
+      ? `${vm.name} can be cloned once it is shut off` : "";
+    this.cloneButton.setAttribute("aria-label", `Clone ${vm.name}`);
     if (other) {
       this.detail = null;
       this.devices.show(null, null);
