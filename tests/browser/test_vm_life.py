@@ -60,6 +60,16 @@ def test_an_admin_creates_a_vm_and_deletes_it_with_its_volume(page, server, api)
     expect(page.locator("[data-device-list=network-cards] li")).to_contain_text(
         "network default")
 
+    # Its memory, edited: shut off, nothing waits for a boot.
+    page.click("[data-view=edit]")
+    form = page.locator("[data-edit-form]")
+    expect(form.get_by_label("Memory (MiB)", exact=True)).to_have_value("256")
+    form.get_by_label("Memory (MiB)", exact=True).fill("128")
+    form.get_by_role("button", name="Save changes").click()
+    expect(page.locator("[data-edit-message]")).to_have_text("Saved memory of h3-made.")
+    assert api.get(f"vm/{uuid}")["info"]["memory"] == 128 * 1024
+    expect(entry(page, uuid)).to_contain_text("128 MiB")
+
     page.click("[data-delete-vm]")
     confirm = page.locator("[data-delete-dialog]")
     expect(confirm).to_be_visible()
