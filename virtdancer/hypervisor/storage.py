@@ -348,10 +348,12 @@ def _users_by_path(conn):
 
 # -- volumes for the rest of the service (making and cloning VMs) -------------------------------
 
-def volume_xml(name, capacity, fmt):
-    """The XML of a new volume of `capacity` bytes in the format `fmt`."""
+def volume_xml(name, capacity, fmt, allocation=None):
+    """The XML of a new volume of `capacity` bytes in the format `fmt` (`allocation` bytes of
+    it taken at once; libvirt's default is all of it)."""
+    taken = "" if allocation is None else f"<allocation unit='bytes'>{allocation}</allocation>"
     return (f"<volume><name>{escape(name)}</name><capacity unit='bytes'>{capacity}</capacity>"
-            f"<target><format type='{escape(fmt)}'/></target></volume>")
+            f"{taken}<target><format type='{escape(fmt)}'/></target></volume>")
 
 
 def volume_at(conn, path):
@@ -374,7 +376,8 @@ def clone_volume(vol, name):
     _check_room(pool, allocation)
     fmt = ET.fromstring(vol.XMLDesc(0)).find("target/format")
     kind = fmt.get("type", "raw") if fmt is not None else "raw"
-    return pool.createXMLFrom(volume_xml(name, capacity, kind), vol, 0)
+    # The copy takes what the original takes, as the room check assumed (not its capacity).
+    return pool.createXMLFrom(volume_xml(name, capacity, kind, allocation), vol, 0)
 
 
 def delete_quietly(vol):
