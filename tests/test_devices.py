@@ -2,10 +2,14 @@
 every refusal of the device changes. libvirt's test driver cannot attach, detach or update a
 device (a 501 here); tests/real/test_devices.py makes those changes on QEMU."""
 
+from typing import ClassVar
+
+import libvirt
 import pytest
 import webtest
 
 from virtdancer.hypervisor import domainxml
+from virtdancer.hypervisor.device_detail import guest_addresses
 
 from .conftest import BUILD_1, WEB_1
 
@@ -76,6 +80,54 @@ def test_the_next_free_target_of_a_bus():
     assert domainxml.next_target(set(), "sata") == "sda"
     assert domainxml.next_target({"hda"}, "ide") == "hdb"
     assert domainxml.next_target({f"vd{chr(c)}" for c in range(97, 123)}, "virtio") == "vdaa"
+
+
+class GuestWithAnAgent:
+    """A running VM whose guest agent knows one NIC, and whose leases know both."""
+
+    AGENT: ClassVar = {"eth0": {"hwaddr": "52:54:00:00:00:01", "addrs": [
+        {"addr": "10.0.0.5", "prefix": 24, "type": libvirt.VIR_IP_ADDR_TYPE_IPV4},
+        {"addr": "fe80::1", "prefix": 64, "type": libvirt.VIR_IP_ADDR_TYPE_IPV6}]},
+        "lo": {"hwaddr": "00:00:00:00:00:00", "addrs": [
+            {"addr": "127.0.0.1", "prefix": 8, "type": libvirt.VIR_IP_ADDR_TYPE_IPV4}]}}
+    LEASES: ClassVar = {"vnet0": {"hwaddr": "52:54:00:00:00:01", "addrs": [
+        {"addr": "10.0.0.99", "prefix": 24, "type": libvirt.VIR_IP_ADDR_TYPE_IPV4}]},
+        "vnet1": {"hwaddr": "52:54:00:00:00:02", "addrs": [
+            {"addr": "10.0.1.7", "prefix": 24, "type": libvirt.VIR_IP_ADDR_TYPE_IPV4}]}}
+
+    def __init__(self, agent_answers=True):
+        self.agent_answers = agent_answers
+
+    def interfaceAddresses(self, source, flags):
+        if source == libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT:
+            if not self.agent_answers:
+                raise libvirt.libvirtError("Guest agent is not responding")
+            return self.AGENT
+        return self.LEASES
+
+
+def agent_devices(connected):
+    state = "connected" if connected else "disconnected"
+    return domainxml.parse(f"<domain><devices><channel type='unix'><target type='virtio' "
+                           f"name='org.qemu.guest_agent.0' state='{state}'/></channel>"
+                           f"</devices></domain>")
+
+
+def test_the_guest_agent_answers_first_and_leases_fill_in():
+    found = guest_addresses(GuestWithAnAgent(), agent_devices(True))
+    assert found["52:54:00:00:00:01"] == [
+        {"address": "10.0.0.5", "prefix": 24, "type": "ipv4", "source": "agent"},
+        {"address": "fe80::1", "prefix": 64, "type": "ipv6", "source": "agent"}]
+    assert found["52:54:00:00:00:02"] == [{"address": "10.0.1.7", "prefix": 24,
+                                          "type": "ipv4", "source": "lease"}]
+
+
+@pytest.mark.parametrize("connected, answers", [(False, True), (True, False)])
+def test_without_an_agent_the_leases_tell(connected, answers):
+    found = guest_addresses(GuestWithAnAgent(answers), agent_devices(connected))
+    assert {address["source"] for addresses in found.values() for address in addresses} == {
+        "lease"}
+    assert found["52:54:00:00:00:01"][0]["address"] == "10.0.0.99"
 
 
 # -- CD-ROM media -----------------------------------------------------------------------------

@@ -53,7 +53,14 @@ def test_a_live_change_libvirt_cannot_make_waits(testapp, monkeypatch):
 
 @pytest.mark.parametrize("body,words", [
     ({}, "at least one"),
-    ({"unknown": 1}, "at least one"),
+    ({"unknown": 1}, "Unrecognized"),
+    ({"memory": 32, "colour": "blue"}, "Unrecognized"),
+    ({"description": {}}, "text"),                 # found by schemathesis: taken as "{}"
+    ({"description": 7}, "text"),
+    ({"max_memory": {}, "memory": 1}, "whole number"),    # found by schemathesis: left out
+    ({"vcpus": True}, "whole number"),
+    ({"memory": ""}, "whole number"),
+    ({"vcpus": 1.5}, "whole number"),
     ({"vcpus": 0}, "vcpus"),
     ({"vcpus": 4000}, "maximum"),
     ({"memory": 16 * 1024 * 1024}, "MiB"),

@@ -73,7 +73,8 @@ def test_every_module_the_page_imports_is_served_as_javascript(testapp):
     # The modules of the page, each with one job (see their opening comments).
     assert {f"/static/{name}.js" for name in (
         "main", "api", "fleet", "detail", "actions", "confirm", "charts", "host", "vmstats",
-        "format", "login", "poll", "icons", "views", "storage", "volumes", "uploadform",
+        "format", "login", "poll", "icons", "manage", "createvm", "clonevm", "deletevm", "editvm",
+        "vmxml", "devices", "fields", "views", "storage", "volumes", "uploadform",
         "upload", "networks", "checks", "dom")} <= modules
     for url, response in served.items():
         assert response.status_int == 200, url

@@ -50,6 +50,12 @@ def test_put_without_if_match_is_428(testapp, hypervisor):
     assert definition(hypervisor, "old-vm") == xml
 
 
+def test_an_empty_if_match_matches_nothing(testapp, hypervisor):
+    xml, _ = read(testapp)
+    put(testapp, xml.replace(">1</vcpu>", ">2</vcpu>"), "", status=412)
+    assert definition(hypervisor, "old-vm") == xml
+
+
 def test_put_over_a_change_it_did_not_see_is_412(testapp, hypervisor):
     xml, etag = read(testapp)
     testapp.patch_json(f"/vm/{OLD_VM}", {"description": "meanwhile"})

@@ -354,19 +354,47 @@ def _changes_something(node, value):
                                      "autostart, description, boot")
 
 
-class EditVMBody(colander.MappingSchema):
-    """`PATCH /vm/<uuid>`: the settings to change, at least one."""
+class Text(colander.String):
+    """Text, and only text: colander's String would take `{}` or `7` as their spelling."""
 
-    vcpus = colander.SchemaNode(colander.Int(), validator=colander.Range(1, 4096),
+    def deserialize(self, node, cstruct):
+        if cstruct is not colander.null and not isinstance(cstruct, str):
+            raise colander.Invalid(node, f"{node.name} is to be text")
+        return super().deserialize(node, cstruct)
+
+
+class Whole(colander.Int):
+    """A whole number, as JSON's number or a form's digits: colander's Int would take `{}`,
+    `[]` or `""` as left out, and `true` as 1."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null:
+            return cstruct
+        if isinstance(cstruct, bool) or not isinstance(cstruct, (int, str)) or (
+                isinstance(cstruct, str) and not re.fullmatch(r"-?[0-9]{1,12}", cstruct)):
+            raise colander.Invalid(node, f"{node.name} is to be a whole number")
+        return super().deserialize(node, cstruct)
+
+
+class EditVMBody(colander.MappingSchema):
+    """`PATCH /vm/<uuid>`: the settings to change, at least one, and nothing else."""
+
+    min_properties = 1      # what `_changes_something` checks, as the document says it
+
+    @staticmethod
+    def schema_type():
+        return colander.Mapping(unknown="raise")
+
+    vcpus = colander.SchemaNode(Whole(), validator=colander.Range(1, 4096),
                                 missing=colander.drop)
-    memory = colander.SchemaNode(colander.Int(), validator=colander.Range(1, 16 * 1024 * 1024),
+    memory = colander.SchemaNode(Whole(), validator=colander.Range(1, 16 * 1024 * 1024),
                                  missing=colander.drop, description="MiB, at most max_memory")
-    max_memory = colander.SchemaNode(colander.Int(),
+    max_memory = colander.SchemaNode(Whole(),
                                      validator=colander.Range(1, 16 * 1024 * 1024),
                                      missing=colander.drop, description="MiB")
     autostart = colander.SchemaNode(Switch(), missing=colander.drop)
     description = colander.SchemaNode(
-        colander.String(allow_empty=True), missing=colander.drop,
+        Text(allow_empty=True), missing=colander.drop,
         validator=colander.All(colander.Length(0, 4096), _text_xml_holds),
         description="at most 4096 characters; \"\" removes it")
     boot = colander.SchemaNode(colander.Sequence(), colander.SchemaNode(
@@ -382,7 +410,7 @@ class CloneBody(colander.MappingSchema):
     """`POST /vm/<uuid>/clone`: the copy's name."""
 
     name = colander.SchemaNode(
-        colander.String(), validator=colander.Regex(
+        Text(), validator=colander.Regex(
             VM_NAME, "a name is 1 to 64 of A-Z a-z 0-9 . _ -, not starting with . or -"))
 
 

@@ -1,9 +1,9 @@
 """The devices of one VM: what its disks, CD-ROMs, NICs and displays are, and changing them.
 
 Operators change a CD-ROM's medium; admins attach and detach disks and NICs, live (the
-running VM), persistent (its definition) or both. Reading the XML is domainxml's job; this
-module asks libvirt for what the XML cannot say (a volume's size, a guest's addresses) and
-makes the changes. A failed attach deletes the volume made for it.
+running VM), persistent (its definition) or both. Reading the XML is domainxml's job, showing
+the devices device_detail's; this module finds them where they are and makes the changes. A
+failed attach deletes the volume made for it.
 """
 
 import math
@@ -13,7 +13,14 @@ from contextlib import contextmanager
 import libvirt
 
 from . import domainxml
-from .errors import InvalidRequest, NoSuchDevice, NoSuchNetwork, Refused
+from .device_detail import cdrom_answer, disk_answer, guest_addresses, nic_answer
+from .errors import (
+    HypervisorFailure,
+    InvalidRequest,
+    NoSuchDevice,
+    NoSuchNetwork,
+    Refused,
+)
 from .fleet import state_name
 from .storage import VolumesInUse, VolumeUser
 
@@ -26,7 +33,6 @@ _REFUSALS = {libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_ERR_OPERATION_FAILED
              libvirt.VIR_ERR_OPERATION_UNSUPPORTED}
 # Buses QEMU cannot plug a disk into while the VM runs.
 COLD_PLUG_BUSES = ("sata", "ide")
-_ADDRESS_TYPES = {libvirt.VIR_IP_ADDR_TYPE_IPV4: "ipv4", libvirt.VIR_IP_ADDR_TYPE_IPV6: "ipv6"}
 
 
 class Devices:
@@ -42,13 +48,13 @@ class Devices:
         with self.host.session() as conn:
             dom = conn.lookupByUUIDString(uuid)
             found = domainxml.parse(dom.XMLDesc(0))
-            addresses = _addresses(dom, found) if dom.isActive() else {}
+            addresses = guest_addresses(dom, found) if dom.isActive() else {}
             return {
-                "disks": [_disk_answer(conn, dom, disk) for disk in found.disks
+                "disks": [disk_answer(conn, dom, disk) for disk in found.disks
                           if disk.device != "cdrom"],
-                "cdroms": [_cdrom_answer(conn, disk) for disk in found.disks
+                "cdroms": [cdrom_answer(conn, disk) for disk in found.disks
                            if disk.device == "cdrom"],
-                "nics": [_nic_answer(nic, addresses.get(nic.mac, [])) for nic in found.nics],
+                "nics": [nic_answer(nic, addresses.get(nic.mac, [])) for nic in found.nics],
                 "graphics": [graphics._asdict() for graphics in found.graphics],
             }
 
@@ -68,7 +74,7 @@ class Devices:
             doing = f"insert {volume} into {target}" if volume else f"eject {target}"
             with _refusing(dom, doing):
                 dom.updateDeviceFlags(_medium_xml(drive, path), placed.flags)
-            return _cdrom_answer(conn, _placed(dom, target, None, None).device)
+            return cdrom_answer(conn, _placed(dom, target, None, None).device)
 
     # -- disks -----------------------------------------------------------------------------
 
@@ -108,7 +114,7 @@ class Devices:
                 if made is not None:
                     _delete_quietly(made)
                 raise
-            return _disk_answer(conn, dom, _find(_xml_of(dom, flags), target))
+            return disk_answer(conn, dom, _find(_xml_of(dom, flags), target))
 
     def detach_disk(self, uuid, target, live=None, persistent=None):
         """Detach the disk `target` (its volume stays); `{..., pending}` says when the running
@@ -143,7 +149,9 @@ class Devices:
                 dom.attachDeviceFlags(_nic_xml(spec, mac), flags)
             added = [nic for nic in domainxml.parse(_xml_of(dom, flags)).nics
                      if nic.mac == mac or (mac is None and nic.mac not in before)]
-            return _nic_answer(added[0], [])
+            if not added:
+                raise HypervisorFailure("libvirt attached the NIC but does not list it")
+            return nic_answer(added[0], [])
 
     def detach_nic(self, uuid, mac, live=None, persistent=None):
         """Detach the NIC with this MAC; `{..., pending}` as `detach_disk`'s."""
@@ -395,75 +403,3 @@ def _nic_xml(spec, mac):
         ET.SubElement(nic, "mac", address=mac)
     ET.SubElement(nic, "model", type=spec.get("model") or "virtio")
     return ET.tostring(nic, encoding="unicode")
-
-
-# -- answers ------------------------------------------------------------------------------------
-
-def _where(conn, disk):
-    """`(pool, volume, path, capacity, allocation)` of a disk's source: from its volume
-    when the path is one of a pool's, else the path alone."""
-    vol = None
-    try:
-        if disk.pool and disk.volume:
-            vol = conn.storagePoolLookupByName(disk.pool).storageVolLookupByName(disk.volume)
-        elif disk.path:
-            vol = conn.storageVolLookupByPath(disk.path)
-    except libvirt.libvirtError:
-        vol = None      # a file of no pool (or of a pool that is not running)
-    if vol is None:
-        return None, None, disk.path, None, None
-    try:
-        _, capacity, allocation = vol.info()
-        return (vol.storagePoolLookupByVolume().name(), vol.name(), vol.path(),
-                capacity, allocation)
-    except libvirt.libvirtError:
-        return None, None, disk.path, None, None
-
-
-def _disk_answer(conn, dom, disk):
-    pool, volume, path, capacity, allocation = _where(conn, disk)
-    if capacity is None and disk.target:
-        try:
-            capacity, allocation, _ = dom.blockInfo(disk.target)
-        except libvirt.libvirtError:
-            pass    # a missing file, a network disk: unknown, not an error
-    return {"target": disk.target, "bus": disk.bus, "device": "disk", "pool": pool,
-            "volume": volume, "path": path, "format": disk.format, "capacity": capacity,
-            "allocation": allocation, "readonly": disk.readonly}
-
-
-def _cdrom_answer(conn, disk):
-    pool, volume, path, _, _ = _where(conn, disk)
-    return {"target": disk.target, "bus": disk.bus, "pool": pool, "volume": volume,
-            "path": path}
-
-
-def _nic_answer(nic, addresses):
-    return {"mac": nic.mac, "model": nic.model, "network": nic.network, "bridge": nic.bridge,
-            "addresses": addresses}
-
-
-def _addresses(dom, found):
-    """`{MAC: [{address, prefix, type, source}]}` of a running VM's NICs: from its guest agent
-    when one is connected, else (and for the NICs it does not name) from DHCP leases. What
-    cannot be asked is left out: never an error for the whole detail."""
-    by_mac = {}
-    sources = [(libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE, "lease")]
-    if found.guest_agent:
-        sources.insert(0, (libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT, "agent"))
-    for source, name in sources:
-        try:
-            answer = dom.interfaceAddresses(source, 0) or {}
-        except libvirt.libvirtError:
-            continue
-        for interface in answer.values():
-            mac = (interface.get("hwaddr") or "").lower()
-            if not mac or mac in by_mac and by_mac[mac][0]["source"] != name:
-                continue
-            for address in interface.get("addrs") or []:
-                kind = _ADDRESS_TYPES.get(address.get("type"))
-                if kind and address.get("addr"):
-                    by_mac.setdefault(mac, []).append({
-                        "address": address["addr"], "prefix": address.get("prefix"),
-                        "type": kind, "source": name})
-    return by_mac

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ElementTree
 
 import libvirt
 
+from . import domainxml
 from .errors import InvalidRequest, NoSuchNetwork, Refused
 
 NETWORK_ACTIONS = ("start", "stop", "autostart", "noautostart")
@@ -181,11 +182,8 @@ class Networks:
         found = []
         with self.connection.session() as conn:
             for dom in conn.listAllDomains(0):
-                root = ElementTree.fromstring(dom.XMLDesc(0))
-                for source in root.findall("devices/interface[@type='network']/source"):
-                    if source.get("network") == name:
-                        found.append((dom.name(), bool(dom.isActive())))
-                        break
+                if name in domainxml.network_names(dom.XMLDesc(0)):
+                    found.append((dom.name(), bool(dom.isActive())))
         return found
 
     def remove(self, name):

@@ -2,7 +2,7 @@
 
 Every step of a create is undone when a later one fails: the volumes made for the request are
 deleted and the definition is undefined, so a refused request leaves the host as it was.
-The few storage-volume calls needed here are small functions of this module's own.
+New volumes are made and removed with the storage module's helpers.
 """
 
 import math
@@ -11,7 +11,9 @@ import xml.etree.ElementTree as ET
 
 import libvirt
 
+from .domainxml import disk_paths
 from .errors import InvalidRequest, Refused
+from .storage import delete_quietly, volume_xml
 
 GIB = 1024 ** 3
 DISK_DEVICES = {"virtio": "vd", "sata": "sd", "scsi": "sd", "ide": "hd"}
@@ -110,8 +112,8 @@ class Provisioning:
             raise InvalidRequest(f"disks[{index}]: {disk['size_gib']} GiB is more than pool "
                                  f"{disk['pool']}'s {available / GIB:.2f} GiB available")
         fmt = disk.get("format") or "qcow2"
-        vol = create_volume(pool, f"{vm_name}-disk{index}.{fmt}", size, fmt)
-        undo.append(lambda: delete_volume(vol))
+        vol = pool.createXML(volume_xml(f"{vm_name}-disk{index}.{fmt}", size, fmt), 0)
+        undo.append(lambda: delete_quietly(vol))
         return vol.path(), fmt, bus
 
     # -- delete -----------------------------------------------------------------------------
@@ -129,7 +131,7 @@ class Provisioning:
                     raise Refused(f"{dom.name()} is running; stop it first or ask with "
                                   "?force=1")
                 dom.destroy()
-            disks = _disks_of(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+            disks = disk_paths(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
             undefine(dom)
             if remove_volumes:
                 used = _paths_used_by_others(conn, uuid)
@@ -140,7 +142,7 @@ class Provisioning:
                         kept.append({"path": path, "reason": "another VM uses it"})
                     else:
                         try:
-                            delete_volume(conn.storageVolLookupByPath(path))
+                            delete_quietly(conn.storageVolLookupByPath(path))
                             removed.append(path)
                         except libvirt.libvirtError as error:
                             kept.append({"path": path, "reason": "not a volume of a pool: "
@@ -222,7 +224,7 @@ def undefine(dom):
         dom.undefine()
 
 
-# -- storage volumes (kept small, to be merged with the /pools API later) ------------------------
+# -- storage volumes named by a request (a missing one is the request's mistake: 400) -----------
 
 def _lookup_pool(conn, name):
     try:
@@ -246,22 +248,6 @@ def _volume_path(conn, pool, name):
     return _lookup_volume(conn, pool, name).path()
 
 
-def create_volume(pool, name, size_bytes, fmt):
-    vol = ET.Element("volume")
-    ET.SubElement(vol, "name").text = name
-    ET.SubElement(vol, "capacity", unit="bytes").text = str(size_bytes)
-    target = ET.SubElement(vol, "target")
-    ET.SubElement(target, "format", type=fmt)
-    return pool.createXML(ET.tostring(vol, encoding="unicode"), 0)
-
-
-def delete_volume(vol):
-    try:
-        vol.delete(0)
-    except libvirt.libvirtError:
-        pass    # gone already; a rollback or a removal has nothing left to do
-
-
 # -- helpers ------------------------------------------------------------------------------------
 
 def _guest_for(caps, arch):
@@ -281,22 +267,11 @@ def _refuse_taken_name(conn, name):
     raise Refused(f"a VM named {name!r} exists already on this host")
 
 
-def _disks_of(xml):
-    """[(source path, device)] of a domain's file-backed disks."""
-    found = []
-    for disk in ET.fromstring(xml).findall("devices/disk"):
-        source = disk.find("source")
-        path = source.get("file") or source.get("dev") if source is not None else None
-        if path:
-            found.append((path, disk.get("device", "disk")))
-    return found
-
-
 def _paths_used_by_others(conn, uuid):
     used = set()
     for dom in conn.listAllDomains(0):
         if dom.UUIDString() != uuid:
-            used.update(path for path, _ in _disks_of(dom.XMLDesc(0)))
+            used.update(path for path, _ in disk_paths(dom.XMLDesc(0)))
     return used
 
 

@@ -11,6 +11,7 @@ from xml.sax.saxutils import escape
 
 import libvirt
 
+from . import domainxml
 from .errors import InvalidRequest, NoSuchStorage, Refused
 
 POOL_ACTIONS = ("start", "stop", "refresh", "autostart", "noautostart")
@@ -169,10 +170,8 @@ class Storage:
             if name in pool.listVolumes():
                 raise Refused(f"the pool {pool_name} has a volume named {name} already")
             _check_room(pool, capacity_mib * MIB)
-            xml = (f"<volume><name>{escape(name)}</name>"
-                   f"<capacity unit='bytes'>{capacity_mib * MIB}</capacity>"
-                   f"<target><format type='{fmt}'/></target></volume>")
-            return _volume_info(pool.createXML(xml, 0), {})
+            return _volume_info(pool.createXML(volume_xml(name, capacity_mib * MIB, fmt), 0),
+                                {})
 
     def resize_volume(self, pool_name, name, capacity_mib):
         """Grow a volume to `capacity_mib` MiB (shrinking is refused: it loses data)."""
@@ -213,9 +212,7 @@ class Storage:
                 if name in pool.listVolumes():
                     raise Refused(f"the pool {pool_name} has a volume named {name} already")
                 _check_room(pool, length)
-                vol = pool.createXML(
-                    f"<volume><name>{escape(name)}</name><capacity unit='bytes'>{length}"
-                    f"</capacity><target><format type='{fmt}'/></target></volume>", 0)
+                vol = pool.createXML(volume_xml(name, length, fmt), 0)
             else:
                 vol = _lookup_volume(pool, name)
                 if _users_by_path(conn).get(vol.path()):
@@ -335,15 +332,14 @@ def _users_by_path(conn):
     users = {}
     for dom in conn.listAllDomains(0):
         try:
-            root = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+            paths = domainxml.disk_paths(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
         except libvirt.libvirtError as error:
             if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 continue    # undefined meanwhile
             raise
         user = VolumeUser(dom.UUIDString(), dom.name())
-        for source in root.iterfind("devices/disk/source"):
-            path = source.get("file") or source.get("dev") or source.get("volume")
-            if path and user not in users.get(path, ()):
+        for path, _ in paths:
+            if user not in users.get(path, ()):
                 users[path] = (*users.get(path, ()), user)
     # libvirt lists domains in no set order: by name, so that answers do not shuffle.
     return {path: tuple(sorted(found, key=lambda user: user.name))
@@ -352,10 +348,12 @@ def _users_by_path(conn):
 
 # -- volumes for the rest of the service (making and cloning VMs) -------------------------------
 
-def volume_xml(name, capacity, fmt):
-    """The XML of a new volume of `capacity` bytes in the format `fmt`."""
+def volume_xml(name, capacity, fmt, allocation=None):
+    """The XML of a new volume of `capacity` bytes in the format `fmt` (`allocation` bytes of
+    it taken at once; libvirt's default is all of it)."""
+    taken = "" if allocation is None else f"<allocation unit='bytes'>{allocation}</allocation>"
     return (f"<volume><name>{escape(name)}</name><capacity unit='bytes'>{capacity}</capacity>"
-            f"<target><format type='{escape(fmt)}'/></target></volume>")
+            f"{taken}<target><format type='{escape(fmt)}'/></target></volume>")
 
 
 def volume_at(conn, path):
@@ -378,7 +376,8 @@ def clone_volume(vol, name):
     _check_room(pool, allocation)
     fmt = ET.fromstring(vol.XMLDesc(0)).find("target/format")
     kind = fmt.get("type", "raw") if fmt is not None else "raw"
-    return pool.createXMLFrom(volume_xml(name, capacity, kind), vol, 0)
+    # The copy takes what the original takes, as the room check assumed (not its capacity).
+    return pool.createXMLFrom(volume_xml(name, capacity, kind, allocation), vol, 0)
 
 
 def delete_quietly(vol):

@@ -70,6 +70,8 @@ def _of_type(node):
             schema["additionalProperties"] = json_schema(values)
         elif typ.unknown == "raise":
             schema["additionalProperties"] = False
+        if getattr(node, "min_properties", None):
+            schema["minProperties"] = node.min_properties
         return schema
     if isinstance(typ, colander.Sequence):
         [item] = node.children

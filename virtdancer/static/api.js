@@ -86,19 +86,26 @@ function messageOf(response, body) {
  * options.body: a value sent as JSON. options.etag: sent as If-None-Match; a 304 answer then
  * resolves with data null, meaning "what you have is still current". options.login: this is
  * the login form's own request, whose 401 means a wrong password, not an ended session.
+ * options.xml: true asks for an XML answer, resolved as text (a VM's definition); a string is
+ * sent as application/xml. options.ifMatch: sent as If-Match (a 412 then means changed).
  */
 export async function request(method, path, options = {}) {
-  const headers = { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" };
+  const accept = options.xml === true ? "application/xml" : "application/json";
+  const headers = { Accept: accept, "X-Requested-With": "XMLHttpRequest" };
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (typeof options.xml === "string") headers["Content-Type"] = "application/xml";
   if (method !== "GET" && method !== "HEAD" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
   if (options.etag) headers["If-None-Match"] = options.etag;
+  if (options.ifMatch) headers["If-Match"] = options.ifMatch;
+  let body = options.body === undefined ? undefined : JSON.stringify(options.body);
+  if (typeof options.xml === "string") body = options.xml;
 
   let response;
   try {
     response = await fetch(path, {
       method,
       headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body,
       credentials: "same-origin",
       // The page does its own revalidation with If-None-Match, and a 304 reaches it as a 304
       // (no console error in Chromium, which logs only 4xx and 5xx answers). Letting the HTTP
@@ -112,7 +119,8 @@ export async function request(method, path, options = {}) {
   }
 
   if (response.status === 304) return { status: 304, data: null, etag: options.etag };
-  const data = await jsonOf(response);
+  const isXml = (response.headers.get("Content-Type") || "").includes("xml");
+  const data = isXml && response.ok ? await response.text() : await jsonOf(response);
   if (response.ok) {
     return { status: response.status, data, etag: response.headers.get("ETag") };
   }
@@ -128,3 +136,4 @@ export const get = (path, options) => request("GET", path, options);
 export const post = (path, body, options = {}) => request("POST", path, { ...options, body });
 export const patch = (path, body, options = {}) => request("PATCH", path, { ...options, body });
 export const del = (path, options) => request("DELETE", path, options);
+export const put = (path, body, options = {}) => request("PUT", path, { ...options, body });

@@ -7,6 +7,8 @@
 import { ActionBar } from "./actions.js";
 import { get, onSessionEnded, post, setCsrfToken } from "./api.js";
 import { dismissConfirm, setUpConfirm } from "./confirm.js";
+import { CreateVMDialog } from "./createvm.js";
+import { deletedWords } from "./deletevm.js";
 import { DetailPanel } from "./detail.js";
 import { FleetList } from "./fleet.js";
 import { inWords, sentence } from "./format.js";
@@ -15,6 +17,7 @@ import { HostFilter } from "./hostfilter.js";
 import { answers, notAnswering, onHost, vmKey } from "./hosts.js";
 import { KnownFleet } from "./known.js";
 import { LoginForm } from "./login.js";
+import { VMManager } from "./manage.js";
 import { NetworksView } from "./networks.js";
 import { Poller } from "./poll.js";
 import { StorageView } from "./storage.js";
@@ -40,6 +43,7 @@ let hostShown = "";      // the host panel's host: the selected VM's, the filter
 let fleetEtag = null;    // the ETag of the listing on screen, sent back as If-None-Match
 let fleetAsked = 0;      // number of the latest listing request
 let fleetFresh = 0;      // listings asked before this number are older than an action's answer
+let justCreated = null;  // {key, text}: the VM made by the Create dialog, to be told once listed
 
 const banner = $("[data-banner]");
 const workspace = $("[data-workspace]");
@@ -55,6 +59,19 @@ const login = new LoginForm($("[data-login]"), beginSession);
 const fleetPoller = new Poller(pollFleet, FLEET_POLL_MS);
 const tokens = new TokensView($("[data-tokens]"));
 const tokensToggle = $("[data-tokens-toggle]");
+const manager = new VMManager($("[data-detail]"), {
+  changed: () => refreshFleet(),
+  deleted: vmDeleted,
+  cloned: (copy, hostName, original) => vmCreated(copy, hostName,
+                                                  `${copy.name} cloned from ${original.name}.`),
+  told: (text, options) => detail.say(text, options),
+});
+const creator = new CreateVMDialog(vmCreated);
+const createButton = $("[data-create-vm]");
+const fleetMessage = $("[data-fleet-message]");
+
+const isAdmin = () => session?.role === "admin";
+
 const views = new ViewSwitch($("[data-views]"), workspace, {
   storage: new StorageView($("[data-storage]")),
   networks: new NetworksView($("[data-networks]")),
@@ -132,6 +149,11 @@ function showSelected() {
   fleet.select(vm ? vmKey(vm) : null);
   detail.show(vm, itsHost);
   actions.show(vm);
+  manager.show(vm, isAdmin());
+  if (vm && justCreated?.key === vmKey(vm)) {
+    detail.say(justCreated.text);
+    justCreated = null;
+  }
   // Charts only for a VM the listing has (asking for another would be a 404), and only
   // while its host answers (else each request would be a 503).
   const away = vm && !answers(itsHost) ? notAnswering(itsHost) || `${vm.host} is away` : "";
@@ -164,6 +186,44 @@ async function runAction(vm, action) {
   }
 }
 
+// The fleet now, not in two seconds, dropping any listing asked for before this change.
+function refreshFleet() {
+  fleetFresh = fleetAsked + 1;
+  fleetPoller.now();
+}
+
+function tell(fleetText) {
+  fleetMessage.textContent = fleetText;
+  fleetMessage.hidden = !fleetText;
+}
+
+// A new VM (made, or a copy) is selected as soon as the fleet lists it.
+function vmCreated(vm, hostName, text = "") {
+  const key = vmKey({ ...vm, host: hostName });
+  selected = key;
+  sessionStorage.setItem(SELECTED_KEY, key);
+  justCreated = { key, text: text || `${vm.name} created on ${hostName}`
+    + (vm.active ? " and started." : ".") };
+  tell("");
+  refreshFleet();
+}
+
+function vmDeleted(vm, answer, volumesToo) {
+  tell(deletedWords(vm, answer, volumesToo));
+  refreshFleet();
+}
+
+function openCreate() {
+  const hosts = fleet.hosts.filter(answers).map((one) => one.name);
+  if (!hosts.length) {
+    tell("No host answers now: a VM cannot be created.");
+    return;
+  }
+  const first = [hostFilter.value, hostShown, fleet.hosts.find((one) => one.default)?.name]
+    .find((name) => hosts.includes(name)) || hosts[0];
+  creator.open(hosts, first);
+}
+
 function showTokens(open) {
   if (open) tokens.show(session);
   else tokens.hide();
@@ -178,6 +238,8 @@ function beginSession(data) {
   say("");
   $("[data-user]").textContent = `${data.user} (${data.role})`;
   $("[data-who]").hidden = false;
+  createButton.hidden = !isAdmin();
+  tell("");
   workspace.hidden = false;
   selected = sessionStorage.getItem(SELECTED_KEY);
   hostShown = "";
@@ -201,6 +263,9 @@ function endSession(message) {
   selected = null;
   detail.show(null);
   actions.show(null);
+  manager.reset();
+  creator.close();
+  createButton.hidden = true;
   workspace.hidden = true;
   views.stop();
   $("[data-who]").hidden = true;
@@ -231,6 +296,7 @@ async function start() {
     if (session) endSession("Your session has ended. Log in again.");
   });
   $("[data-logout]").addEventListener("click", logOut);
+  createButton.addEventListener("click", openCreate);
   tokensToggle.addEventListener("click", () => showTokens(!tokens.open));
   $("[data-tokens-close]").addEventListener("click", () => {
     showTokens(false);

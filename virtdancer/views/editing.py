@@ -19,10 +19,10 @@ from .vms import may_operate, vm
 XML = "application/xml"
 XML_CONTENT = {XML: {"schema": {"type": "string", "minLength": 1,
                                 "description": "a libvirt domain XML, without a DOCTYPE"}}}
-IF_MATCH = [{"name": "If-Match", "in": "header", "required": False,
+IF_MATCH = [{"name": "If-Match", "in": "header", "required": True,
              "schema": {"type": "string"},
-             "description": "the ETag of the XML the edit starts from (GET .../xml): required; "
-                            "412 when the VM's definition changed since"}]
+             "description": "the ETag of the XML the edit starts from (GET .../xml), or *: "
+                            "428 without it, 412 when the VM's definition changed since"}]
 
 vm_xml = PerHostService("virtdancer.vm.xml", "One VM's domain XML")
 vm_clone = PerHostService("virtdancer.vm.clone", "Copy a shut-off VM")
