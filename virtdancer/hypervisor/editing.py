@@ -44,8 +44,8 @@ class Editing:
 
         Answers the names of the changed fields that wait for the VM's next boot.
         """
-        caps = self.provisioning.capabilities() if {"vcpus", "memory", "max_memory"} & set(
-            changes) else None
+        sized = {"vcpus", "memory", "max_memory"} & set(changes)
+        caps = self.provisioning.capabilities() if sized else None
         with self.host.session() as conn:
             dom = conn.lookupByUUIDString(uuid)
             if not dom.isPersistent():
