@@ -15,7 +15,8 @@ def documented_view(view, info):
     return view
 
 
-documented_view.options = ("response_schemas", "query", "etag", "errors", "request_content")
+documented_view.options = ("response_schemas", "query", "etag", "errors", "request_content",
+                           "links")
 
 
 def use_cornice(config):

@@ -3,6 +3,7 @@
 from pyramid.httpexceptions import HTTPForbidden
 
 from .. import answers
+from ..openapi.links import Link
 from ..permissions import Permission
 from ..resources import Capabilities, Domain, VMCollection
 from ..schemas import DeleteQuery, NewVMBody
@@ -23,7 +24,9 @@ def show_capabilities(request):
 
 @vms.post(context=VMCollection, permission=Permission.ADMIN, schema=NewVMBody(),
           validators=(body_validator,), response_schemas={201: answers.VMDetail()},
-          errors=(400, 403, 409))
+          errors=(400, 403, 409),
+          links={201: (Link.to("get", "virtdancer.vm", uuid="uuid"),
+                       Link.to("delete", "virtdancer.vm", uuid="uuid"))})
 def create_vm(request):
     """Make a VM (its new volumes first); 201 with its Location and detail."""
     collection = request.context
