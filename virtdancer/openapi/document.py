@@ -4,7 +4,8 @@ Every Cornice service of VirtDancer's gives its operations: the path from its ro
 prefix or a Paste mount shows in `servers`, not in every path), the permission, the request
 body's Colander schema, the query parameters it declares (`query=`), and its answers
 (`response_schemas=`, plus the errors every VirtDancer route can answer and those it names in
-`errors=`), and where an answer leads (`links=`, see `links`). There is no second, hand-written description to drift from the code.
+`errors=`), and where an answer leads (`links=`, see `links`). There is no second, hand-written
+description to drift from the code.
 """
 
 import re
