@@ -5,8 +5,8 @@ import re
 import xml.etree.ElementTree as ElementTree
 
 from .. import answers
-from ..openapi.links import Link
 from ..hypervisor.networks import nat_network_xml
+from ..openapi.links import Link
 from ..permissions import Permission
 from ..resources.networks import Network, NetworkCollection
 from ..schemas import NETWORK_NAME, NetworkActionBody, NewNetworkBody

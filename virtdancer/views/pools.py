@@ -1,8 +1,8 @@
 """Storage pools and volumes of a host: list them, and (admins) make, change and delete them."""
 
 from .. import answers
-from ..openapi.links import Link
 from ..hypervisor.storage import VolumesInUse
+from ..openapi.links import Link
 from ..permissions import Permission
 from ..resources.pools import Pool, PoolCollection, Volume, VolumeCollection
 from ..schemas import (
