@@ -220,3 +220,74 @@ def test_an_upload_documents_its_bytes(anonymous):
     assert body["required"] is True
     assert body["content"]["application/octet-stream"]["schema"]["format"] == "binary"
     assert "501" in paths["/pools/{pool}/volumes/{volume}/content"]["put"]["responses"]
+
+
+def _operations(document):
+    return {operation["operationId"]: (path, operation)
+            for path, item in document["paths"].items() for operation in item.values()}
+
+
+def test_what_a_post_makes_links_to_its_read_and_delete(anonymous):
+    document = document_of(anonymous)
+    expected = {("/vm", "201"): {"GetVm", "DeleteVm"},
+                ("/hosts/{host}/vm", "201"): {"GetVm", "DeleteVm"},
+                ("/pools", "201"): {"GetPool", "GetVolumes", "DeletePool"},
+                ("/networks", "201"): {"GetNetwork", "DeleteNetwork"},
+                ("/tokens", "201"): {"GetToken", "DeleteToken"}}
+    for (path, status), names in expected.items():
+        links = document["paths"][path]["post"]["responses"][status]["links"]
+        assert set(links) == names, path
+    on_host = document["paths"]["/hosts/{host}/vm"]["post"]["responses"]["201"]["links"]
+    assert on_host["DeleteVm"] == {"operationId": "delete:virtdancer.host.vm", "parameters": {
+        "host": "$request.path.host", "uuid": "$response.body#/uuid"}}
+    assert "GetHostVms" in document["paths"]["/hosts"]["get"]["responses"]["200"]["links"]
+    assert "links" not in document["paths"]["/hosts"]["head"]["responses"]["200"]
+
+
+def test_every_link_leads_to_an_operation_with_all_its_path_parameters(anonymous):
+    document = document_of(anonymous)
+    operations = _operations(document)
+    found = 0
+    for path, item in document["paths"].items():
+        for operation in item.values():
+            for response in operation["responses"].values():
+                for link in response.get("links", {}).values():
+                    target_path, target = operations[link["operationId"]]
+                    needed = {parameter["name"] for parameter in target["parameters"]
+                              if parameter["in"] == "path"}
+                    assert set(link["parameters"]) == needed, (path, link)
+                    found += 1
+    assert found >= 20
+
+
+def _follow(client, document, link, answer, request_path):
+    """The URL a link leads to, from the answer's body and the request's path."""
+    target_path, _ = _operations(document)[link["operationId"]]
+    for name, expression in link["parameters"].items():
+        if expression.startswith("$request.path."):
+            value = request_path[expression[len("$request.path."):]]
+        else:
+            value = answer
+            for step in expression.split("#/", 1)[1].split("/"):
+                value = value[int(step)] if isinstance(value, list) else value[step]
+        target_path = target_path.replace("{%s}" % name, str(value))
+    return target_path
+
+
+def test_following_the_links_of_a_new_token_reads_then_revokes_it(testapp):
+    document = document_of(testapp)
+    made = testapp.post_json("/tokens", {"name": "linked", "scope": "read"}, status=201)
+    links = document["paths"]["/tokens"]["post"]["responses"]["201"]["links"]
+    url = _follow(testapp, document, links["GetToken"], made.json, {})
+    assert testapp.get(url).json["name"] == "linked"
+    testapp.delete(_follow(testapp, document, links["DeleteToken"], made.json, {}))
+    testapp.get(url, status=404)
+
+
+def test_following_the_links_of_the_host_list_reaches_the_first_hosts_vms(testapp):
+    document = document_of(testapp)
+    hosts = testapp.get("/hosts").json
+    link = document["paths"]["/hosts"]["get"]["responses"]["200"]["links"]["GetHostVms"]
+    url = _follow(testapp, document, link, hosts, {})
+    assert url == f"/hosts/{hosts[0]['name']}/vm"
+    assert testapp.get(url).json

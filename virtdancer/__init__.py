@@ -14,6 +14,7 @@ The whole application, top to bottom:
 - `static`      the browser UI's files
 - `state`       the SQLite file of what must survive a restart (API tokens)
 - `accesslog`   a WSGI access log, the filter in front of VirtDancer in production.ini
+- `request_class`  standalone, one request class with the request properties on it
 
 `includeme` adds all of it to any Pyramid configuration; `main` is the standalone application
 that `pserve development.ini` runs; `close` stops the threads of either.
@@ -67,6 +68,7 @@ def main(global_config, **settings):
         with config:
             config.include(".security")
             config.include(includeme)
+            config.include(".request_class")
             # Standalone, every URL is VirtDancer's, so even unknown ones answer in JSON.
             config.registry.virtdancer_owns_every_path = True
         return config.make_wsgi_app()

@@ -78,14 +78,20 @@ class VMDetail(NamedTuple):
 
 
 class DomainRef:
-    """One domain as found on the host: its identity, and a handle only this package uses."""
+    """One domain as found on the host: its identity, and a handle only this package uses.
 
-    __slots__ = ("uuid", "name", "active", "handle")
+    Each libvirt-python call lets go of the interpreter lock and takes it back, which costs a
+    thread switch when other requests wait for it; so what a ref knows is asked once.
+    """
 
-    def __init__(self, dom):
-        self.uuid = dom.UUIDString()
+    __slots__ = ("uuid", "name", "id", "active", "handle")
+
+    def __init__(self, dom, uuid=None):
+        # The UUID it was looked up by, in libvirt's own spelling, need not be asked again.
+        self.uuid = uuid.lower() if uuid is not None else dom.UUIDString()
         self.name = dom.name()
-        self.active = dom.ID() >= 0
+        self.id = dom.ID()
+        self.active = self.id >= 0
         self.handle = dom
 
 
@@ -100,6 +106,7 @@ class Fleet:
         self.host = host
         self._facts = DomainFacts(host)
         self._overlaps = ActionOverlaps()
+        self._lacks_stats = None    # the connection whose driver lacks the stats groups
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -119,8 +126,8 @@ class Fleet:
             rows = []
             for dom, uuid, stats in records:
                 try:
-                    rows.append(self._detail(dom, uuid, stats, uuid not in transient,
-                                             uuid in autostart))
+                    rows.append(self._detail(dom, uuid, dom.name(), dom.ID(), stats,
+                                             uuid not in transient, uuid in autostart))
                 except libvirt.libvirtError as error:
                     # Undefined while the fleet was being listed: it is no longer part of it.
                     if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
@@ -128,24 +135,18 @@ class Fleet:
         return sorted(rows, key=_by_name)
 
     def find(self, uuid):
-        """The domain with this UUID, or `NoSuchDomain`."""
+        """The domain with this UUID (hyphenated, either case), or `NoSuchDomain`."""
         with self.host.session() as conn:
-            return DomainRef(conn.lookupByUUIDString(uuid))
+            return DomainRef(conn.lookupByUUIDString(uuid), uuid)
 
     def detail(self, ref):
         """The `VMDetail` of one domain."""
         dom = ref.handle
         with self.host.session() as conn:
-            try:
-                groups = _ACTIVE_GROUPS if ref.active else _INACTIVE_GROUPS
-                [(_, stats)] = conn.domainListGetStats([dom], groups, 0)
-            except libvirt.libvirtError as error:
-                if error.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
-                    raise
-                stats = {}
+            stats = self._stats_of_one(conn, dom, ref.active)
             persistent = bool(dom.isPersistent())
-            return self._detail(dom, ref.uuid, stats, persistent, bool(dom.autostart()),
-                                description_of(dom, persistent))
+            return self._detail(dom, ref.uuid, ref.name, ref.id, stats, persistent,
+                                bool(dom.autostart()), description_of(dom, persistent))
 
     def run(self, ref, action):
         """Run a lifecycle action; `InvalidState` if the domain's state does not allow it.
@@ -170,7 +171,7 @@ class Fleet:
                         raise refusal from None
                     raise
             try:
-                return DomainRef(conn.lookupByUUIDString(ref.uuid))
+                return DomainRef(conn.lookupByUUIDString(ref.uuid), ref.uuid)
             except libvirt.libvirtError as error:
                 if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                     return None   # a transient VM ceases to exist when it stops
@@ -196,23 +197,39 @@ class Fleet:
         """Drop what is remembered of a domain whose definition VirtDancer just changed."""
         self._facts.forget(uuid)
 
-    def _detail(self, dom, uuid, stats, persistent, autostart, description=None):
-        domain_id = dom.ID()
+    def _stats_of_one(self, conn, dom, active):
+        """One domain's bulk stats groups, or {} where its driver lacks them."""
+        if conn is self._lacks_stats:
+            # Known to lack them: `_detail` asks `info()`, and one call is spared.
+            return {}
+        try:
+            groups = _ACTIVE_GROUPS if active else _INACTIVE_GROUPS
+            [(_, stats)] = conn.domainListGetStats([dom], groups, 0)
+        except libvirt.libvirtError as error:
+            if error.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
+                raise
+            stats = {}
+        if not _complete(stats, active):
+            # Remembered per connection: a reconnection may reach another libvirtd.
+            self._lacks_stats = conn
+        return stats
+
+    def _detail(self, dom, uuid, name, domain_id, stats, persistent, autostart,
+                description=None):
         active = domain_id >= 0
-        state = stats.get("state.state")
-        memory = [stats.get(key) for key in _MEMORY_KEYS]
-        cpu_time = stats.get("cpu.time") if active else 0
-        if state is None or None in memory or cpu_time is None:
+        if _complete(stats, active):
+            state = stats["state.state"]
+            max_mem, mem, vcpus = (stats[key] for key in _MEMORY_KEYS)
+            cpu_time = stats["cpu.time"] if active else 0
+        else:
             # This driver lacks a bulk stats group: ask this one domain.
             state, max_mem, mem, vcpus, cpu_time = dom.info()
-        else:
-            max_mem, mem, vcpus = memory
         if not active:
             # QEMU keeps the last run's CPU time in its stats and the test driver reports the
             # clock; a VM that is not running has used none, as the seed's API said.
             cpu_time = 0
         return VMDetail(
-            domain_id, uuid, dom.name(), active, persistent,
+            domain_id, uuid, name, active, persistent,
             self._facts.updated(dom, uuid, domain_id) if active and persistent else False,
             self._facts.os_type(dom, uuid), autostart,
             int(max_mem), int(mem), int(cpu_time), int(vcpus), int(state), state_name(state),
@@ -231,6 +248,12 @@ def description_of(dom, persistent):
 
 
 _by_name = attrgetter("name")
+
+
+def _complete(stats, active):
+    """Whether a domain's bulk stats say all that a `VMDetail` needs."""
+    return ("state.state" in stats and all(key in stats for key in _MEMORY_KEYS)
+            and (not active or "cpu.time" in stats))
 
 
 def _all_stats(conn):

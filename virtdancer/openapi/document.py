@@ -4,7 +4,8 @@ Every Cornice service of VirtDancer's gives its operations: the path from its ro
 prefix or a Paste mount shows in `servers`, not in every path), the permission, the request
 body's Colander schema, the query parameters it declares (`query=`), and its answers
 (`response_schemas=`, plus the errors every VirtDancer route can answer and those it names in
-`errors=`). There is no second, hand-written description to drift from the code.
+`errors=`), and where an answer leads (`links=`, see `links`). There is no second, hand-written
+description to drift from the code.
 """
 
 import re
@@ -18,6 +19,7 @@ from .. import answers
 from ..routes import PER_HOST
 from ..schemas import PATH_PARAMETERS
 from .json_schema import json_schema
+from .links import document_links, drop_dangling
 
 VERSION = "0.1.0"
 _PATH_PARAMETER = re.compile(r"{(\w+)(?::[^}]*)?}")
@@ -96,6 +98,7 @@ def build(request):
             item = paths.setdefault(_relative(routes[name].pattern, mount), {})
             for method, args in operations.items():
                 item[method] = _operation(name, summary, method, args, routes[name].pattern)
+    drop_dangling(paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": "VirtDancer", "version": VERSION,
@@ -150,6 +153,9 @@ def _operation(name, summary, method, args, pattern):
             "schema": {"type": "string"},
             "description": "the ETag of a previous answer: 304 while only CPU time changed"})
         responses["304"] = {"description": "Not Modified: the client's copy is still good"}
+    # A HEAD answer has no body for a link to read from.
+    for status, links in (args.get("links", {}) if method != "head" else {}).items():
+        responses[str(status)]["links"] = document_links(links, pattern)
     for status in sorted(_error_statuses(method, args, pattern, public)):
         responses[str(status)] = _error_response(status, method)
     operation["responses"] = responses

@@ -20,6 +20,7 @@ the check before the first failure is counted. The table is swept of expired ent
 used and never grows beyond `max_entries` keys (the pairs' own counters are forgotten first).
 """
 
+import functools
 import ipaddress
 import math
 import threading
@@ -179,6 +180,9 @@ class LoginThrottle:
             return len(self._failures) + len(self._trusted)
 
 
+# Asked at every authenticated request; parsing the address costs more than the rest of the
+# throttle's check, and the addresses a server sees at once are few.
+@functools.lru_cache(maxsize=4096)
 def _network(address):
     """The key an address counts under: itself, or its /64 network for IPv6."""
     try:

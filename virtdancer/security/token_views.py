@@ -7,6 +7,7 @@ otherwise mint tokens that outlive its revocation.
 """
 
 from .. import answers
+from ..openapi.links import Link
 from ..permissions import Permission
 from ..resources.tokens import Token, TokenCollection
 from ..schemas import NewTokenBody
@@ -31,7 +32,9 @@ def list_tokens(request):
 
 @tokens.post(context=TokenCollection, permission=Permission.TOKENS, schema=NewTokenBody(),
              validators=(body_validator,), response_schemas={201: answers.NewTokenAnswer()},
-             errors=(404, 409))
+             errors=(404, 409),
+             links={201: (Link.to("get", "virtdancer.token", id="id"),
+                          Link.to("delete", "virtdancer.token", id="id"))})
 def create_token(request):
     """201: the token's text, this once."""
     user = request.identity

@@ -16,7 +16,7 @@ def documented_view(view, info):
 
 
 documented_view.options = ("response_schemas", "query", "etag", "errors", "request_content",
-                          "response_content", "request_headers")
+                           "response_content", "request_headers", "links")
 
 
 def use_cornice(config):

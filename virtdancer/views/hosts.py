@@ -6,6 +6,7 @@ these answers into a 503.
 """
 
 from .. import answers
+from ..openapi.links import Link
 from ..permissions import Permission
 from ..resources import Host, Hosts, Root
 from ..schemas import DetailQuery
@@ -59,7 +60,13 @@ def activity_of(resource):
 
 
 @hosts.get(context=Hosts, permission=Permission.READ,
-           response_schemas={200: answers.HostList()})
+           response_schemas={200: answers.HostList()},
+           # The first host's own URLs; schemathesis follows them in its stateful phase.
+           links={200: (Link.to("get", "virtdancer.host", host="0/name"),
+                        Link.to("get", "virtdancer.host.vms", host="0/name"),
+                        Link.to("get", "virtdancer.host.pools", host="0/name"),
+                        Link.to("get", "virtdancer.host.networks", host="0/name"),
+                        Link.to("get", "virtdancer.host.stats.cpu", host="0/name"))})
 def list_hosts(request):
     """Every host the user sees, in the settings' order, with its state and VM counts."""
     collection = request.context

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ElementTree
 
 from .. import answers
 from ..hypervisor.networks import nat_network_xml
+from ..openapi.links import Link
 from ..permissions import Permission
 from ..resources.networks import Network, NetworkCollection
 from ..schemas import NETWORK_NAME, NetworkActionBody, NewNetworkBody
@@ -64,7 +65,9 @@ def _bad(name, message):
 @networks.post(context=NetworkCollection, permission=Permission.ADMIN, schema=NewNetworkBody(),
                validators=(network_body_validator,),
                response_schemas={201: answers.NetworkAnswer()},
-               errors=(400, 409))
+               errors=(400, 409),
+               links={201: (Link.to("get", "virtdancer.network", network="name"),
+                            Link.to("delete", "virtdancer.network", network="name"))})
 def define_network(request):
     """Define a NAT network on a subnet; 201 with its Location."""
     body = request.validated

@@ -2,6 +2,7 @@
 
 from .. import answers
 from ..hypervisor.storage import VolumesInUse
+from ..openapi.links import Link
 from ..permissions import Permission
 from ..resources.pools import Pool, PoolCollection, Volume, VolumeCollection
 from ..schemas import (
@@ -59,7 +60,10 @@ def list_pools(request):
 
 @pools.post(context=PoolCollection, permission=Permission.ADMIN, schema=NewPoolBody(),
             validators=(body_validator,), response_schemas={201: answers.PoolAnswer()},
-            errors=(409, 502, 503))
+            errors=(409, 502, 503),
+            links={201: (Link.to("get", "virtdancer.pool", pool="name"),
+                         Link.to("get", "virtdancer.volumes", pool="name"),
+                         Link.to("delete", "virtdancer.pool", pool="name"))})
 def define_pool(request):
     """Define a `dir` pool; 201 with its Location."""
     body = request.validated

@@ -3,6 +3,7 @@
 from pyramid.httpexceptions import HTTPForbidden
 
 from .. import answers
+from ..openapi.links import Link
 from ..permissions import Permission
 from ..resources import Capabilities, Domain, VMCollection
 from ..schemas import DeleteQuery, NewVMBody
@@ -33,7 +34,9 @@ def new_vm_validator(request, **kwargs):
 
 @vms.post(context=VMCollection, permission=Permission.ADMIN, schema=NewVMBody(),
           validators=(new_vm_validator,), request_content=XML_CONTENT,
-          response_schemas={201: answers.VMDetail()}, errors=(400, 403, 409))
+          response_schemas={201: answers.VMDetail()}, errors=(400, 403, 409),
+          links={201: (Link.to("get", "virtdancer.vm", uuid="uuid"),
+                       Link.to("delete", "virtdancer.vm", uuid="uuid"))})
 def create_vm(request):
     """Make a VM (its new volumes first), or define it from its XML; 201 with its Location
     and detail."""

@@ -1,0 +1,45 @@
+"""What one authenticated request costs: no class made per request, each libvirt fact asked
+once (each libvirt-python call hands the interpreter lock to another thread and back)."""
+
+import collections
+
+import libvirt
+from pyramid.events import NewRequest
+from pyramid.interfaces import IRequestExtensions
+
+from .conftest import WEB_1
+
+
+def test_requests_share_one_class_that_has_the_request_properties(app, testapp):
+    factory = app.request_factory
+    assert {"hosts", "hypervisor", "current_service"} <= set(vars(factory))
+    # Nothing is left for Pyramid to apply to each request (it would make a class for it).
+    assert not app.registry.getUtility(IRequestExtensions).descriptors
+    seen = []
+    app.registry.registerHandler(lambda event: seen.append(type(event.request)), (NewRequest,))
+    testapp.get(f"/vm/{WEB_1}")
+    testapp.get("/vm")
+    assert seen == [factory, factory]
+
+
+def test_the_detail_of_one_vm_asks_libvirt_each_thing_once(testapp, monkeypatch):
+    calls = collections.Counter()
+    for name in ("UUIDString", "name", "ID", "info", "isPersistent", "autostart"):
+        original = getattr(libvirt.virDomain, name)
+
+        def counted(dom, *args, _original=original, _name=name):
+            calls[_name] += 1
+            return _original(dom, *args)
+        monkeypatch.setattr(libvirt.virDomain, name, counted)
+    original_stats = libvirt.virConnect.domainListGetStats
+
+    def counted_stats(conn, *args):
+        calls["domainListGetStats"] += 1
+        return original_stats(conn, *args)
+    monkeypatch.setattr(libvirt.virConnect, "domainListGetStats", counted_stats)
+    testapp.get(f"/vm/{WEB_1}")      # learns that the test driver lacks the stats groups
+    calls.clear()
+    detail = testapp.get(f"/vm/{WEB_1.upper()}").json
+    assert detail["uuid"] == WEB_1
+    # The URL's UUID is not asked again; the driver's missing stats groups are not asked again.
+    assert calls == {"name": 1, "ID": 1, "info": 1, "isPersistent": 1, "autostart": 1}
