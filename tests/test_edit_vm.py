@@ -3,7 +3,7 @@
 import libvirt
 import pytest
 
-from .test_create_vm import BUSY_VM, OLD_VM, app_settings, client, names  # noqa: F401
+from .test_create_vm import BUSY_VM, OLD_VM, app_settings, client  # noqa: F401
 
 
 def definition(hypervisor, name):
