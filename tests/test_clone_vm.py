@@ -6,9 +6,8 @@ import libvirt
 import pytest
 import webtest
 
-from .test_create_vm import BUSY_VM, OLD_VM, app_settings, client, names, new_vm  # noqa: F401
 from .conftest import DB_1, close_app, make_app
-from .test_create_vm import volumes
+from .test_create_vm import BUSY_VM, OLD_VM, app_settings, client, names, new_vm, volumes  # noqa: F401
 from .test_edit_vm import definition
 
 ORIGINAL_VOLUMES = ["boot.iso", "old-vm.img", "shared.img"]
