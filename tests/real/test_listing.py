@@ -66,7 +66,10 @@ def test_list_and_details_show_persistent_and_transient_qemu_vms(testapp, make_v
         assert detail["autostart"] is False
         assert detail["updated"] is False
 
-    assert listed_stopped == testapp.get(f"/vm/{stopped.uuid}").json
+    # The answer about one VM says more (its devices, description, boot order) than a list can
+    # afford to ask of every VM; what the list says, it says the same.
+    one = testapp.get(f"/vm/{stopped.uuid}").json
+    assert listed_stopped == {key: one[key] for key in listed_stopped}
     assert listed_stopped["name"] == stopped.name
     assert listed_stopped["id"] == -1
     assert listed_stopped["active"] is False
