@@ -44,6 +44,7 @@ def test_the_detail_of_one_vm_lists_its_devices(testapp):
     assert vm["nics"] == [{"mac": "52:54:00:3a:10:03", "model": "virtio",
                            "network": "default", "bridge": None, "addresses": []}]
     assert vm["graphics"] == []
+    assert vm["boot"] == ["hd"]
 
 
 def test_a_running_vm_shows_its_leased_address(testapp):
@@ -73,6 +74,15 @@ def test_a_disk_outside_any_pool_has_no_pool_and_unknown_size():
         {"type": "vnc", "port": None, "listen": "127.0.0.1"},
         {"type": "spice", "port": 5901, "listen": None}]
     assert devices.guest_agent is True
+
+
+def test_the_boot_order_is_that_of_os_not_of_the_devices():
+    assert domainxml.parse("<domain><os><type>hvm</type><boot dev='cdrom'/><boot dev='hd'/>"
+                           "<boot dev='fd'/></os></domain>").boot == ("cdrom", "hd", "fd")
+    # A per-device order names drives, not kinds of device: the detail says [] for it.
+    assert domainxml.parse("<domain><os><type>hvm</type></os><devices><disk type='file' "
+                           "device='disk'><target dev='vda'/><boot order='1'/></disk>"
+                           "</devices></domain>").boot == ()
 
 
 def test_the_next_free_target_of_a_bus():

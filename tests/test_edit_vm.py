@@ -21,7 +21,15 @@ def test_a_shut_off_vm_takes_every_change_at_once(testapp, hypervisor):
     assert answer["autostart"] is True and answer["description"] == "the old one"
     xml = definition(hypervisor, "old-vm")
     assert xml.index("<boot dev='cdrom'/>") < xml.index("<boot dev='hd'/>")
-    assert testapp.get(f"/vm/{OLD_VM}").json["description"] == "the old one"
+    detail = testapp.get(f"/vm/{OLD_VM}").json
+    assert detail["description"] == "the old one" and detail["boot"] == ["cdrom", "hd"]
+
+
+def test_the_detail_tells_a_running_vm_s_boot_order_until_its_next_boot(testapp):
+    before = testapp.get(f"/vm/{BUSY_VM}").json["boot"]
+    testapp.patch_json(f"/vm/{BUSY_VM}", {"boot": ["network", "hd"]})
+    # The detail reads the running VM's XML (no second libvirt call for the definition).
+    assert testapp.get(f"/vm/{BUSY_VM}").json["boot"] == before != ["network", "hd"]
 
 
 def test_description_is_in_the_detail_not_in_lists(testapp):

@@ -1,7 +1,23 @@
 """Virtual networks on the test driver: list, define, actions, delete, permissions."""
 
+from pathlib import Path
+
 import pytest
 import webtest
+
+from virtdancer.security.passwords import hash_password
+
+from .conftest import DEMO_USERS
+
+
+@pytest.fixture
+def app_settings(app_settings, tmp_path):
+    """The demo users and `boss`, a tenant admin who sees the web-* VMs only."""
+    users = tmp_path / "users.ini"
+    users.write_text(Path(DEMO_USERS).read_text()
+                     + f"\n[boss]\npassword = {hash_password('boss')}\nrole = admin\n"
+                       "prefix = web-\n")
+    return {**app_settings, "virtdancer.users_file": str(users)}
 
 
 def as_user(app, name):
@@ -92,6 +108,29 @@ def test_delete_refuses_a_network_a_running_vm_uses(testapp, hypervisor):
     assert testapp.get("/networks/vdh2-lab").json["state"] == "active"
     dom.destroy()
     testapp.delete("/networks/vdh2-lab", status=200)
+
+
+def test_a_tenant_admin_is_refused_without_the_name_of_a_vm_they_do_not_see(app, testapp,
+                                                                           hypervisor):
+    make(testapp, start=True)
+    hidden = hypervisor.connection.get().defineXML(VM_ON_NETWORK)
+    hidden.create()
+    boss = as_user(app, "boss")
+    boss.get(f"/vm/{hidden.UUIDString()}", status=404)
+    refused = boss.delete("/networks/vdh2-lab", status=409)
+    assert "vdh2-vm" not in refused.text
+    assert refused.json["message"] == ("the network vdh2-lab is used by running VMs: VMs you "
+                                       "do not see")
+    # A VM of theirs on it is named; the hidden one still is not.
+    seen = hypervisor.connection.get().defineXML(
+        VM_ON_NETWORK.replace("vdh2-vm", "web-vdh2"))
+    seen.create()
+    refused = boss.delete("/networks/vdh2-lab", status=409)
+    assert "web-vdh2" in refused.json["message"] and "vdh2-vm" not in refused.text
+    assert testapp.get("/networks/vdh2-lab").json["state"] == "active"
+    hidden.destroy()
+    seen.destroy()
+    assert boss.delete("/networks/vdh2-lab").json["result"] == "removed"
 
 
 ISOLATED = """<network><name>vdh2-xml</name>

@@ -475,6 +475,10 @@ class VMFullDetail(VMDetail):
     cdroms = listing(CDROMAnswer())
     nics = listing(NICAnswer())
     graphics = listing(GraphicsAnswer())
+    boot = listing(text(validator=colander.OneOf(("hd", "cdrom", "network", "fd"))),
+                   description="the boot order of <os> (a running VM's until its next boot); "
+                               "[] when it names none: libvirt then boots the first disk, or "
+                               "the devices' own <boot order=/>")
 
 
 class DetachedAnswer(Answer):

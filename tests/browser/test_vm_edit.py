@@ -44,6 +44,11 @@ def test_an_admin_edits_the_memory_of_a_running_vm(page, server, api):
     form = page.locator("[data-edit-form]")
     memory = form.get_by_label("Memory (MiB)", exact=True)
     expect(memory).to_have_value("2048")
+    # The boot order starts at the VM's own, not at "as it is now".
+    boot = form.get_by_label("Boot from")
+    expect(boot).to_have_value("hd")
+    expect(boot.locator("option:checked")).to_have_text("the disk")
+    expect(boot.locator("option", has_text="as it is now")).to_have_count(0)
     memory.fill("1024")
     form.get_by_label("Description").fill("The first web server")
     screenshot(page, "vm-edit-desktop")
@@ -75,6 +80,25 @@ def test_a_change_that_waits_for_the_next_boot_is_said_so(page, server, api):
     expect(form.get_by_label("Maximum memory (MiB)")).to_have_value("4096")
     expect(form.get_by_label("CPUs")).to_have_value("1")
     screenshot(page, "vm-edit-saved-desktop")
+
+
+def test_a_saved_boot_order_is_the_one_the_edit_view_shows(page, server, api):
+    log_in(page, server.url, "admin")
+    select(page, DB_1, "db-1")
+    open_view(page, "edit")
+    boot = page.locator("[data-edit-form]").get_by_label("Boot from")
+    expect(boot).to_have_value("hd")
+    boot.select_option(label="the CD-ROM, then the disk")
+    page.locator("[data-edit-form]").get_by_role("button", name="Save changes").click()
+    # db-1 is shut off: the order applies at once, and the detail says it.
+    expect(page.locator("[data-edit-message]")).to_have_text("Saved boot order of db-1.")
+    assert api.get(f"vm/{DB_1}")["boot"] == ["cdrom", "hd"]
+    expect(boot).to_have_value("cdrom,hd")
+    # Read again from the server, the view starts at the saved order.
+    page.reload()
+    select(page, DB_1, "db-1")
+    open_view(page, "edit")
+    expect(boot).to_have_value("cdrom,hd")
 
 
 @pytest.mark.console_errors(r"status of 400")

@@ -44,7 +44,11 @@ class Devices:
     # -- reading ---------------------------------------------------------------------------
 
     def describe(self, uuid):
-        """`{disks, cdroms, nics, graphics}` of the VM, as the detail of one VM shows them."""
+        """`{disks, cdroms, nics, graphics, boot}` of the VM, as the detail of one VM shows them.
+
+        All from the one XML it reads: a running VM's as it runs, so a boot order changed in
+        its definition shows from its next boot on (the PATCH answer's `next_boot` says so).
+        """
         with self.host.session() as conn:
             dom = conn.lookupByUUIDString(uuid)
             found = domainxml.parse(dom.XMLDesc(0))
@@ -56,6 +60,7 @@ class Devices:
                            if disk.device == "cdrom"],
                 "nics": [nic_answer(nic, addresses.get(nic.mac, [])) for nic in found.nics],
                 "graphics": [graphics._asdict() for graphics in found.graphics],
+                "boot": list(found.boot),
             }
 
     # -- CD-ROM media ----------------------------------------------------------------------

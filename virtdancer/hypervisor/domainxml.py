@@ -1,4 +1,5 @@
-"""What a domain's XML says of its devices: disks, CD-ROMs, NICs and graphics, as plain values.
+"""What a domain's XML says of its devices: disks, CD-ROMs, NICs, graphics and the boot order,
+as plain values.
 
 The one reader of device XML in VirtDancer: the detail of a VM, the device changes, and the
 questions of who uses a volume or a network all ask it, so they cannot disagree on where a
@@ -47,6 +48,7 @@ class DomainDevices(NamedTuple):
     nics: tuple             # of NICDevice
     graphics: tuple         # of GraphicsDevice
     guest_agent: bool       # a guest agent channel is connected now
+    boot: tuple             # the <os><boot dev=/> order (hd, cdrom, network, fd); () when none
 
 
 def parse(xml):
@@ -58,7 +60,11 @@ def parse(xml):
         graphics=tuple(_graphics(element) for element in root.iterfind("devices/graphics")),
         guest_agent=any(target.get("name") == GUEST_AGENT
                         and target.get("state") == "connected"
-                        for target in root.iterfind("devices/channel/target")))
+                        for target in root.iterfind("devices/channel/target")),
+        # Only the <os> order: a per-device <boot order=/> names one drive, not a kind of device,
+        # and the Edit view (which sets the <os> order) shows "as it is now" for it.
+        boot=tuple(element.get("dev") for element in root.iterfind("os/boot")
+                   if element.get("dev")))
 
 
 def disk_paths(xml):

@@ -190,7 +190,7 @@ class Domain:
         return self.fleet.detail(self._found) if self._found is not None else None
 
     def devices(self):
-        """`{disks, cdroms, nics, graphics}`: what the detail of this one VM adds."""
+        """`{disks, cdroms, nics, graphics, boot}`: what the detail of this one VM adds."""
         return self.host.hypervisor.devices.describe(self.uuid)
 
     def check_console(self):

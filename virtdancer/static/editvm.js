@@ -15,9 +15,18 @@ const BOOT_ORDERS = [
   ["hd,network", "the disk, then the network"],
   ["cdrom,hd,network", "the CD-ROM, the disk, then the network"],
 ];
+const DEVICE_WORDS = { hd: "the disk", cdrom: "the CD-ROM", network: "the network",
+                       fd: "the floppy" };
 const FIELD_WORDS = { vcpus: "CPUs", memory: "memory", max_memory: "maximum memory",
                       autostart: "autostart", description: "description", boot: "boot order" };
 const MiB = 1024;   // KiB in a MiB: the detail's memory figures are KiB
+
+/** A boot order the list above lacks, in words: "the floppy, then the disk". */
+function orderWords(devices) {
+  const words = devices.map((device) => DEVICE_WORDS[device] || device);
+  return words.length < 2 ? words.join("")
+    : `${words.slice(0, -1).join(", ")}, then ${words[words.length - 1]}`;
+}
 
 /** "CPUs and memory", "CPUs, memory and boot order". */
 function listWords(names) {
@@ -74,9 +83,14 @@ export class EditPanel {
     f.vcpus.control.value = info.nrVirtCpu ?? "";
     f.memory.control.value = info.memory ? Math.round(info.memory / MiB) : "";
     f.max_memory.control.value = info.maxMem ? Math.round(info.maxMem / MiB) : "";
-    const boot = Array.isArray(detail.boot) ? detail.boot.join(",") : "";
-    const orders = [["", "as it is now"], ...BOOT_ORDERS];
-    if (boot && !orders.some(([value]) => value === boot)) orders.push([boot, boot]);
+    // The detail's `boot` is the VM's order now; [] when its devices carry their own (or
+    // none is named): the field then starts at "as it is now", which sends no change.
+    const current = Array.isArray(detail.boot) ? detail.boot : [];
+    const boot = current.join(",");
+    const orders = boot ? [...BOOT_ORDERS] : [["", "as it is now"], ...BOOT_ORDERS];
+    if (boot && !orders.some(([value]) => value === boot)) {
+      orders.push([boot, orderWords(current)]);
+    }
     setOptions(f.boot.control, orders, boot);
     f.description.control.value = detail.description ?? "";
     this.autostart.control.checked = Boolean(detail.autostart);
@@ -147,10 +161,14 @@ export class EditPanel {
       // stays in its field as entered, not shown as undone.
       const entered = Object.fromEntries(waiting.filter((name) => name in this.fields)
         .map((name) => [name, this.fields[name].control.value]));
-      this.fill(vm, data);
+      // The answer has no devices nor boot order: those of the detail stay, with the boot
+      // order saved when it applies now (a shut-off VM's).
+      const after = { ...this.detail, ...data };
+      if (body.boot && !waiting.includes("boot")) after.boot = body.boot;
+      this.fill(vm, after);
       for (const [name, value] of Object.entries(entered)) this.fields[name].control.value = value;
       this.say(words);
-      this.saved(data);
+      this.saved(after);
     } catch (problem) {
       const key = blamedField(problem);
       if (key in this.fields) {
