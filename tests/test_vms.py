@@ -59,7 +59,7 @@ def without_cpu_time(vm):
 
 
 # What only the detail of one VM has (a list stays a fixed number of libvirt calls).
-DEVICE_FIELDS = ("disks", "cdroms", "nics", "graphics")
+DEVICE_FIELDS = ("disks", "cdroms", "nics", "graphics", "boot")
 
 
 def test_detail_list_matches_each_detail(testapp):

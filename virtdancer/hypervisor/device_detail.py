@@ -7,9 +7,10 @@ import libvirt
 _ADDRESS_TYPES = {libvirt.VIR_IP_ADDR_TYPE_IPV4: "ipv4", libvirt.VIR_IP_ADDR_TYPE_IPV6: "ipv6"}
 
 
-def _where(conn, disk):
+def _where(conn, disk, sizes=True):
     """`(pool, volume, path, capacity, allocation)` of a disk's source: from its volume
-    when the path is one of a pool's, else the path alone."""
+    when the path is one of a pool's, else the path alone. Each call here is a round trip
+    to libvirtd, so what the XML says is not asked again, nor sizes nobody shows."""
     vol = None
     try:
         if disk.pool and disk.volume:
@@ -21,8 +22,10 @@ def _where(conn, disk):
     if vol is None:
         return None, None, disk.path, None, None
     try:
-        _, capacity, allocation = vol.info()
-        return (vol.storagePoolLookupByVolume().name(), vol.name(), vol.path(),
+        capacity = allocation = None
+        if sizes:
+            _, capacity, allocation = vol.info()
+        return (vol.storagePoolLookupByVolume().name(), vol.name(), disk.path or vol.path(),
                 capacity, allocation)
     except libvirt.libvirtError:
         return None, None, disk.path, None, None
@@ -41,7 +44,7 @@ def disk_answer(conn, dom, disk):
 
 
 def cdrom_answer(conn, disk):
-    pool, volume, path, _, _ = _where(conn, disk)
+    pool, volume, path, _, _ = _where(conn, disk, sizes=False)
     return {"target": disk.target, "bus": disk.bus, "pool": pool, "volume": volume,
             "path": path}
 

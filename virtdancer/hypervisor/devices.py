@@ -43,16 +43,18 @@ class Devices:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def describe(self, uuid):
-        """`{disks, cdroms, nics, graphics, boot}` of the VM, as the detail of one VM shows them.
+    def describe(self, ref):
+        """`{disks, cdroms, nics, graphics, boot}` of the VM `ref` (a `DomainRef`: found by
+        the request already, so neither looked up nor asked its state again), as the detail
+        of one VM shows them.
 
         All from the one XML it reads: a running VM's as it runs, so a boot order changed in
         its definition shows from its next boot on (the PATCH answer's `next_boot` says so).
         """
         with self.host.session() as conn:
-            dom = conn.lookupByUUIDString(uuid)
+            dom = ref.handle
             found = domainxml.parse(dom.XMLDesc(0))
-            addresses = guest_addresses(dom, found) if dom.isActive() else {}
+            addresses = guest_addresses(dom, found) if ref.active else {}
             return {
                 "disks": [disk_answer(conn, dom, disk) for disk in found.disks
                           if disk.device != "cdrom"],

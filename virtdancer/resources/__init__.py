@@ -191,7 +191,7 @@ class Domain:
 
     def devices(self):
         """`{disks, cdroms, nics, graphics, boot}`: what the detail of this one VM adds."""
-        return self.host.hypervisor.devices.describe(self.uuid)
+        return self.host.hypervisor.devices.describe(self._found)
 
     def check_console(self):
         """Raise `ConsoleUnavailable` (409) unless the VM's display can be opened now."""
