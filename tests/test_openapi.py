@@ -227,10 +227,13 @@ def _operations(document):
 
 def test_what_a_post_makes_links_to_its_read_and_delete(anonymous):
     document = document_of(anonymous)
-    expected = {("/vm", "201"): {"GetVm", "DeleteVm"},
-                ("/hosts/{host}/vm", "201"): {"GetVm", "DeleteVm"},
-                ("/pools", "201"): {"GetPool", "GetVolumes", "DeletePool"},
-                ("/networks", "201"): {"GetNetwork", "DeleteNetwork"},
+    expected = {("/vm", "201"): {"GetVm", "PostVmAction", "PostVmConsole", "DeleteVm"},
+                ("/hosts/{host}/vm", "201"): {"GetVm", "PostVmAction", "PostVmConsole",
+                                              "DeleteVm"},
+                ("/pools", "201"): {"GetPool", "GetVolumes", "PostVolumes", "PostPoolAction",
+                                    "DeletePool"},
+                ("/pools/{pool}/volumes", "201"): {"GetVolume", "PatchVolume", "DeleteVolume"},
+                ("/networks", "201"): {"GetNetwork", "PostNetworkAction", "DeleteNetwork"},
                 ("/tokens", "201"): {"GetToken", "DeleteToken"}}
     for (path, status), names in expected.items():
         links = document["paths"][path]["post"]["responses"][status]["links"]
@@ -238,6 +241,10 @@ def test_what_a_post_makes_links_to_its_read_and_delete(anonymous):
     on_host = document["paths"]["/hosts/{host}/vm"]["post"]["responses"]["201"]["links"]
     assert on_host["DeleteVm"] == {"operationId": "delete:virtdancer.host.vm", "parameters": {
         "host": "$request.path.host", "uuid": "$response.body#/uuid"}}
+    volume = document["paths"]["/hosts/{host}/pools/{pool}/volumes"]["post"]["responses"]["201"]
+    assert volume["links"]["DeleteVolume"]["parameters"] == {
+        "host": "$request.path.host", "pool": "$request.path.pool",
+        "volume": "$response.body#/name"}
     assert "GetHostVms" in document["paths"]["/hosts"]["get"]["responses"]["200"]["links"]
     assert "links" not in document["paths"]["/hosts"]["head"]["responses"]["200"]
 

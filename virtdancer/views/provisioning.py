@@ -26,6 +26,8 @@ def show_capabilities(request):
           validators=(body_validator,), response_schemas={201: answers.VMDetail()},
           errors=(400, 403, 409),
           links={201: (Link.to("get", "virtdancer.vm", uuid="uuid"),
+                       Link.to("post", "virtdancer.vm.action", uuid="uuid"),
+                       Link.to("post", "virtdancer.vm.console", uuid="uuid"),
                        Link.to("delete", "virtdancer.vm", uuid="uuid"))})
 def create_vm(request):
     """Make a VM (its new volumes first); 201 with its Location and detail."""
