@@ -78,11 +78,22 @@ class ActionBody(colander.MappingSchema):
 
 # -- query parameters ---------------------------------------------------------------------------
 
+def _in_every_case(word):
+    """Every spelling of `word` in upper and lower case letters: "on", "oN", "On", "ON"."""
+    spellings = [""]
+    for letter in word:
+        spellings = [start + variant for start in spellings
+                     for variant in dict.fromkeys((letter.lower(), letter.upper()))]
+    return spellings
+
+
 class Flag(colander.SchemaType):
     """A yes/no query parameter (`?detail=1`): 1, t, true, y, yes, on, or 0, f, false, n, no,
-    off, in any case; an empty value is no."""
+    off, in any case; an empty value is no. Nothing else, not even with spaces around it: the
+    document lists exactly these (every case of each)."""
 
-    SPELLINGS = sorted(YES | NO) + [""]
+    SPELLINGS = [spelling for word in sorted(YES | NO) + [""]
+                 for spelling in _in_every_case(word)]
 
     def json_schema(self):
         return {"type": "string", "enum": self.SPELLINGS}
@@ -91,7 +102,8 @@ class Flag(colander.SchemaType):
         return "1" if appstruct else "0"
 
     def deserialize(self, node, cstruct):
-        spelt = cstruct.strip().lower() if isinstance(cstruct, str) else None
+        # ASCII only: Unicode's lower() and strip() would read other characters as these.
+        spelt = cstruct.lower() if isinstance(cstruct, str) and cstruct.isascii() else None
         if spelt in YES:
             return True
         if spelt in NO or spelt == "":

@@ -24,7 +24,8 @@ class Link(NamedTuple):
     @classmethod
     def to(cls, method, route, **fields):
         """A link whose parameter `name` is the answer's `fields[name]` (a JSON pointer below
-        the body: `"uuid"`, or `"0/name"` for the first item of a list)."""
+        the body: `"uuid"`, or `"0/name"` for the first item of a list), or a runtime
+        expression of its own (`"$request.path.pool"`)."""
         return cls(method.lower(), route, fields)
 
     @property
@@ -39,7 +40,8 @@ def document_links(links, pattern):
     documented = {}
     for link in links:
         route, parameters = link.route, {
-            name: f"$response.body#/{field}" for name, field in link.parameters.items()}
+            name: field if field.startswith("$") else f"$response.body#/{field}"
+            for name, field in link.parameters.items()}
         if on_host and route in _PER_HOST_NAMES:
             route = on_a_host(route)
             parameters = {"host": "$request.path.host", **parameters}

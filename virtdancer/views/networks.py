@@ -67,6 +67,7 @@ def _bad(name, message):
                response_schemas={201: answers.NetworkAnswer()},
                errors=(400, 409),
                links={201: (Link.to("get", "virtdancer.network", network="name"),
+                            Link.to("post", "virtdancer.network.action", network="name"),
                             Link.to("delete", "virtdancer.network", network="name"))})
 def define_network(request):
     """Define a NAT network on a subnet; 201 with its Location."""

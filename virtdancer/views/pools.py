@@ -63,6 +63,8 @@ def list_pools(request):
             errors=(409, 502, 503),
             links={201: (Link.to("get", "virtdancer.pool", pool="name"),
                          Link.to("get", "virtdancer.volumes", pool="name"),
+                         Link.to("post", "virtdancer.volumes", pool="name"),
+                         Link.to("post", "virtdancer.pool.action", pool="name"),
                          Link.to("delete", "virtdancer.pool", pool="name"))})
 def define_pool(request):
     """Define a `dir` pool; 201 with its Location."""
@@ -109,7 +111,10 @@ def list_volumes(request):
 
 @volumes.post(context=VolumeCollection, permission=Permission.ADMIN, schema=NewVolumeBody(),
               validators=(body_validator,), response_schemas={201: answers.VolumeAnswer()},
-              errors=(409, 502, 503))
+              errors=(409, 502, 503),
+              links={201: tuple(Link.to(method, "virtdancer.volume", pool="$request.path.pool",
+                                        volume="name")
+                                for method in ("get", "patch", "delete"))})
 def create_volume(request):
     body = request.validated
     info = request.context.create(body["name"], body["format"], body["capacity_mib"])

@@ -36,6 +36,8 @@ def new_vm_validator(request, **kwargs):
           validators=(new_vm_validator,), request_content=XML_CONTENT,
           response_schemas={201: answers.VMDetail()}, errors=(400, 403, 409),
           links={201: (Link.to("get", "virtdancer.vm", uuid="uuid"),
+                       Link.to("post", "virtdancer.vm.action", uuid="uuid"),
+                       Link.to("post", "virtdancer.vm.console", uuid="uuid"),
                        Link.to("delete", "virtdancer.vm", uuid="uuid"))})
 def create_vm(request):
     """Make a VM (its new volumes first), or define it from its XML; 201 with its Location
