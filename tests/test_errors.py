@@ -46,7 +46,7 @@ def test_unknown_subresource_of_a_vm_is_json_404(testapp):
 def test_wrong_method_is_json_405_with_allow(testapp):
     response = testapp.put(f"/vm/{WEB_1}", status=405)
     assert_error_body(response, 405)
-    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "DELETE"}
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "PATCH", "DELETE"}
 
 
 @pytest.fixture
