@@ -160,3 +160,43 @@ def test_a_tenant_admin_posts_xml_only_for_names_they_see(app):
 def test_only_admins_post_xml(app, testapp, user, password):
     post(client(app, user, password), status=403)
     assert "web-xml" not in names(testapp)
+
+
+# -- another VM's disk ------------------------------------------------------------------------
+
+SHARED = ("<disk type='file' device='{device}'><source file='/default-pool/{file}'/>"
+          "<target dev='{target}' bus='sata'/></disk>")
+
+
+def with_disk(xml, file, device="disk", target="sdz"):
+    disk = SHARED.format(device=device, file=file, target=target)
+    if "</devices>" in xml:
+        return xml.replace("</devices>", disk + "</devices>")
+    return xml.replace("</domain>", f"<devices>{disk}</devices></domain>")
+
+
+def test_xml_may_not_name_the_disk_of_another_vm(testapp):
+    # As the disk attach refuses it: the other VM's data would be read and written by this one.
+    body = with_disk(NEW.format(name="web-xml", uuid=""), "old-vm.img")
+    refused = testapp.post("/vm", body.encode(), headers={"Content-Type": XML}, status=409)
+    assert "old-vm" in refused.json["message"]
+    assert "web-xml" not in names(testapp)
+
+
+def test_a_tenant_admin_reads_no_hidden_vms_disk_through_xml(app, testapp):
+    boss = client(app, "boss", "tenant")
+    # Even as a CD-ROM (read-only): the disk of busy-vm, which boss does not see.
+    body = with_disk(NEW.format(name="web-xml", uuid=""), "shared.img", "cdrom")
+    refused = boss.post("/vm", body.encode(), headers={"Content-Type": XML}, status=409)
+    assert "another VM" in refused.json["message"] and "busy" not in refused.json["message"]
+    assert "web-xml" not in names(testapp)
+    uuid = post(boss).json["uuid"]
+    xml, etag = read(boss, uuid)
+    refused = put(boss, with_disk(xml, "shared.img"), etag, status=409, uuid=uuid)
+    assert "another VM" in refused.json["message"] and "busy" not in refused.json["message"]
+    assert read(boss, uuid) == (xml, etag)
+
+
+def test_an_iso_other_vms_share_is_fine_in_xml(testapp):
+    body = with_disk(NEW.format(name="web-xml", uuid=""), "boot.iso", "cdrom")
+    testapp.post("/vm", body.encode(), headers={"Content-Type": XML}, status=201)

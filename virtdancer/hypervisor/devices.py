@@ -22,7 +22,7 @@ from .errors import (
     Refused,
 )
 from .fleet import state_name
-from .storage import VolumesInUse, VolumeUser
+from .storage import VolumesInUse, VolumeUser, refuse_others_disks
 
 GIB = 1024 ** 3
 _LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
@@ -73,6 +73,8 @@ class Devices:
         with self.host.session() as conn:
             dom = conn.lookupByUUIDString(uuid)
             path = _volume(conn, pool, volume).path() if volume else None
+            if path is not None:
+                refuse_others_disks(conn, [path], but=uuid)
             placed = _placed(dom, target, live=None, persistent=None)
             drive = placed.device
             if drive.device != "cdrom":

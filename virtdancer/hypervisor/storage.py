@@ -247,12 +247,13 @@ class Storage:
 
 
 class VolumesInUse(Refused):
-    """Volumes that VMs use: `used` is `[(volume name, (VolumeUser, ...))]`."""
+    """Volumes that VMs use: `used` is `[(volume name or path, (VolumeUser, ...))]`."""
 
     def __init__(self, pool_name, used):
         named = "; ".join(f"{volume} by {', '.join(user.name for user in users)}"
                           for volume, users in used)
-        super().__init__(f"volumes of the pool {pool_name} are in use: {named}")
+        of_pool = f" of the pool {pool_name}" if pool_name else ""
+        super().__init__(f"volumes{of_pool} are in use: {named}")
         self.used = used
 
 
@@ -344,6 +345,35 @@ def _users_by_path(conn):
     # libvirt lists domains in no set order: by name, so that answers do not shuffle.
     return {path: tuple(sorted(found, key=lambda user: user.name))
             for path, found in users.items()}
+
+
+def refuse_others_disks(conn, paths, but=None):
+    """Raise `VolumesInUse` if a VM other than `but` (a UUID) has one of `paths` as a disk.
+
+    A disk is its VM's data: another VM given it (as a disk or a CD-ROM) would read it, even
+    where its users do not see that VM. An ISO in other VMs' CD-ROM drives is for all to share.
+    """
+    wanted, users = set(paths), {}
+    for dom in conn.listAllDomains(0) if wanted else ():
+        user = VolumeUser(dom.UUIDString(), dom.name())
+        if but is not None and user.uuid.lower() == but.lower():
+            continue
+        try:
+            # A running VM's too: a disk attached live only is not in its definition.
+            xmls = [dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)]
+            if dom.isActive():
+                xmls.append(dom.XMLDesc(0))
+        except libvirt.libvirtError as error:
+            if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                continue    # undefined meanwhile
+            raise
+        for xml in xmls:
+            for path, device in domainxml.disk_paths(xml):
+                if path in wanted and device != "cdrom" and user not in users.get(path, ()):
+                    users[path] = (*users.get(path, ()), user)
+    if users:
+        raise VolumesInUse(None, [(path, tuple(sorted(users[path], key=lambda u: u.name)))
+                                  for path in sorted(users)])
 
 
 # -- volumes for the rest of the service (making and cloning VMs) -------------------------------

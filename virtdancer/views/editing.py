@@ -8,10 +8,12 @@ from pyramid.response import Response
 
 from .. import answers
 from ..hypervisor import xml_version
+from ..hypervisor.storage import VolumesInUse
 from ..permissions import Permission
 from ..resources import Domain
 from ..schemas import VM_NAME, CloneBody, EditVMBody
 from .bodies import body_validator
+from .pools import in_use_refusal
 from .service import PerHostService
 from .shapes import detail_answer
 from .vms import may_operate, vm
@@ -105,7 +107,10 @@ def show_vm_xml(request):
 def replace_vm_xml(request):
     """Replace the VM's definition (its name and UUID stay); its detail, and the new ETag."""
     domain = request.context
-    domain.redefine(request.validated["xml"], request.validated["versions"])
+    try:
+        domain.redefine(request.validated["xml"], request.validated["versions"])
+    except VolumesInUse as error:
+        return in_use_refusal(error, domain.sees)
     request.response.etag = (xml_version(domain.definition()), True)
     return detail_answer(domain.detail(), may_operate(request, domain))
 
