@@ -22,7 +22,13 @@ from .errors import (
     Refused,
 )
 from .fleet import state_name
-from .storage import VolumesInUse, VolumeUser, refuse_others_disks
+from .storage import (
+    VolumesInUse,
+    VolumeUser,
+    delete_quietly,
+    refuse_others_disks,
+    volume_xml,
+)
 
 GIB = 1024 ** 3
 _LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
@@ -121,7 +127,7 @@ class Devices:
                     dom.attachDeviceFlags(_disk_xml(vol, target, bus), flags)
             except BaseException:
                 if made is not None:
-                    _delete_quietly(made)
+                    delete_quietly(made)
                 raise
             return disk_answer(conn, dom, _find(_xml_of(dom, flags), target))
 
@@ -313,18 +319,7 @@ def _new_volume(pool, stem, spec):
     name = f"{stem}.{fmt}"
     if name in pool.listVolumes():
         raise Refused(f"the pool {pool.name()} has a volume named {name} already")
-    vol = ET.Element("volume")
-    ET.SubElement(vol, "name").text = name
-    ET.SubElement(vol, "capacity", unit="bytes").text = str(size)
-    ET.SubElement(ET.SubElement(vol, "target"), "format", type=fmt)
-    return pool.createXML(ET.tostring(vol, encoding="unicode"), 0)
-
-
-def _delete_quietly(vol):
-    try:
-        vol.delete(0)
-    except libvirt.libvirtError:
-        pass    # gone already: the rollback has nothing left to do
+    return pool.createXML(volume_xml(name, size, fmt), 0)
 
 
 def _users_of(conn, path):
