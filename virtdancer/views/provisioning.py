@@ -31,7 +31,7 @@ def new_vm_validator(request, **kwargs):
         return body_validator(request, **kwargs)
     read = read_domain_xml(request)
     if read is not None:
-        request.validated = {"xml": read[0], "name": read[1].findtext("name")}
+        request.validated = {"xml": read[0], "name": read[1]}
 
 
 @vms.post(context=VMCollection, permission=Permission.ADMIN, schema=NewVMBody(),
