@@ -200,3 +200,12 @@ def test_a_tenant_admin_reads_no_hidden_vms_disk_through_xml(app, testapp):
 def test_an_iso_other_vms_share_is_fine_in_xml(testapp):
     body = with_disk(NEW.format(name="web-xml", uuid=""), "boot.iso", "cdrom")
     testapp.post("/vm", body.encode(), headers={"Content-Type": XML}, status=201)
+
+
+def test_another_vms_disk_named_as_a_pool_volume_is_refused_too(testapp):
+    disk = ("<devices><disk type='volume' device='disk'><source pool='default' "
+            "volume='shared.img'/><target dev='vdb' bus='virtio'/></disk></devices>")
+    body = NEW.format(name="web-xml", uuid="").replace("</domain>", disk + "</domain>")
+    refused = testapp.post("/vm", body.encode(), headers={"Content-Type": XML}, status=409)
+    assert "busy-vm" in refused.json["message"]
+    assert "web-xml" not in names(testapp)

@@ -11,10 +11,9 @@ import xml.etree.ElementTree as ET
 
 import libvirt
 
-from . import domainxml
 from .errors import DefinitionChanged, InvalidRequest, Refused
 from .provisioning import define
-from .storage import refuse_others_disks
+from .storage import disk_files, refuse_others_disks
 
 KIB_PER_MIB = 1024
 # The PATCH fields that only the persistent definition holds: a running VM never changes them.
@@ -96,7 +95,7 @@ class Editing:
             if named is not None and named.strip().lower() != uuid.lower():
                 raise InvalidRequest(f"the XML changes the VM's UUID: its <uuid> is to stay "
                                      f"{uuid} (or be left out)")
-            refuse_others_disks(conn, _paths(xml), but=uuid)
+            refuse_others_disks(conn, _paths(conn, xml), but=uuid)
             define(conn, xml)
 
     def define_new(self, xml):
@@ -109,13 +108,13 @@ class Editing:
                 raise Refused(f"a VM named {name!r} exists already on this host")
             if named_uuid and _exists(lambda: conn.lookupByUUIDString(named_uuid)):
                 raise Refused(f"a VM with the UUID {named_uuid} exists already on this host")
-            refuse_others_disks(conn, _paths(xml))
+            refuse_others_disks(conn, _paths(conn, xml))
             return define(conn, xml).UUIDString()
 
 
-def _paths(xml):
+def _paths(conn, xml):
     """The files and devices the disks and CD-ROMs of a domain's XML name."""
-    return [path for path, _ in domainxml.disk_paths(xml)]
+    return [path for path, _ in disk_files(conn, xml)]
 
 
 def _exists(lookup):

@@ -353,7 +353,7 @@ def refuse_others_disks(conn, paths, but=None):
     A disk is its VM's data: another VM given it (as a disk or a CD-ROM) would read it, even
     where its users do not see that VM. An ISO in other VMs' CD-ROM drives is for all to share.
     """
-    wanted, users = set(paths), {}
+    wanted, users, volumes = set(paths), {}, {}
     for dom in conn.listAllDomains(0) if wanted else ():
         user = VolumeUser(dom.UUIDString(), dom.name())
         if but is not None and user.uuid.lower() == but.lower():
@@ -368,12 +368,38 @@ def refuse_others_disks(conn, paths, but=None):
                 continue    # undefined meanwhile
             raise
         for xml in xmls:
-            for path, device in domainxml.disk_paths(xml):
+            for path, device in disk_files(conn, xml, volumes):
                 if path in wanted and device != "cdrom" and user not in users.get(path, ()):
                     users[path] = (*users.get(path, ()), user)
     if users:
         raise VolumesInUse(None, [(path, tuple(sorted(users[path], key=lambda u: u.name)))
                                   for path in sorted(users)])
+
+
+def disk_files(conn, xml, volumes=None):
+    """`[(path, device)]` of the disks and CD-ROMs of a domain's XML; a `<disk type='volume'>`
+    by its volume's path (`volumes` keeps those looked up, for the next XML)."""
+    volumes = {} if volumes is None else volumes
+    found = []
+    for disk in domainxml.parse(xml).disks:
+        path = disk.path
+        if path is None and disk.pool and disk.volume:
+            if (disk.pool, disk.volume) not in volumes:
+                volumes[disk.pool, disk.volume] = _volume_path(conn, disk.pool, disk.volume)
+            path = volumes[disk.pool, disk.volume]
+        if path:
+            found.append((path, disk.device))
+    return found
+
+
+def _volume_path(conn, pool, volume):
+    try:
+        return conn.storagePoolLookupByName(pool).storageVolLookupByName(volume).path()
+    except libvirt.libvirtError as error:
+        if error.get_error_code() in (libvirt.VIR_ERR_NO_STORAGE_POOL,
+                                      libvirt.VIR_ERR_NO_STORAGE_VOL):
+            return None     # libvirt's own check of the definition says what is missing
+        raise
 
 
 # -- volumes for the rest of the service (making and cloning VMs) -------------------------------
