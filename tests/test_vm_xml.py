@@ -209,3 +209,16 @@ def test_another_vms_disk_named_as_a_pool_volume_is_refused_too(testapp):
     refused = testapp.post("/vm", body.encode(), headers={"Content-Type": XML}, status=409)
     assert "busy-vm" in refused.json["message"]
     assert "web-xml" not in names(testapp)
+
+
+def test_a_volume_a_vm_names_by_pool_and_volume_is_in_use(testapp):
+    testapp.post_json("/pools/default/volumes", {"name": "web-data.raw", "format": "raw",
+                                                 "capacity_mib": 1}, status=201)
+    disk = ("<devices><disk type='volume' device='disk'><source pool='default' "
+            "volume='web-data.raw'/><target dev='vdb' bus='virtio'/></disk></devices>")
+    post_body = NEW.format(name="web-xml", uuid="").replace("</domain>", disk + "</domain>")
+    testapp.post("/vm", post_body.encode(), headers={"Content-Type": XML}, status=201)
+    listed = {vol["name"]: vol for vol in testapp.get("/pools/default/volumes").json}
+    assert [user["name"] for user in listed["web-data.raw"]["used_by"]] == ["web-xml"]
+    refused = testapp.delete("/pools/default/volumes/web-data.raw", status=409)
+    assert "web-xml" in refused.json["message"]

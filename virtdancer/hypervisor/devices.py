@@ -26,6 +26,7 @@ from .storage import (
     VolumesInUse,
     VolumeUser,
     delete_quietly,
+    disk_files,
     refuse_others_disks,
     volume_xml,
 )
@@ -325,11 +326,12 @@ def _new_volume(pool, stem, spec):
 def _users_of(conn, path):
     """The VMs (`VolumeUser`) whose disks or CD-ROM drives name `path`, sorted by name."""
     users = []
+    volumes = {}
     for dom in conn.listAllDomains(0):
         try:
-            paths = domainxml.disk_paths(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+            paths = disk_files(conn, dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE), volumes)
             if dom.isActive():
-                paths += domainxml.disk_paths(dom.XMLDesc(0))
+                paths += disk_files(conn, dom.XMLDesc(0), volumes)
         except libvirt.libvirtError as error:
             if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 continue    # undefined meanwhile

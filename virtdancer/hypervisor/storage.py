@@ -330,10 +330,10 @@ def _volume_info(vol, users):
 
 def _users_by_path(conn):
     """`{disk source path: (VolumeUser, ...)}` of every domain: one listing, one XML each."""
-    users = {}
+    users, volumes = {}, {}
     for dom in conn.listAllDomains(0):
         try:
-            paths = domainxml.disk_paths(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+            paths = disk_files(conn, dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE), volumes)
         except libvirt.libvirtError as error:
             if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 continue    # undefined meanwhile
