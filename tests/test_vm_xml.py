@@ -1,5 +1,6 @@
 """GET and PUT /vm/<uuid>/xml, and POST /vm with a domain's XML, on a test-driver host."""
 
+import libvirt
 import pytest
 
 from .test_create_vm import OLD_VM, app_settings, client, names  # noqa: F401
@@ -222,3 +223,26 @@ def test_a_volume_a_vm_names_by_pool_and_volume_is_in_use(testapp):
     assert [user["name"] for user in listed["web-data.raw"]["used_by"]] == ["web-xml"]
     refused = testapp.delete("/pools/default/volumes/web-data.raw", status=409)
     assert "web-xml" in refused.json["message"]
+
+
+# -- a display's password -----------------------------------------------------------------
+
+LOCKED = ("<domain type='test'><name>web-vnc</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+          "<os><type>hvm</type></os><devices><graphics type='vnc' port='-1' autoport='yes' "
+          "passwd='s3cret-pw'/></devices></domain>")
+
+
+def secure_definition(hypervisor, name):
+    with hypervisor.connection.session() as conn:
+        return conn.lookupByName(name).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE
+                                               | libvirt.VIR_DOMAIN_XML_SECURE)
+
+
+def test_the_xml_never_shows_a_display_password_and_an_edit_keeps_it(testapp, hypervisor):
+    uuid = testapp.post("/vm", LOCKED.encode(), headers={"Content-Type": XML}).json["uuid"]
+    assert "s3cret-pw" in secure_definition(hypervisor, "web-vnc")
+    xml, etag = read(testapp, uuid)
+    assert "s3cret-pw" not in xml and "passwd" not in xml
+    # An edit of what GET showed is no way to remove the password without saying so.
+    put(testapp, xml.replace(">1</vcpu>", ">2</vcpu>"), etag, uuid=uuid)
+    assert "s3cret-pw" in secure_definition(hypervisor, "web-vnc")

@@ -25,10 +25,10 @@ def xml_version(xml):
     return hashlib.sha256(xml.encode("utf-8")).hexdigest()[:40]
 
 
-def definition_of(dom):
-    """The XML a VM is defined with (a transient VM's live one); never its secrets."""
+def definition_of(dom, secrets=False):
+    """The XML a VM is defined with (a transient VM's live one); its secrets only if asked."""
     flags = libvirt.VIR_DOMAIN_XML_INACTIVE if dom.isPersistent() else 0
-    return dom.XMLDesc(flags)
+    return dom.XMLDesc(flags | (libvirt.VIR_DOMAIN_XML_SECURE if secrets else 0))
 
 
 class Editing:
@@ -96,7 +96,7 @@ class Editing:
                 raise InvalidRequest(f"the XML changes the VM's UUID: its <uuid> is to stay "
                                      f"{uuid} (or be left out)")
             refuse_others_disks(conn, _paths(conn, xml), but=uuid)
-            define(conn, xml)
+            define(conn, _keeping_passwords(root, definition_of(dom, secrets=True)) or xml)
 
     def define_new(self, xml):
         """Define a new VM from its XML; answer its UUID. A name or UUID in use is refused."""
@@ -110,6 +110,25 @@ class Editing:
                 raise Refused(f"a VM with the UUID {named_uuid} exists already on this host")
             refuse_others_disks(conn, _paths(conn, xml))
             return define(conn, xml).UUIDString()
+
+
+def _keeping_passwords(root, current):
+    """`root` as XML with each display that names no password given the one the VM's display
+    of that type has (GET .../xml never shows them, so an edit of it must not remove them);
+    None when there was none to give."""
+    kept = {}
+    for display in ET.fromstring(current).iterfind("devices/graphics"):
+        if display.get("passwd") is not None:
+            kept.setdefault(display.get("type"), []).append(display)
+    given = False
+    for display in root.iterfind("devices/graphics"):
+        if display.get("passwd") is None and kept.get(display.get("type")):
+            old = kept[display.get("type")].pop(0)
+            for attribute in ("passwd", "passwdValidTo"):
+                if old.get(attribute) is not None:
+                    display.set(attribute, old.get(attribute))
+            given = True
+    return ET.tostring(root, encoding="unicode") if given else None
 
 
 def _paths(conn, xml):
