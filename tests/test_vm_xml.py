@@ -246,3 +246,9 @@ def test_the_xml_never_shows_a_display_password_and_an_edit_keeps_it(testapp, hy
     # An edit of what GET showed is no way to remove the password without saying so.
     put(testapp, xml.replace(">1</vcpu>", ">2</vcpu>"), etag, uuid=uuid)
     assert "s3cret-pw" in secure_definition(hypervisor, "web-vnc")
+
+
+def test_a_settings_edit_keeps_a_display_password(testapp, hypervisor):
+    uuid = testapp.post("/vm", LOCKED.encode(), headers={"Content-Type": XML}).json["uuid"]
+    testapp.patch_json(f"/vm/{uuid}", {"vcpus": 2, "description": "locked"})
+    assert "s3cret-pw" in secure_definition(hypervisor, "web-vnc")

@@ -51,7 +51,8 @@ class Editing:
             dom = conn.lookupByUUIDString(uuid)
             if not dom.isPersistent():
                 raise Refused(f"{dom.name()} is transient: it has no definition to edit")
-            before = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+            # With its secrets: what is defined again keeps its display's password.
+            before = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
             root = ET.fromstring(before)
             if caps is not None:
                 _check_bounds(root, changes, caps)
