@@ -149,6 +149,13 @@ def test_inserting_and_ejecting_ask_libvirt(testapp):
     testapp.delete(f"/vm/{DB_1}/cdroms/sda", status=UNSUPPORTED)
 
 
+def test_another_vms_disk_is_no_medium(testapp):
+    # A CD-ROM reads the volume: another VM's disk would show its data to this VM's users.
+    answer = testapp.put_json(f"/vm/{DB_1}/cdroms/sda", {"pool": "default",
+                                                         "volume": "web-2.qcow2"}, status=409)
+    assert "web-2.qcow2 is used by web-2" in answer.json["message"]
+
+
 @pytest.mark.parametrize("target, body, words", [
     ("sdb", ISO, "no drive sdb"),
     ("vda", ISO, "vda is a disk"),

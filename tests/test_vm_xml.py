@@ -1,5 +1,6 @@
 """GET and PUT /vm/<uuid>/xml, and POST /vm with a domain's XML, on a test-driver host."""
 
+import libvirt
 import pytest
 
 from .test_create_vm import OLD_VM, app_settings, client, names  # noqa: F401
@@ -160,3 +161,94 @@ def test_a_tenant_admin_posts_xml_only_for_names_they_see(app):
 def test_only_admins_post_xml(app, testapp, user, password):
     post(client(app, user, password), status=403)
     assert "web-xml" not in names(testapp)
+
+
+# -- another VM's disk ------------------------------------------------------------------------
+
+SHARED = ("<disk type='file' device='{device}'><source file='/default-pool/{file}'/>"
+          "<target dev='{target}' bus='sata'/></disk>")
+
+
+def with_disk(xml, file, device="disk", target="sdz"):
+    disk = SHARED.format(device=device, file=file, target=target)
+    if "</devices>" in xml:
+        return xml.replace("</devices>", disk + "</devices>")
+    return xml.replace("</domain>", f"<devices>{disk}</devices></domain>")
+
+
+def test_xml_may_not_name_the_disk_of_another_vm(testapp):
+    # As the disk attach refuses it: the other VM's data would be read and written by this one.
+    body = with_disk(NEW.format(name="web-xml", uuid=""), "old-vm.img")
+    refused = testapp.post("/vm", body.encode(), headers={"Content-Type": XML}, status=409)
+    assert "old-vm" in refused.json["message"]
+    assert "web-xml" not in names(testapp)
+
+
+def test_a_tenant_admin_reads_no_hidden_vms_disk_through_xml(app, testapp):
+    boss = client(app, "boss", "tenant")
+    # Even as a CD-ROM (read-only): the disk of busy-vm, which boss does not see.
+    body = with_disk(NEW.format(name="web-xml", uuid=""), "shared.img", "cdrom")
+    refused = boss.post("/vm", body.encode(), headers={"Content-Type": XML}, status=409)
+    assert "another VM" in refused.json["message"] and "busy" not in refused.json["message"]
+    assert "web-xml" not in names(testapp)
+    uuid = post(boss).json["uuid"]
+    xml, etag = read(boss, uuid)
+    refused = put(boss, with_disk(xml, "shared.img"), etag, status=409, uuid=uuid)
+    assert "another VM" in refused.json["message"] and "busy" not in refused.json["message"]
+    assert read(boss, uuid) == (xml, etag)
+
+
+def test_an_iso_other_vms_share_is_fine_in_xml(testapp):
+    body = with_disk(NEW.format(name="web-xml", uuid=""), "boot.iso", "cdrom")
+    testapp.post("/vm", body.encode(), headers={"Content-Type": XML}, status=201)
+
+
+def test_another_vms_disk_named_as_a_pool_volume_is_refused_too(testapp):
+    disk = ("<devices><disk type='volume' device='disk'><source pool='default' "
+            "volume='shared.img'/><target dev='vdb' bus='virtio'/></disk></devices>")
+    body = NEW.format(name="web-xml", uuid="").replace("</domain>", disk + "</domain>")
+    refused = testapp.post("/vm", body.encode(), headers={"Content-Type": XML}, status=409)
+    assert "busy-vm" in refused.json["message"]
+    assert "web-xml" not in names(testapp)
+
+
+def test_a_volume_a_vm_names_by_pool_and_volume_is_in_use(testapp):
+    testapp.post_json("/pools/default/volumes", {"name": "web-data.raw", "format": "raw",
+                                                 "capacity_mib": 1}, status=201)
+    disk = ("<devices><disk type='volume' device='disk'><source pool='default' "
+            "volume='web-data.raw'/><target dev='vdb' bus='virtio'/></disk></devices>")
+    post_body = NEW.format(name="web-xml", uuid="").replace("</domain>", disk + "</domain>")
+    testapp.post("/vm", post_body.encode(), headers={"Content-Type": XML}, status=201)
+    listed = {vol["name"]: vol for vol in testapp.get("/pools/default/volumes").json}
+    assert [user["name"] for user in listed["web-data.raw"]["used_by"]] == ["web-xml"]
+    refused = testapp.delete("/pools/default/volumes/web-data.raw", status=409)
+    assert "web-xml" in refused.json["message"]
+
+
+# -- a display's password -----------------------------------------------------------------
+
+LOCKED = ("<domain type='test'><name>web-vnc</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+          "<os><type>hvm</type></os><devices><graphics type='vnc' port='-1' autoport='yes' "
+          "passwd='s3cret-pw'/></devices></domain>")
+
+
+def secure_definition(hypervisor, name):
+    with hypervisor.connection.session() as conn:
+        return conn.lookupByName(name).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE
+                                               | libvirt.VIR_DOMAIN_XML_SECURE)
+
+
+def test_the_xml_never_shows_a_display_password_and_an_edit_keeps_it(testapp, hypervisor):
+    uuid = testapp.post("/vm", LOCKED.encode(), headers={"Content-Type": XML}).json["uuid"]
+    assert "s3cret-pw" in secure_definition(hypervisor, "web-vnc")
+    xml, etag = read(testapp, uuid)
+    assert "s3cret-pw" not in xml and "passwd" not in xml
+    # An edit of what GET showed is no way to remove the password without saying so.
+    put(testapp, xml.replace(">1</vcpu>", ">2</vcpu>"), etag, uuid=uuid)
+    assert "s3cret-pw" in secure_definition(hypervisor, "web-vnc")
+
+
+def test_a_settings_edit_keeps_a_display_password(testapp, hypervisor):
+    uuid = testapp.post("/vm", LOCKED.encode(), headers={"Content-Type": XML}).json["uuid"]
+    testapp.patch_json(f"/vm/{uuid}", {"vcpus": 2, "description": "locked"})
+    assert "s3cret-pw" in secure_definition(hypervisor, "web-vnc")

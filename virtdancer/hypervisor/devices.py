@@ -22,7 +22,14 @@ from .errors import (
     Refused,
 )
 from .fleet import state_name
-from .storage import VolumesInUse, VolumeUser
+from .storage import (
+    VolumesInUse,
+    VolumeUser,
+    delete_quietly,
+    disk_files,
+    refuse_others_disks,
+    volume_xml,
+)
 
 GIB = 1024 ** 3
 _LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
@@ -73,6 +80,8 @@ class Devices:
         with self.host.session() as conn:
             dom = conn.lookupByUUIDString(uuid)
             path = _volume(conn, pool, volume).path() if volume else None
+            if path is not None:
+                refuse_others_disks(conn, [path], but=uuid)
             placed = _placed(dom, target, live=None, persistent=None)
             drive = placed.device
             if drive.device != "cdrom":
@@ -119,7 +128,7 @@ class Devices:
                     dom.attachDeviceFlags(_disk_xml(vol, target, bus), flags)
             except BaseException:
                 if made is not None:
-                    _delete_quietly(made)
+                    delete_quietly(made)
                 raise
             return disk_answer(conn, dom, _find(_xml_of(dom, flags), target))
 
@@ -311,28 +320,18 @@ def _new_volume(pool, stem, spec):
     name = f"{stem}.{fmt}"
     if name in pool.listVolumes():
         raise Refused(f"the pool {pool.name()} has a volume named {name} already")
-    vol = ET.Element("volume")
-    ET.SubElement(vol, "name").text = name
-    ET.SubElement(vol, "capacity", unit="bytes").text = str(size)
-    ET.SubElement(ET.SubElement(vol, "target"), "format", type=fmt)
-    return pool.createXML(ET.tostring(vol, encoding="unicode"), 0)
-
-
-def _delete_quietly(vol):
-    try:
-        vol.delete(0)
-    except libvirt.libvirtError:
-        pass    # gone already: the rollback has nothing left to do
+    return pool.createXML(volume_xml(name, size, fmt), 0)
 
 
 def _users_of(conn, path):
     """The VMs (`VolumeUser`) whose disks or CD-ROM drives name `path`, sorted by name."""
     users = []
+    volumes = {}
     for dom in conn.listAllDomains(0):
         try:
-            paths = domainxml.disk_paths(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+            paths = disk_files(conn, dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE), volumes)
             if dom.isActive():
-                paths += domainxml.disk_paths(dom.XMLDesc(0))
+                paths += disk_files(conn, dom.XMLDesc(0), volumes)
         except libvirt.libvirtError as error:
             if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 continue    # undefined meanwhile

@@ -67,11 +67,6 @@ def parse(xml):
                    if element.get("dev")))
 
 
-def disk_paths(xml):
-    """`[(path, device)]` of the disks of a domain's XML that have a path (disk, cdrom, ...)."""
-    return [(disk.path, disk.device) for disk in parse(xml).disks if disk.path]
-
-
 def network_names(xml):
     """The virtual networks the NICs of a domain's XML are on."""
     return {nic.network for nic in parse(xml).nics if nic.network}

@@ -13,6 +13,7 @@ import libvirt
 
 from .errors import DefinitionChanged, InvalidRequest, Refused
 from .provisioning import define
+from .storage import disk_files, refuse_others_disks
 
 KIB_PER_MIB = 1024
 # The PATCH fields that only the persistent definition holds: a running VM never changes them.
@@ -24,10 +25,10 @@ def xml_version(xml):
     return hashlib.sha256(xml.encode("utf-8")).hexdigest()[:40]
 
 
-def definition_of(dom):
-    """The XML a VM is defined with (a transient VM's live one); never its secrets."""
+def definition_of(dom, secrets=False):
+    """The XML a VM is defined with (a transient VM's live one); its secrets only if asked."""
     flags = libvirt.VIR_DOMAIN_XML_INACTIVE if dom.isPersistent() else 0
-    return dom.XMLDesc(flags)
+    return dom.XMLDesc(flags | (libvirt.VIR_DOMAIN_XML_SECURE if secrets else 0))
 
 
 class Editing:
@@ -50,7 +51,8 @@ class Editing:
             dom = conn.lookupByUUIDString(uuid)
             if not dom.isPersistent():
                 raise Refused(f"{dom.name()} is transient: it has no definition to edit")
-            before = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+            # With its secrets: what is defined again keeps its display's password.
+            before = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
             root = ET.fromstring(before)
             if caps is not None:
                 _check_bounds(root, changes, caps)
@@ -94,7 +96,8 @@ class Editing:
             if named is not None and named.strip().lower() != uuid.lower():
                 raise InvalidRequest(f"the XML changes the VM's UUID: its <uuid> is to stay "
                                      f"{uuid} (or be left out)")
-            define(conn, xml)
+            refuse_others_disks(conn, _paths(conn, xml), but=uuid)
+            define(conn, _keeping_passwords(root, definition_of(dom, secrets=True)) or xml)
 
     def define_new(self, xml):
         """Define a new VM from its XML; answer its UUID. A name or UUID in use is refused."""
@@ -106,7 +109,32 @@ class Editing:
                 raise Refused(f"a VM named {name!r} exists already on this host")
             if named_uuid and _exists(lambda: conn.lookupByUUIDString(named_uuid)):
                 raise Refused(f"a VM with the UUID {named_uuid} exists already on this host")
+            refuse_others_disks(conn, _paths(conn, xml))
             return define(conn, xml).UUIDString()
+
+
+def _keeping_passwords(root, current):
+    """`root` as XML with each display that names no password given the one the VM's display
+    of that type has (GET .../xml never shows them, so an edit of it must not remove them);
+    None when there was none to give."""
+    kept = {}
+    for display in ET.fromstring(current).iterfind("devices/graphics"):
+        if display.get("passwd") is not None:
+            kept.setdefault(display.get("type"), []).append(display)
+    given = False
+    for display in root.iterfind("devices/graphics"):
+        if display.get("passwd") is None and kept.get(display.get("type")):
+            old = kept[display.get("type")].pop(0)
+            for attribute in ("passwd", "passwdValidTo"):
+                if old.get(attribute) is not None:
+                    display.set(attribute, old.get(attribute))
+            given = True
+    return ET.tostring(root, encoding="unicode") if given else None
+
+
+def _paths(conn, xml):
+    """The files and devices the disks and CD-ROMs of a domain's XML name."""
+    return [path for path, _ in disk_files(conn, xml)]
 
 
 def _exists(lookup):

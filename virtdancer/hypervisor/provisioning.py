@@ -11,9 +11,8 @@ import xml.etree.ElementTree as ET
 
 import libvirt
 
-from .domainxml import disk_paths
 from .errors import InvalidRequest, Refused
-from .storage import delete_quietly, volume_xml
+from .storage import delete_quietly, disk_files, volume_xml
 
 GIB = 1024 ** 3
 DISK_DEVICES = {"virtio": "vd", "sata": "sd", "scsi": "sd", "ide": "hd"}
@@ -131,7 +130,7 @@ class Provisioning:
                     raise Refused(f"{dom.name()} is running; stop it first or ask with "
                                   "?force=1")
                 dom.destroy()
-            disks = disk_paths(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+            disks = disk_files(conn, dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
             undefine(dom)
             if remove_volumes:
                 used = _paths_used_by_others(conn, uuid)
@@ -268,10 +267,10 @@ def _refuse_taken_name(conn, name):
 
 
 def _paths_used_by_others(conn, uuid):
-    used = set()
+    used, volumes = set(), {}
     for dom in conn.listAllDomains(0):
         if dom.UUIDString() != uuid:
-            used.update(path for path, _ in disk_paths(dom.XMLDesc(0)))
+            used.update(path for path, _ in disk_files(conn, dom.XMLDesc(0), volumes))
     return used
 
 

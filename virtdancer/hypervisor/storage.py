@@ -247,12 +247,13 @@ class Storage:
 
 
 class VolumesInUse(Refused):
-    """Volumes that VMs use: `used` is `[(volume name, (VolumeUser, ...))]`."""
+    """Volumes that VMs use: `used` is `[(volume name or path, (VolumeUser, ...))]`."""
 
     def __init__(self, pool_name, used):
         named = "; ".join(f"{volume} by {', '.join(user.name for user in users)}"
                           for volume, users in used)
-        super().__init__(f"volumes of the pool {pool_name} are in use: {named}")
+        of_pool = f" of the pool {pool_name}" if pool_name else ""
+        super().__init__(f"volumes{of_pool} are in use: {named}")
         self.used = used
 
 
@@ -329,10 +330,10 @@ def _volume_info(vol, users):
 
 def _users_by_path(conn):
     """`{disk source path: (VolumeUser, ...)}` of every domain: one listing, one XML each."""
-    users = {}
+    users, volumes = {}, {}
     for dom in conn.listAllDomains(0):
         try:
-            paths = domainxml.disk_paths(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+            paths = disk_files(conn, dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE), volumes)
         except libvirt.libvirtError as error:
             if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 continue    # undefined meanwhile
@@ -344,6 +345,61 @@ def _users_by_path(conn):
     # libvirt lists domains in no set order: by name, so that answers do not shuffle.
     return {path: tuple(sorted(found, key=lambda user: user.name))
             for path, found in users.items()}
+
+
+def refuse_others_disks(conn, paths, but=None):
+    """Raise `VolumesInUse` if a VM other than `but` (a UUID) has one of `paths` as a disk.
+
+    A disk is its VM's data: another VM given it (as a disk or a CD-ROM) would read it, even
+    where its users do not see that VM. An ISO in other VMs' CD-ROM drives is for all to share.
+    """
+    wanted, users, volumes = set(paths), {}, {}
+    for dom in conn.listAllDomains(0) if wanted else ():
+        user = VolumeUser(dom.UUIDString(), dom.name())
+        if but is not None and user.uuid.lower() == but.lower():
+            continue
+        try:
+            # A running VM's too: a disk attached live only is not in its definition.
+            xmls = [dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)]
+            if dom.isActive():
+                xmls.append(dom.XMLDesc(0))
+        except libvirt.libvirtError as error:
+            if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                continue    # undefined meanwhile
+            raise
+        for xml in xmls:
+            for path, device in disk_files(conn, xml, volumes):
+                if path in wanted and device != "cdrom" and user not in users.get(path, ()):
+                    users[path] = (*users.get(path, ()), user)
+    if users:
+        raise VolumesInUse(None, [(path, tuple(sorted(users[path], key=lambda u: u.name)))
+                                  for path in sorted(users)])
+
+
+def disk_files(conn, xml, volumes=None):
+    """`[(path, device)]` of the disks and CD-ROMs of a domain's XML; a `<disk type='volume'>`
+    by its volume's path (`volumes` keeps those looked up, for the next XML)."""
+    volumes = {} if volumes is None else volumes
+    found = []
+    for disk in domainxml.parse(xml).disks:
+        path = disk.path
+        if path is None and disk.pool and disk.volume:
+            if (disk.pool, disk.volume) not in volumes:
+                volumes[disk.pool, disk.volume] = _volume_path(conn, disk.pool, disk.volume)
+            path = volumes[disk.pool, disk.volume]
+        if path:
+            found.append((path, disk.device))
+    return found
+
+
+def _volume_path(conn, pool, volume):
+    try:
+        return conn.storagePoolLookupByName(pool).storageVolLookupByName(volume).path()
+    except libvirt.libvirtError as error:
+        if error.get_error_code() in (libvirt.VIR_ERR_NO_STORAGE_POOL,
+                                      libvirt.VIR_ERR_NO_STORAGE_VOL):
+            return None     # libvirt's own check of the definition says what is missing
+        raise
 
 
 # -- volumes for the rest of the service (making and cloning VMs) -------------------------------

@@ -33,6 +33,7 @@ class _Device:
         self.name = name
         self.uuid = parent.uuid
         self.devices = parent.devices
+        self.sees = parent.sees
 
 
 class CDROMDrive(_Device):

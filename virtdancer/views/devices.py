@@ -30,7 +30,10 @@ CHANGE_ERRORS = (404, 409, 501, 502, 503)
 def insert_medium(request):
     """Insert an ISO volume into the drive (the running VM's and its definition's)."""
     body = request.validated
-    return request.context.insert(body["pool"], body["volume"])
+    try:
+        return request.context.insert(body["pool"], body["volume"])
+    except VolumesInUse as error:
+        return in_use_refusal(error, request.context.sees)
 
 
 @cdrom.delete(context=CDROMDrive, permission=Permission.OPERATE,

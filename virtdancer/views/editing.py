@@ -1,22 +1,21 @@
 """Editing VMs: their settings (PATCH), their domain XML (GET and PUT .../xml), and clones."""
 
-import re
-import xml.etree.ElementTree as ElementTree
-
 from pyramid.httpexceptions import HTTPForbidden
 from pyramid.response import Response
 
 from .. import answers
 from ..hypervisor import xml_version
+from ..hypervisor.storage import VolumesInUse
 from ..permissions import Permission
 from ..resources import Domain
 from ..schemas import VM_NAME, CloneBody, EditVMBody
 from .bodies import body_validator
+from .pools import in_use_refusal
 from .service import PerHostService
 from .shapes import detail_answer
 from .vms import may_operate, vm
+from .xml_bodies import XML, read_xml
 
-XML = "application/xml"
 XML_CONTENT = {XML: {"schema": {"type": "string", "minLength": 1,
                                 "description": "a libvirt domain XML, without a DOCTYPE"}}}
 IF_MATCH = [{"name": "If-Match", "in": "header", "required": True,
@@ -40,34 +39,9 @@ def edit_vm(request):
 
 
 def read_domain_xml(request):
-    """The body as a domain's XML: `(text, root element)`, or None with the error noted.
-
-    Read here only for its name (libvirt parses it for real), by a parser that never sees a
-    DOCTYPE, so no entity is ever expanded. Its size is bounded by `virtdancer.max_body_bytes`.
-    """
-    if request.content_type != XML:
-        request.errors.add("header", "Content-Type", "the body is to be a domain's XML, sent "
-                           f"as {XML}")
-        return None
-    try:
-        text = request.body.decode("utf-8")
-    except UnicodeDecodeError:
-        request.errors.add("body", None, "the body is not UTF-8 text")
-        return None
-    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
-        request.errors.add("body", None, "a domain's XML may not hold a DOCTYPE or an entity")
-        return None
-    try:
-        root = ElementTree.fromstring(text)
-    except ElementTree.ParseError as error:
-        request.errors.add("body", None, f"the body is not well-formed XML: {error}")
-        return None
-    name = root.findtext("name") or ""
-    if root.tag != "domain" or not re.match(VM_NAME, name):
-        request.errors.add("body", "name", "the XML is to be a <domain> with a <name> of at "
-                           "most 64 of A-Z a-z 0-9 . _ -, not starting with . or -")
-        return None
-    return text, root
+    """The body as a domain's XML: `(text, name)`, or None with the error noted."""
+    return read_xml(request, "domain", VM_NAME,
+                    "at most 64 of A-Z a-z 0-9 . _ -, not starting with . or -")
 
 
 def replacement_validator(request, **kwargs):
@@ -105,7 +79,10 @@ def show_vm_xml(request):
 def replace_vm_xml(request):
     """Replace the VM's definition (its name and UUID stay); its detail, and the new ETag."""
     domain = request.context
-    domain.redefine(request.validated["xml"], request.validated["versions"])
+    try:
+        domain.redefine(request.validated["xml"], request.validated["versions"])
+    except VolumesInUse as error:
+        return in_use_refusal(error, domain.sees)
     request.response.etag = (xml_version(domain.definition()), True)
     return detail_answer(domain.detail(), may_operate(request, domain))
 

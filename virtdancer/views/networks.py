@@ -1,8 +1,6 @@
 """Virtual networks of a host: listed by viewers; defined, started, stopped, removed by admins."""
 
 import ipaddress
-import re
-import xml.etree.ElementTree as ElementTree
 
 from .. import answers
 from ..hypervisor.networks import nat_network_xml
@@ -13,6 +11,7 @@ from ..schemas import NETWORK_NAME, NetworkActionBody, NewNetworkBody
 from .bodies import body_validator
 from .errors import error_response
 from .service import PerHostService
+from .xml_bodies import XML, read_xml
 
 networks = PerHostService("virtdancer.networks", "The host's virtual networks")
 network = PerHostService("virtdancer.network", "One virtual network")
@@ -30,32 +29,13 @@ def list_networks(request):
     return request.context.all(sees_leases(request, request.context))
 
 
-XML = "application/xml"
-
-
 def network_body_validator(request, **kwargs):
-    """A network's XML as it is (`application/xml`), or the form of `NewNetworkBody`.
-
-    The XML is read here only for its name, with a parser that never sees a DOCTYPE (so no
-    entities); libvirt parses it for real. Its size is bounded by `virtdancer.max_body_bytes`.
-    """
+    """A network's XML as it is (`application/xml`), or the form of `NewNetworkBody`."""
     if request.content_type != XML:
         return body_validator(request, **kwargs)
-    try:
-        text = request.body.decode("utf-8")
-    except UnicodeDecodeError:
-        return request.errors.add("body", None, "the body is not UTF-8 text")
-    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
-        return request.errors.add("body", None, "a network's XML may not hold a DOCTYPE")
-    try:
-        root = ElementTree.fromstring(text)
-    except ElementTree.ParseError as error:
-        return request.errors.add("body", None, f"the body is not well-formed XML: {error}")
-    name = root.findtext("name") or ""
-    if root.tag != "network" or not re.match(NETWORK_NAME, name):
-        return request.errors.add("body", "name", "the XML is to be a <network> with a "
-                                  "<name> of at most 64 of A-Z a-z 0-9 . _ -")
-    request.validated = {"xml": text, "name": name}
+    read = read_xml(request, "network", NETWORK_NAME, "at most 64 of A-Z a-z 0-9 . _ -")
+    if read is not None:
+        request.validated = {"xml": read[0], "name": read[1]}
 
 
 def _bad(name, message):

@@ -3,12 +3,14 @@
 from pyramid.httpexceptions import HTTPForbidden
 
 from .. import answers
+from ..hypervisor.storage import VolumesInUse
 from ..openapi.links import Link
 from ..permissions import Permission
 from ..resources import Capabilities, Domain, VMCollection
 from ..schemas import DeleteQuery, NewVMBody
 from .bodies import body_validator
 from .editing import XML, XML_CONTENT, read_domain_xml
+from .pools import in_use_refusal
 from .service import PerHostService
 from .shapes import detail_answer
 from .vms import vm, vms
@@ -29,7 +31,7 @@ def new_vm_validator(request, **kwargs):
         return body_validator(request, **kwargs)
     read = read_domain_xml(request)
     if read is not None:
-        request.validated = {"xml": read[0], "name": read[1].findtext("name")}
+        request.validated = {"xml": read[0], "name": read[1]}
 
 
 @vms.post(context=VMCollection, permission=Permission.ADMIN, schema=NewVMBody(),
@@ -47,7 +49,10 @@ def create_vm(request):
     if not collection.sees(spec["name"]):
         # A tenant admin makes only VMs their own filters let them see.
         raise HTTPForbidden(f"your account may not make a VM named {spec['name']!r}")
-    domain = collection.define(spec["xml"]) if "xml" in spec else collection.create(spec)
+    try:
+        domain = collection.define(spec["xml"]) if "xml" in spec else collection.create(spec)
+    except VolumesInUse as error:
+        return in_use_refusal(error, collection.sees)
     route = request.matched_route.name[:-1]      # virtdancer[.host].vms → …vm
     request.response.status = 201
     request.response.location = request.route_url(route, **{**request.matchdict,
