@@ -14,7 +14,7 @@ from .pools import in_use_refusal
 from .service import PerHostService
 from .shapes import detail_answer
 from .vms import may_operate, vm
-from .xml_bodies import XML, read_xml
+from .xml_bodies import XML, read_xml, refuse_domain_xml_to_limited_users
 
 XML_CONTENT = {XML: {"schema": {"type": "string", "minLength": 1,
                                 "description": "a libvirt domain XML, without a DOCTYPE"}}}
@@ -75,9 +75,10 @@ def show_vm_xml(request):
 
 @vm_xml.put(context=Domain, permission=Permission.ADMIN, validators=(replacement_validator,),
             request_content=XML_CONTENT, request_headers=IF_MATCH,
-            response_schemas={200: answers.VMDetail()}, errors=(400, 409, 412, 428))
+            response_schemas={200: answers.VMDetail()}, errors=(400, 403, 409, 412, 428))
 def replace_vm_xml(request):
     """Replace the VM's definition (its name and UUID stay); its detail, and the new ETag."""
+    refuse_domain_xml_to_limited_users(request)
     domain = request.context
     try:
         domain.redefine(request.validated["xml"], request.validated["versions"])

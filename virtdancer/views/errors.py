@@ -215,6 +215,10 @@ def login_first(request):
 def forbidden(exc, request):
     if anonymous(request):
         return authentication_required(request)
+    if exc.result is None and exc.detail:
+        # Raised by a view with its reason (a name outside the user's filters, say), not by
+        # the permission check: the reason is the message.
+        return error_response(403, exc.detail)
     permission = getattr(exc.result, "permission", None)
     who = request.authenticated_userid or "this user"
     # A token's scope may be narrower than its user's role: say which of the two refused.

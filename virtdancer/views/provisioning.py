@@ -10,6 +10,7 @@ from ..resources import Capabilities, Domain, VMCollection
 from ..schemas import DeleteQuery, NewVMBody
 from .bodies import body_validator
 from .editing import XML, XML_CONTENT, read_domain_xml
+from .xml_bodies import refuse_domain_xml_to_limited_users
 from .pools import in_use_refusal
 from .service import PerHostService
 from .shapes import detail_answer
@@ -49,6 +50,8 @@ def create_vm(request):
     if not collection.sees(spec["name"]):
         # A tenant admin makes only VMs their own filters let them see.
         raise HTTPForbidden(f"your account may not make a VM named {spec['name']!r}")
+    if "xml" in spec:
+        refuse_domain_xml_to_limited_users(request)
     try:
         domain = collection.define(spec["xml"]) if "xml" in spec else collection.create(spec)
     except VolumesInUse as error:
