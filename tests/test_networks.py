@@ -55,6 +55,15 @@ def test_others_read_without_leases_and_may_not_write(app, testapp, user):
     client.delete("/networks/vdh2-lab", status=403)
 
 
+def test_a_tenant_admin_gets_no_leases(app, testapp):
+    """A network's leases are every VM's on it: an admin whom filters limit gets none."""
+    make(testapp, start=True)
+    assert "leases" in testapp.get("/networks/vdh2-lab").json
+    boss = as_user(app, "boss")
+    assert "leases" not in boss.get("/networks/vdh2-lab").json
+    assert all("leases" not in n for n in boss.get("/networks").json)
+
+
 def test_actions_and_refusals(testapp):
     make(testapp)
     after = testapp.post_json("/networks/vdh2-lab/action", {"action": "start"}).json

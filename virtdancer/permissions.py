@@ -25,3 +25,10 @@ ROLE_PERMISSIONS = {
 
 def role_principal(role):
     return f"role:{role}"
+
+
+def limited_by_filters(identity):
+    """Whether users-file filters limit `identity` to some VMs or some hosts. What reaches the
+    whole host (a domain's XML, every DHCP lease of a network) is for unlimited admins only.
+    A portal's own identities carry no filters: its security decides for itself."""
+    return not getattr(identity, "all_vms", True) or getattr(identity, "hosts", None) is not None

@@ -5,7 +5,7 @@ import ipaddress
 from .. import answers
 from ..hypervisor.networks import nat_network_xml
 from ..openapi.links import Link
-from ..permissions import Permission
+from ..permissions import Permission, limited_by_filters
 from ..resources.networks import Network, NetworkCollection
 from ..schemas import NETWORK_NAME, NetworkActionBody, NewNetworkBody
 from .bodies import body_validator
@@ -19,13 +19,16 @@ network_action = PerHostService("virtdancer.network.action", "Start, stop, autos
 
 
 def sees_leases(request, resource):
-    return bool(request.has_permission(Permission.ADMIN, resource))
+    """Admins whom no filter limits: a lease names a VM's MAC, address and host name, and the
+    network's leases are every VM's on it, those the user does not see among them."""
+    return (bool(request.has_permission(Permission.ADMIN, resource))
+            and not limited_by_filters(request.identity))
 
 
 @networks.get(context=NetworkCollection, permission=Permission.READ,
               response_schemas={200: answers.NetworkList()})
 def list_networks(request):
-    """Every network; DHCP leases for admins only."""
+    """Every network; DHCP leases for admins whom no filter limits."""
     return request.context.all(sees_leases(request, request.context))
 
 
@@ -98,7 +101,7 @@ def _made(request, made):
 @network.get(context=Network, permission=Permission.READ,
              response_schemas={200: answers.NetworkAnswer()})
 def show_network(request):
-    """One network; DHCP leases for admins only."""
+    """One network; DHCP leases for admins whom no filter limits."""
     return request.context.describe(sees_leases(request, request.context))
 
 

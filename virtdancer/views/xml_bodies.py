@@ -5,6 +5,8 @@ import xml.etree.ElementTree as ElementTree
 
 from pyramid.httpexceptions import HTTPForbidden
 
+from ..permissions import limited_by_filters
+
 XML = "application/xml"
 
 
@@ -45,8 +47,7 @@ def refuse_domain_xml_to_limited_users(request):
     only an admin whom no users-file filter limits (every VM, every host) may write one; an
     admin limited to some VMs keeps to the form-made routes, whose every field is checked.
     A portal's own security (whose identities have no filters) decides for itself."""
-    identity = request.identity
-    if getattr(identity, "all_vms", True) and getattr(identity, "hosts", None) is None:
+    if not limited_by_filters(request.identity):
         return
     raise HTTPForbidden("a domain's XML can reach anything on the host, so only an admin of "
                         "every VM on every host may write it; use the form fields instead")
