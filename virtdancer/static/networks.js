@@ -11,9 +11,7 @@ import {
   DONE_WORDS, button, cell, element, field, input, sendSaying, statusLine, table,
 } from "./dom.js";
 import { sentence, yesNo } from "./format.js";
-import { onHost } from "./hosts.js";
-import { Poller } from "./poll.js";
-import { REFRESH_MS } from "./views.js";
+import { HostPage } from "./hostpage.js";
 
 function addresses(network) {
   return (network.ips || []).map((ip) => `${ip.address}/${ip.prefix}`).join(", ") || "—";
@@ -35,14 +33,9 @@ function leases(network) {
   return list;
 }
 
-export class NetworksView {
+export class NetworksView extends HostPage {
   constructor(root) {
-    this.root = root;
-    this.host = "";
-    this.admin = false;
-    this.generation = 0;
-    this.shown = null;       // the answer on screen, as JSON
-    this.poller = new Poller(() => this.load(false), REFRESH_MS);
+    super(root, "Networks");
     const head = element("div", "panel-head");
     this.title = element("h2", "", "Networks");
     this.title.id = "networks-title";
@@ -77,31 +70,9 @@ export class NetworksView {
     return form;
   }
 
-  show(host, session) {
-    if (host !== this.host) {
-      this.message.say("");
-      this.scroll.replaceChildren();
-      this.shown = null;
-    }
-    this.host = host;
-    this.admin = session?.role === "admin";
-    this.generation += 1;
-    this.title.textContent = `Networks on ${host}`;
-    this.form.hidden = !this.admin;
-    this.note.hidden = this.admin;
-    this.root.hidden = false;
-    this.poller.stop();
-    this.poller.start();
-  }
-
-  hide() {
-    this.root.hidden = true;
-    this.generation += 1;
-    this.poller.stop();
-  }
-
-  on(path) {
-    return onHost(this.host, path);
+  forget() {
+    super.forget();
+    this.scroll.replaceChildren();
   }
 
   /** List the networks; unless `fresh`, redraw only when the answer changed. */

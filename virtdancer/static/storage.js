@@ -10,9 +10,7 @@ import {
   DONE_WORDS, button, cell, element, field, input, sendSaying, statusLine, table,
 } from "./dom.js";
 import { bytes, sentence, yesNo } from "./format.js";
-import { onHost } from "./hosts.js";
-import { Poller } from "./poll.js";
-import { REFRESH_MS } from "./views.js";
+import { HostPage } from "./hostpage.js";
 import { VolumesPanel } from "./volumes.js";
 
 /** How full a pool is, as a bar (a <meter>) and in words. */
@@ -35,15 +33,10 @@ function space(pool) {
   return wrap;
 }
 
-export class StorageView {
+export class StorageView extends HostPage {
   constructor(root) {
-    this.root = root;
-    this.host = "";
-    this.admin = false;
+    super(root, "Storage");
     this.chosen = "";        // the pool whose volumes are shown
-    this.generation = 0;     // bumped when the host changes: older answers are dropped
-    this.shown = null;       // the pools' answer on screen, as JSON
-    this.poller = new Poller(() => this.load(false), REFRESH_MS);
     const head = element("div", "panel-head");
     const title = element("h2", "", "Storage");
     title.id = "storage-title";
@@ -80,39 +73,17 @@ export class StorageView {
     return form;
   }
 
-  show(host, session) {
-    if (host !== this.host) {
-      this.chosen = "";
-      this.message.say("");
-      this.pools.body.replaceChildren();
-      this.shown = null;
-    }
-    this.host = host;
-    this.admin = session?.role === "admin";
-    this.generation += 1;
-    this.title.textContent = `Storage on ${host}`;
-    this.form.hidden = !this.admin;
-    this.note.hidden = this.admin;
-    this.root.hidden = false;
-    this.poller.stop();
-    this.poller.start();
+  forget() {
+    super.forget();
+    this.chosen = "";
+    this.pools.body.replaceChildren();
   }
 
-  // An upload goes on while another view is shown: its progress is there on coming back.
-  hide() {
-    this.root.hidden = true;
-    this.generation += 1;
-    this.poller.stop();
-  }
-
-  /** The session ended: hidden, and an upload under way is cancelled. */
+  /** The session ended: hidden, and an upload under way is cancelled (merely hidden, as
+   * when another view is shown, an upload goes on: its progress is there on coming back). */
   end() {
     this.hide();
     this.volumes.stop();
-  }
-
-  on(path) {
-    return onHost(this.host, path);
   }
 
   /** List the pools and the chosen one's volumes; unless `fresh`, only what changed. */

@@ -1,0 +1,50 @@
+// What the Storage and Networks views share: the host they show and for whom (admins get the
+// forms and buttons, others a note), and asking the host again every REFRESH_MS while shown.
+// `generation` goes up whenever the host or the view changes, so that an answer to an earlier
+// question is dropped rather than drawn over the present one.
+
+import { onHost } from "./hosts.js";
+import { Poller } from "./poll.js";
+import { REFRESH_MS } from "./views.js";
+
+export class HostPage {
+  /** root: the view's element; what: its name in its title ("Storage on lab"). */
+  constructor(root, what) {
+    this.root = root;
+    this.what = what;
+    this.host = "";
+    this.admin = false;
+    this.generation = 0;
+    this.shown = null;       // the answer on screen, as JSON
+    this.poller = new Poller(() => this.load(false), REFRESH_MS);
+  }
+
+  /** Another host is to be shown: forget what was shown of this one (a view adds its own). */
+  forget() {
+    this.message.say("");
+    this.shown = null;
+  }
+
+  show(host, session) {
+    if (host !== this.host) this.forget();
+    this.host = host;
+    this.admin = session?.role === "admin";
+    this.generation += 1;
+    this.title.textContent = `${this.what} on ${host}`;
+    this.form.hidden = !this.admin;
+    this.note.hidden = this.admin;
+    this.root.hidden = false;
+    this.poller.stop();
+    this.poller.start();
+  }
+
+  hide() {
+    this.root.hidden = true;
+    this.generation += 1;
+    this.poller.stop();
+  }
+
+  on(path) {
+    return onHost(this.host, path);
+  }
+}
