@@ -3,6 +3,8 @@
 // `generation` goes up whenever the host or the view changes, so that an answer to an earlier
 // question is dropped rather than drawn over the present one.
 
+import { get } from "./api.js";
+import { sentence } from "./format.js";
 import { onHost } from "./hosts.js";
 import { Poller } from "./poll.js";
 import { REFRESH_MS } from "./views.js";
@@ -46,5 +48,19 @@ export class HostPage {
 
   on(path) {
     return onHost(this.host, path);
+  }
+
+  /** Ask the host for `path` and `use` its answer, unless the host or view changed meanwhile;
+   * a failure is said as "`what` could not be listed" (a lost session is the page's). */
+  async ask(path, what, use) {
+    const mine = this.generation;
+    try {
+      const { data } = await get(this.on(path));
+      if (mine === this.generation) await use(data);
+    } catch (problem) {
+      if (mine !== this.generation || problem.status === 401) return;
+      this.message.say(`${what} could not be listed: ${sentence(problem.message)}`,
+                       { error: true });
+    }
   }
 }

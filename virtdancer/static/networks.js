@@ -4,13 +4,13 @@
 // autostart and delete one; a refusal (a network running VMs use) is shown in the server's
 // words. Viewers and operators see the same without any button.
 
-import { del, get, post } from "./api.js";
+import { del, post } from "./api.js";
 import { nameProblem, subnetProblem } from "./checks.js";
 import { confirmAction } from "./confirm.js";
 import {
   DONE_WORDS, button, cell, element, field, input, sendSaying, statusLine, table,
 } from "./dom.js";
-import { sentence, yesNo } from "./format.js";
+import { yesNo } from "./format.js";
 import { HostPage } from "./hostpage.js";
 
 function addresses(network) {
@@ -77,18 +77,11 @@ export class NetworksView extends HostPage {
 
   /** List the networks; unless `fresh`, redraw only when the answer changed. */
   async load(fresh = true) {
-    const mine = this.generation;
-    try {
-      const { data } = await get(this.on("networks"));
-      if (mine !== this.generation) return;
+    await this.ask("networks", "The networks", (data) => {
       const answer = JSON.stringify(data);
       if (fresh || answer !== this.shown) this.render(data);
       this.shown = answer;
-    } catch (problem) {
-      if (mine !== this.generation || problem.status === 401) return;
-      this.message.say(`The networks could not be listed: ${sentence(problem.message)}`,
-                       { error: true });
-    }
+    });
   }
 
   render(networks) {

@@ -3,13 +3,13 @@
 // stop, refresh, switch autostart and delete pools; a refusal (a pool whose volumes a VM uses)
 // is shown in the server's words. Viewers and operators see the same without any button.
 
-import { del, get, post } from "./api.js";
+import { del, post } from "./api.js";
 import { nameProblem } from "./checks.js";
 import { confirmAction } from "./confirm.js";
 import {
   DONE_WORDS, button, cell, element, field, input, sendSaying, statusLine, table,
 } from "./dom.js";
-import { bytes, sentence, yesNo } from "./format.js";
+import { bytes, yesNo } from "./format.js";
 import { HostPage } from "./hostpage.js";
 import { VolumesPanel } from "./volumes.js";
 
@@ -88,21 +88,14 @@ export class StorageView extends HostPage {
 
   /** List the pools and the chosen one's volumes; unless `fresh`, only what changed. */
   async load(fresh = true) {
-    const mine = this.generation;
-    try {
-      const { data } = await get(this.on("pools"));
-      if (mine !== this.generation) return;
+    await this.ask("pools", "The pools", async (data) => {
       if (!data.some((pool) => pool.name === this.chosen)) this.chosen = data[0]?.name || "";
       const answer = JSON.stringify([this.chosen, data]);
       if (fresh || answer !== this.shown) this.render(data);
       this.shown = answer;
       const pool = data.find((one) => one.name === this.chosen);
       await this.volumes.show(this.host, pool, this.admin, fresh);
-    } catch (problem) {
-      if (mine !== this.generation || problem.status === 401) return;
-      this.message.say(`The pools could not be listed: ${sentence(problem.message)}`,
-                       { error: true });
-    }
+    });
   }
 
   render(pools) {
