@@ -215,10 +215,12 @@ class Storage:
                 vol = pool.createXML(volume_xml(name, length, fmt), 0)
             else:
                 vol = _lookup_volume(pool, name)
-                if _users_by_path(conn).get(vol.path()):
-                    raise VolumesInUse(pool_name, [(name, _users_by_path(conn)[vol.path()])])
-                if length > vol.info()[1]:
-                    raise InvalidRequest(f"the volume {name} holds {_words(vol.info()[1])}; "
+                users = _users_by_path(conn).get(vol.path())
+                if users:
+                    raise VolumesInUse(pool_name, [(name, users)])
+                capacity = vol.info()[1]
+                if length > capacity:
+                    raise InvalidRequest(f"the volume {name} holds {_words(capacity)}; "
                                          f"the upload of {_words(length)} does not fit")
             stream = conn.newStream(0)
             try:
