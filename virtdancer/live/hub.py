@@ -11,6 +11,7 @@ one that does not keep up is dropped (`overflowed`) rather than let memory grow.
 """
 
 import collections
+import queue
 import threading
 import time
 
@@ -101,3 +102,19 @@ class EventHub:
     @property
     def subscribers(self):
         return len(self._subscriptions)
+
+
+class QueueSubscription(Subscription):
+    """A hub subscription for a thread that waits for events (`virtdancer events`): a bounded
+    queue, and `overflowed` once events had to be dropped."""
+
+    def __init__(self, viewer, size=10000):
+        super().__init__(viewer)
+        self.queue = queue.Queue(size)
+        self.overflowed = False
+
+    def offer(self, event):
+        try:
+            self.queue.put_nowait(event)
+        except queue.Full:
+            self.overflowed = True
