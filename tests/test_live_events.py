@@ -3,15 +3,16 @@ the users who see its VM, resumable by `seq`."""
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 import webtest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from virtdancer.interfaces import IConsole, IEventHub
+from virtdancer.interfaces import IConsole, IEventHub, IHostRegistry
 
-from .conftest import BUILD_1, WEB_1, WEB_2, close_app, make_app
+from .conftest import BUILD_1, DEMO_USERS, WEB_1, WEB_2, close_app, make_app
 
 ORIGIN = "http://localhost"
 POLICY_VIOLATION, TRY_AGAIN_LATER = 1008, 1013
@@ -254,3 +255,52 @@ def test_a_client_that_does_not_keep_up_is_dropped(app):
 
     assert asyncio.run(scenario()) == TRY_AGAIN_LATER
     assert hub.subscribers == 0
+
+
+def test_a_description_changed_is_a_metadata_event(app):
+    async def scenario():
+        async with connect(channel_url(app, "tenant"), origin=ORIGIN, proxy=None) as websocket:
+            await in_thread(lambda: client(app, "admin").patch_json(
+                f"/vm/{WEB_1}", {"description": "a new one"}))
+            return await receive(websocket, lambda message: message["type"] == "metadata")
+
+    metadata = asyncio.run(scenario())[-1]
+    assert (metadata["vm"]["uuid"], metadata["metadata"]) == (WEB_1, "description")
+
+
+def test_a_lost_host_and_its_return_are_host_events(app):
+    connection = app.registry.getUtility(IHostRegistry).get("default").connection
+
+    async def scenario():
+        async with connect(channel_url(app, "viewer"), origin=ORIGIN, proxy=None) as websocket:
+            await in_thread(connection._lost, connection.get(), "a test pulled the plug")
+            return await receive(websocket, lambda message: message.get("state") == "back",
+                                 timeout=15)
+
+    received = [message for message in asyncio.run(scenario()) if message["type"] == "host"]
+    assert [(message["host"], message["state"], message["vm"]) for message in received] == [
+        ("default", "lost", None), ("default", "back", None)]
+    assert received[0]["reason"] == "a test pulled the plug"
+
+
+def test_the_channel_of_a_user_removed_meanwhile_closes(app, tmp_path, monkeypatch):
+    users = tmp_path / "users.ini"
+    users.write_text(Path(DEMO_USERS).read_text())
+    other = make_app(**{"virtdancer.console.listen": "127.0.0.1:0",
+                        "virtdancer.users_file": str(users)})
+    monkeypatch.setattr("virtdancer.live.channel.RECHECK", 0)
+    try:
+        async def scenario():
+            async with connect(channel_url(other, "tenant"), origin=ORIGIN,
+                               proxy=None) as websocket:
+                users.write_text(Path(DEMO_USERS).read_text().replace("[tenant]", "[gone]"))
+                await in_thread(act, other, WEB_1, "pause")
+                try:
+                    await receive(websocket, lambda message: False)
+                except ConnectionClosed as closed:
+                    return closed.rcvd.code, closed.rcvd.reason
+
+        assert asyncio.run(scenario()) == (POLICY_VIOLATION,
+                                           "the event ticket's user no longer exists")
+    finally:
+        close_app(other)

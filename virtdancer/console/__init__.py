@@ -71,7 +71,8 @@ class ConsoleService:
         """The channel the proxy serves at /events, or None without a hub."""
         if hub is None or self.event_tickets is None:
             return None
-        return EventChannel(hub, self.event_tickets, allowed_origins, Viewers(users),
+        return EventChannel(hub, self.event_tickets, allowed_origins,
+                            Viewers(users, self.event_tickets),
                             **({"queue_size": self.event_queue} if self.event_queue else {}))
 
     def events_url_for(self, request, ticket):

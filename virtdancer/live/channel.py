@@ -37,16 +37,22 @@ def is_events_path(path):
 
 
 class Viewers:
-    """Who a ticket's user is now: what they see and whether they may act, from the users file
-    VirtDancer's security reads (asked again while the channel is open). Without one (a host
-    portal's own security), the ticket is all there is: every event, and its `p` claim."""
+    """Who a ticket's user is now: what they see and whether they may act.
 
-    def __init__(self, users=None):
+    From the users file VirtDancer's security reads, asked again while the channel is open.
+    Without one (a host portal's own security), from what the identity saw when the ticket was
+    issued, kept by `tickets` in this process (an inline proxy); a separate proxy has neither,
+    and its channels get every event (documented: run it inline under a portal that filters).
+    """
+
+    def __init__(self, users=None, tickets=None):
         self.users = users
+        self.tickets = tickets
 
     def viewer_of(self, claims):
         if self.users is None:
-            return Viewer(operates=claims["p"])
+            kept = self.tickets.viewer_of(claims) if self.tickets is not None else None
+            return kept if kept is not None else Viewer(operates=claims["p"])
         user = self.users.get(claims["u"])
         if user is None:
             raise TokenRefused("the event ticket's user no longer exists")

@@ -37,15 +37,36 @@ class EventTickets:
         self.lifetime = lifetime
         self.clock = clock
         self._used = {}   # nonce -> expiry
+        self._viewers = {}   # nonce -> (viewer, expiry): see `issue`
         self._lock = threading.Lock()
 
-    def issue(self, *, user, origin, operates):
-        """A new ticket, and the Unix time it expires."""
+    def issue(self, *, user, origin, operates, viewer=None):
+        """A new ticket, and the Unix time it expires.
+
+        `viewer`, what the request's identity sees, is kept in this process until the ticket
+        is used or expires: an inline channel reads it back (`viewer_of`) where no users file
+        says who sees what (a host portal's own identities).
+        """
         expires = self.clock() + self.lifetime
+        nonce = secrets.token_urlsafe(16)
         payload = json.dumps({"u": user, "o": origin, "p": bool(operates), "e": expires,
-                              "n": secrets.token_urlsafe(16)}, separators=(",", ":"))
+                              "n": nonce}, separators=(",", ":"))
         encoded = _b64encode(payload.encode("utf-8"))
+        if viewer is not None:
+            with self._lock:
+                self._forget_expired()
+                self._viewers[nonce] = (viewer, expires)
         return f"{encoded}.{self._sign(encoded)}", expires
+
+    def viewer_of(self, claims):
+        """The viewer kept with these claims' ticket when it was issued here, or None."""
+        with self._lock:
+            kept = self._viewers.get(claims["n"])
+        return kept[0] if kept is not None else None
+
+    def _forget_expired(self):
+        now = self.clock()
+        self._viewers = {nonce: kept for nonce, kept in self._viewers.items() if kept[1] >= now}
 
     def verify(self, ticket):
         """The claims {u, o, p, e, n} of a genuine, current ticket; `TokenRefused` otherwise.

@@ -4,6 +4,7 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPNotImplemented
 
 from .. import answers
 from ..interfaces import IConsole
+from ..live.hub import Viewer
 from ..permissions import Permission
 from ..resources import Root
 from .service import VirtDancerService
@@ -23,7 +24,9 @@ def open_events(request):
     if service.base_url(request) is None:
         raise HTTPBadRequest("the request's Host is not a host name, so VirtDancer cannot say "
                              "where the event channel is (set virtdancer.console.public_url)")
+    root = request.context
+    operates = bool(request.has_permission(Permission.OPERATE, root))
     ticket, expires = service.event_tickets.issue(
-        user=request.authenticated_userid or "", origin=request.host_url,
-        operates=request.has_permission(Permission.OPERATE, request.context))
+        user=request.authenticated_userid or "", origin=request.host_url, operates=operates,
+        viewer=Viewer(root.sees_host, root.sees, operates))
     return {"url": service.events_url_for(request, ticket), "expires": expires}
