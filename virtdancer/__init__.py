@@ -12,7 +12,8 @@ The whole application, top to bottom:
 - `security`    users file, HTTP Basic and login sessions (standalone; opt-in for a portal)
 - `console`     one-time console tokens and the WebSocket proxy to VMs' displays
 - `static`      the browser UI's files
-- `state`       the SQLite file of what must survive a restart (API tokens)
+- `state`       the SQLite file of what must survive a restart (API tokens, the audit trail)
+- `audit`       who did what: a record of every write, login and users-file reload
 - `accesslog`   a WSGI access log, the filter in front of VirtDancer in production.ini
 - `request_class`  standalone, one request class with the request properties on it
 
@@ -49,6 +50,7 @@ def includeme(config):
     # Every virtdancer.* setting is known and well-formed, or one line says which is not.
     check_settings(config.get_settings())
     config.include(".state")
+    config.include(".audit")
     config.include(".hypervisor")
     config.include(".console")
     config.include(".routes")

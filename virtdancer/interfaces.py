@@ -23,3 +23,7 @@ class IStateStore(Interface):
 
 class IApiTokens(Interface):
     """The API tokens of VirtDancer's own users (virtdancer/security/tokens.py)."""
+
+
+class IAuditTrail(Interface):
+    """Who did what: the audit records in the state store (virtdancer/audit)."""

@@ -38,6 +38,27 @@ MIGRATIONS = (
         UNIQUE (owner, name)
     );
     """,
+    # 2: the audit trail (virtdancer/audit): one row per request that changed something, per
+    # login and per users-file reload. Never a password, token, cookie or body: only these
+    # fields. Pruned by `time` (virtdancer.audit.retention_days).
+    """
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        time REAL NOT NULL,
+        user TEXT,
+        client_addr TEXT,
+        method TEXT,
+        route TEXT,
+        action TEXT NOT NULL,
+        host TEXT,
+        vm_uuid TEXT,
+        vm_name TEXT,
+        status INTEGER,
+        error TEXT,
+        task TEXT
+    );
+    CREATE INDEX audit_by_time ON audit (time);
+    """,
 )
 
 # How long a statement waits for another process's write to the file to end.
@@ -67,6 +88,8 @@ class StateStore:
             if path != IN_MEMORY:
                 self._connection.execute("PRAGMA journal_mode = WAL")
                 os.chmod(path, 0o600)    # token hashes are nobody else's business
+            # What every other write keeps (SQLite's default, FULL, unless built otherwise).
+            self._synchronous = self._connection.execute("PRAGMA synchronous").fetchone()[0]
             self._migrate()
         except sqlite3.Error as error:
             raise StateFileError(f"virtdancer.state_file = {path}: {error}") from None
@@ -119,6 +142,23 @@ class StateStore:
                 return self._connection.execute(sql, parameters).fetchall()
             finally:
                 self._connection.execute(f"PRAGMA busy_timeout = {int(BUSY_WAIT * 1000)}")
+
+    def append(self, sql, parameters=(), wait=2.0):
+        """Run one write that a power cut may lose but a crash of VirtDancer may not.
+
+        In WAL mode, `synchronous = NORMAL` commits without waiting for the disk (the next
+        durable commit or checkpoint takes the row along): an audit record then costs
+        microseconds, not a flush, while a token's revocation keeps waiting for the disk.
+        """
+        with self._lock:
+            connection = self._connection
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+            try:
+                return connection.execute(sql, parameters).fetchall()
+            finally:
+                connection.execute(f"PRAGMA busy_timeout = {int(BUSY_WAIT * 1000)}")
+                connection.execute(f"PRAGMA synchronous = {int(self._synchronous)}")
 
     def close(self):
         with self._lock:
