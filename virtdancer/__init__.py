@@ -28,7 +28,7 @@ from pyramid.exceptions import ConfigurationExecutionError
 
 from .console.proxy import ProxyCannotListen
 from .hypervisor.registry import HostsSettingsError
-from .interfaces import IConsole, IHostRegistry, IStateStore
+from .interfaces import IAuditTrail, IConsole, IHostRegistry, IStateStore
 from .published_secrets import PublishedSecret
 from .security import SecuritySettingsError
 from .settings import SettingsError
@@ -86,7 +86,8 @@ def main(global_config, **settings):
 
 def close(app_or_registry):
     """Stop what a VirtDancer app runs beside its requests: the inline console proxy, the
-    statistics sampler and the libvirt connection's supervisor; and close its state file.
+    statistics sampler, the libvirt connection's supervisor and the audit trail's writer; and
+    close its state file.
 
     Takes the WSGI app `main` or `make_wsgi_app` returned (a Pyramid router), a Configurator or
     a registry. A process that builds apps and drops them (a test suite) calls it for each one;
@@ -100,6 +101,10 @@ def close(app_or_registry):
     hosts = registry.queryUtility(IHostRegistry)
     if hosts is not None:
         hosts.close()
+    # The trail writes what it has queued into the store: before the store closes.
+    trail = registry.queryUtility(IAuditTrail)
+    if trail is not None:
+        trail.close()
     store = registry.queryUtility(IStateStore)
     if store is not None:
         store.close()

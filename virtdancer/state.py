@@ -63,6 +63,8 @@ MIGRATIONS = (
 
 # How long a statement waits for another process's write to the file to end.
 BUSY_WAIT = 10.0
+# As long for an append (an audit record), which had better be dropped than hold up a request.
+APPEND_WAIT = 2.0
 
 
 class StateFileError(ConfigurationError):
@@ -88,9 +90,13 @@ class StateStore:
             if path != IN_MEMORY:
                 self._connection.execute("PRAGMA journal_mode = WAL")
                 os.chmod(path, 0o600)    # token hashes are nobody else's business
-            # What every other write keeps (SQLite's default, FULL, unless built otherwise).
-            self._synchronous = self._connection.execute("PRAGMA synchronous").fetchone()[0]
             self._migrate()
+            self._appender, self._append_lock = self._connection, self._lock
+            if path != IN_MEMORY:
+                self._appender = sqlite3.connect(path, check_same_thread=False,
+                                                 isolation_level=None, timeout=APPEND_WAIT)
+                self._appender.execute("PRAGMA synchronous = NORMAL")
+                self._append_lock = threading.Lock()
         except sqlite3.Error as error:
             raise StateFileError(f"virtdancer.state_file = {path}: {error}") from None
 
@@ -143,24 +149,29 @@ class StateStore:
             finally:
                 self._connection.execute(f"PRAGMA busy_timeout = {int(BUSY_WAIT * 1000)}")
 
-    def append(self, sql, parameters=(), wait=2.0):
-        """Run one write that a power cut may lose but a crash of VirtDancer may not.
+    def append_rows(self, sql, rows):
+        """Run one write per row of `rows`, all in one transaction, that a crash of VirtDancer
+        may not lose but a power cut may (audit records); answer the ids of the rows inserted.
 
-        In WAL mode, `synchronous = NORMAL` commits without waiting for the disk (the next
-        durable commit or checkpoint takes the row along): an audit record then costs
-        microseconds, not a flush, while a token's revocation keeps waiting for the disk.
+        A file's appends go through a connection of their own in `synchronous = NORMAL`: in WAL
+        mode that commits without waiting for the disk (the next durable commit or checkpoint
+        takes the rows along), so appends cost microseconds, not a flush, while a token's
+        revocation on the main connection still waits for the disk.
         """
-        with self._lock:
-            connection = self._connection
-            connection.execute("PRAGMA synchronous = NORMAL")
-            connection.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        with self._append_lock:
+            connection = self._appender
+            connection.execute("BEGIN IMMEDIATE")
             try:
-                return connection.execute(sql, parameters).fetchall()
-            finally:
-                connection.execute(f"PRAGMA busy_timeout = {int(BUSY_WAIT * 1000)}")
-                connection.execute(f"PRAGMA synchronous = {int(self._synchronous)}")
+                ids = [connection.execute(sql, row).lastrowid for row in rows]
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            return ids
 
     def close(self):
+        with self._append_lock:
+            self._appender.close()
         with self._lock:
             self._connection.close()
 

@@ -1,11 +1,13 @@
 """The audit trail: who did what, kept in the state store and logged as one JSON line each.
 
 A record is a dict of the fields in `FIELDS`, nothing else: never a password, a token, a cookie
-or a request's body. `AuditTrail.write` stores it (pruning records older than the retention
-now and then), logs it on the logger `virtdancer.audit` and hands it to its listeners (the
-event hub); `AuditTrail.search` answers the records a reader may see, newest first.
+or a request's body. `AuditTrail.write` queues it; the trail's thread stores it (pruning records
+older than the retention now and then), logs it on the logger `virtdancer.audit` and hands it
+to its listeners (the event hub); `AuditTrail.search` answers the records a reader may see,
+newest first.
 """
 
+import collections
 import json
 import logging
 import sqlite3
@@ -20,9 +22,13 @@ FIELDS = ("time", "user", "client_addr", "method", "route", "action", "host", "v
           "vm_name", "status", "error", "task")
 # How often old records are deleted: a DELETE by the indexed time, at most once this often.
 PRUNE_INTERVAL = 3600.0
+# How long the writer lets records gather once one is queued: what a crash of VirtDancer may
+# lose at most (a record is queued after its response is ready).
+BATCH_WAIT = 0.05
 # The longest text a field keeps (a libvirt error message may be long).
 MAX_TEXT = 500
 
+FIELDS_SET = frozenset(FIELDS)
 _INSERT = (f"INSERT INTO audit ({', '.join(FIELDS)}) "
            f"VALUES ({', '.join('?' for _ in FIELDS)})")
 
@@ -34,7 +40,14 @@ def _kept(value):
 
 
 class AuditTrail:
-    """The audit records of the state store `store`, kept `retention` seconds."""
+    """The audit records of the state store `store`, kept `retention` seconds.
+
+    A request only queues its record: a thread of the trail's stores the queued records (in
+    one transaction however many wait), then logs and publishes each. It lets records gather
+    for `BATCH_WAIT` once one is queued, so a record is on disk within about 50 ms; reading
+    the trail (`search`) waits for what is queued first. The thread starts with the first
+    record and stops at `close`, having written every record queued.
+    """
 
     def __init__(self, store, retention, clock=time.time, monotonic=time.monotonic):
         self.store = store
@@ -43,50 +56,111 @@ class AuditTrail:
         self.monotonic = monotonic
         self.listeners = []        # callables given each record once it is written
         self._next_prune = 0.0
-        self._prune_lock = threading.Lock()
+        self._queue = collections.deque()
+        self._changed = threading.Condition()
+        self._queued = self._written = 0
+        self._closed = False
+        self._hurry = False        # a reader waits: write what is queued now
+        self._thread = None
 
     def write(self, **fields):
-        """Keep, log and publish one record; a store that cannot take it only costs a warning.
+        """Queue one record to be kept, logged and published.
 
         Unknown fields are an error of VirtDancer's (nothing else may slip into a record).
         """
-        unknown = set(fields) - set(FIELDS)
+        unknown = fields.keys() - FIELDS_SET
         if unknown:
             raise TypeError(f"not audit fields: {', '.join(sorted(unknown))}")
         record = {name: _kept(fields.get(name)) for name in FIELDS}
         if record["time"] is None:
             record["time"] = self.clock()
+        with self._changed:
+            if self._closed:
+                problems.warning("audit record after the trail closed, logged only: %s",
+                                 record["action"])
+                self._log({"id": None, **record})
+                return
+            self._queue.append(record)
+            self._queued += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name="virtdancer-audit")
+                self._thread.start()
+            if len(self._queue) == 1:
+                # Only the first record wakes the writer: a thread switch costs a request more
+                # than its record does.
+                self._changed.notify_all()
+
+    def flush(self, timeout=10.0):
+        """Wait until every record queued so far is written."""
+        with self._changed:
+            target = self._queued
+            self._hurry = True
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: self._written >= target or self._thread is None,
+                                   timeout)
+
+    def close(self):
+        """Write what is queued and stop the thread; later records are only logged."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=10.0)
+
+    def _run(self):
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._queue or self._closed)
+                # The records of a busy moment together: one transaction and one wake-up for
+                # them all, rather than a thread switch in the middle of every request.
+                self._changed.wait_for(lambda: self._closed or self._hurry, BATCH_WAIT)
+                self._hurry = False
+                batch = list(self._queue)
+                self._queue.clear()
+                if not batch and self._closed:
+                    self._thread = None
+                    self._changed.notify_all()
+                    return
+            self._keep(batch)
+            with self._changed:
+                self._written += len(batch)
+                self._changed.notify_all()
+
+    def _keep(self, batch):
         try:
-            rows = self.store.append(_INSERT + " RETURNING id",
-                                     tuple(record[name] for name in FIELDS))
-            record = {"id": rows[0][0], **record}
+            ids = self.store.append_rows(_INSERT, [tuple(record[name] for name in FIELDS)
+                                                   for record in batch])
         except sqlite3.Error as error:
-            problems.warning("audit record not stored (%s): %s", error, record["action"])
-            record = {"id": None, **record}
-        log.info("%s", json.dumps(record, separators=(",", ":"), ensure_ascii=False))
+            problems.warning("%d audit records not stored (%s)", len(batch), error)
+            ids = [None] * len(batch)
+        for record_id, record in zip(ids, batch, strict=True):
+            record = {"id": record_id, **record}
+            self._log(record)
+            for listener in list(self.listeners):
+                try:
+                    listener(record)
+                except Exception:
+                    problems.exception("an audit listener failed")
         self._prune_now_and_then()
-        for listener in list(self.listeners):
-            try:
-                listener(record)
-            except Exception:
-                problems.exception("an audit listener failed")
-        return record
+
+    @staticmethod
+    def _log(record):
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s", json.dumps(record, separators=(",", ":"), ensure_ascii=False))
 
     def _prune_now_and_then(self):
         now = self.monotonic()
-        if now < self._next_prune or not self._prune_lock.acquire(blocking=False):
-            return
-        try:
+        if now >= self._next_prune:
             self._next_prune = now + PRUNE_INTERVAL
             self.prune()
-        finally:
-            self._prune_lock.release()
 
     def prune(self):
         """Delete the records older than the retention."""
         try:
-            self.store.append("DELETE FROM audit WHERE time < ?",
-                              (self.clock() - self.retention,))
+            self.store.append_rows("DELETE FROM audit WHERE time < ?",
+                                   [(self.clock() - self.retention,)])
         except sqlite3.Error as error:
             problems.warning("old audit records not pruned: %s", error)
 
@@ -98,6 +172,7 @@ class AuditTrail:
         `visibility`); `vm` matches a UUID or a name; `before`: only records of a smaller id
         (the paging cursor).
         """
+        self.flush()
         conditions, parameters = [], []
         if visible is not None:
             conditions.append(visible[0])
