@@ -11,7 +11,8 @@ import pytest
 import webtest
 
 from virtdancer.audit.recorder import action_name, task_of
-from virtdancer.interfaces import IAuditTrail
+from virtdancer.interfaces import IAuditTrail, IEventHub
+from virtdancer.live.hub import Subscription, Viewer
 from virtdancer.security.passwords import hash_password
 
 from .conftest import BUILD_1, DB_1, DEMO_URI, LAB_URI, WEB_1, close_app, make_app
@@ -287,3 +288,38 @@ def test_the_task_of_a_request():
     assert task_of(FakeRequest(), FakeResponse(202, "http://x/tasks/ab12")) == "ab12"
     assert task_of(FakeRequest(), FakeResponse(200)) is None
     assert task_of(FakeRequest({"virtdancer.audit.task": "t1"}), FakeResponse(200)) == "t1"
+
+
+class Collected(Subscription):
+    """A subscriber of the hub that keeps what it is offered."""
+
+    def __init__(self, viewer):
+        super().__init__(viewer)
+        self.events = []
+
+    def offer(self, event):
+        self.events.append(event)
+
+
+def test_records_of_a_vm_are_audit_events_for_those_who_see_it(app):
+    hub = app.registry.getUtility(IEventHub)
+    everyone, tenant = Collected(Viewer()), Collected(Viewer(sees=lambda name:
+                                                             name.startswith("web-")))
+    hub.subscribe(everyone)
+    hub.subscribe(tenant)
+    try:
+        client(app, "tenant").post_json(f"/vm/{WEB_1}/action", {"action": "destroy"})
+        client(app).post_json(f"/vm/{BUILD_1}/action", {"action": "resume"}, status=409)
+        client(app).post_json("/tokens", {"name": "not an event"}, status=201)
+        client(app, "tenant", "wrong").get("/vm", status=401)
+        app.registry.getUtility(IAuditTrail).flush()
+    finally:
+        hub.unsubscribe(everyone)
+        hub.unsubscribe(tenant)
+    audits = [event for event in everyone.events if event["type"] == "audit"]
+    assert [(event["vm"]["name"], event["audit"]["action"], event["audit"]["user"],
+             event["audit"]["status"], event["audit"]["code"]) for event in audits] == [
+        ("web-1", "destroy", "tenant", "ok", 200), ("build-1", "resume", "root", "failed", 409)]
+    assert audits[1]["audit"]["error"] and audits[0]["host"] == "default"
+    assert [event["vm"]["name"] for event in tenant.events if event["type"] == "audit"] == [
+        "web-1"]

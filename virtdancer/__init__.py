@@ -11,6 +11,7 @@ The whole application, top to bottom:
 - `openapi`     GET /openapi.json, generated from the services and their schemas
 - `security`    users file, HTTP Basic and login sessions (standalone; opt-in for a portal)
 - `console`     one-time console tokens and the WebSocket proxy to VMs' displays
+- `live`        live events: the hub, the feed of libvirt's events, the WebSocket channel
 - `static`      the browser UI's files
 - `state`       the SQLite file of what must survive a restart (API tokens, the audit trail)
 - `audit`       who did what: a record of every write, login and users-file reload
@@ -28,7 +29,7 @@ from pyramid.exceptions import ConfigurationExecutionError
 
 from .console.proxy import ProxyCannotListen
 from .hypervisor.registry import HostsSettingsError
-from .interfaces import IAuditTrail, IConsole, IHostRegistry, IStateStore
+from .interfaces import IAuditTrail, IConsole, IEventFeed, IHostRegistry, IStateStore
 from .published_secrets import PublishedSecret
 from .security import SecuritySettingsError
 from .settings import SettingsError
@@ -52,6 +53,7 @@ def includeme(config):
     config.include(".state")
     config.include(".audit")
     config.include(".hypervisor")
+    config.include(".live")
     config.include(".console")
     config.include(".routes")
     config.include(".views")
@@ -85,9 +87,9 @@ def main(global_config, **settings):
 
 
 def close(app_or_registry):
-    """Stop what a VirtDancer app runs beside its requests: the inline console proxy, the
-    statistics sampler, the libvirt connection's supervisor and the audit trail's writer; and
-    close its state file.
+    """Stop what a VirtDancer app runs beside its requests: the inline console proxy (and its
+    event channel), the feed of live events, the statistics sampler, the libvirt connection's
+    supervisor and the audit trail's writer; and close its state file.
 
     Takes the WSGI app `main` or `make_wsgi_app` returned (a Pyramid router), a Configurator or
     a registry. A process that builds apps and drops them (a test suite) calls it for each one;
@@ -98,6 +100,10 @@ def close(app_or_registry):
     console = registry.queryUtility(IConsole)
     if console is not None:
         console.close()
+    # Then the feed of live events, which asks the hosts about the VMs of their events.
+    feed = registry.queryUtility(IEventFeed)
+    if feed is not None:
+        feed.close()
     hosts = registry.queryUtility(IHostRegistry)
     if hosts is not None:
         hosts.close()

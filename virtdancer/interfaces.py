@@ -27,3 +27,12 @@ class IApiTokens(Interface):
 
 class IAuditTrail(Interface):
     """Who did what: the audit records in the state store (virtdancer/audit)."""
+
+
+class IEventHub(Interface):
+    """Live events: `publish(type, host, vm=None, **fields)` from any thread, delivered to
+    every open event channel whose user sees them (virtdancer/live/hub.py)."""
+
+
+class IEventFeed(Interface):
+    """What turns the hosts' libvirt events into the hub's (virtdancer/live/feed.py)."""

@@ -4,12 +4,14 @@ too) and per users-file reload; in the state store, on the logger `virtdancer.au
 
     trail       the records: writing (stored, logged, published), pruning, searching
     recorder    a record from a request and its response (a NewResponse subscriber)
+    events      records about a VM as "audit" events on the live event hub
 """
 
 from pyramid.events import NewResponse
 
-from ..interfaces import IAuditTrail, IStateStore
+from ..interfaces import IAuditTrail, IEventHub, IStateStore
 from ..settings import value
+from .events import publisher
 from .trail import AuditTrail
 
 __all__ = ["AUDIT_TASK", "AUDIT_USER", "AuditTrail", "includeme"]
@@ -36,3 +38,11 @@ def includeme(config):
     config.registry.registerUtility(trail, IAuditTrail)
     # By name: the recorder reads the resources, which read this package.
     config.add_subscriber("virtdancer.audit.recorder.record_response", NewResponse)
+    # Once everything is included, the live event hub is there, if it is.
+    config.action(None, publish_on_the_hub, args=(config.registry, trail))
+
+
+def publish_on_the_hub(registry, trail):
+    hub = registry.queryUtility(IEventHub)
+    if hub is not None:
+        trail.listeners.append(publisher(hub))
