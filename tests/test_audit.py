@@ -174,7 +174,10 @@ def test_paging(app):
 
 @pytest.mark.parametrize("query", ["?limit=0", "?limit=1001", "?limit=x", "?before=0",
                                    "?before=99999999999999999999", "?since=yesterday",
-                                   "?until=nan", "?vm=%ED%A0%80"])
+                                   "?until=nan", "?vm=%ED%A0%80",
+                                   # schemathesis found these: the document says 1 character
+                                   # at least, and an empty filter was read as no filter.
+                                   "?vm=", "?user=", "?host=", "?action="])
 def test_malformed_queries_are_400s(app, query):
     answer = client(app).get(f"/audit{query}", status=400).json
     assert answer["errors"][0]["location"] == "querystring"

@@ -563,8 +563,9 @@ def _encodable(text):
 
 
 def _audit_filter(description, longest=256):
+    # An empty value is refused, not read as no filter: the document says 1 character at least.
     return colander.SchemaNode(
-        colander.String(), missing=None, description=description,
+        colander.String(allow_empty=True), missing=None, description=description,
         validator=colander.All(colander.Length(1, longest), colander.Function(_encodable)))
 
 

@@ -123,7 +123,10 @@ class AuditTrail:
                     self._thread = None
                     self._changed.notify_all()
                     return
-            self._keep(batch)
+            try:
+                self._keep(batch)
+            except Exception:     # a bug of VirtDancer's must not stop the trail for good
+                problems.exception("%d audit records lost", len(batch))
             with self._changed:
                 self._written += len(batch)
                 self._changed.notify_all()
