@@ -117,8 +117,14 @@ def test_creation_console_deletion_and_tokens(app):
     admin.delete(f"/hosts/lab/vm/{made['uuid']}")
     token = admin.post_json("/tokens", {"name": "audit"}, status=201).json
     admin.delete(f"/tokens/{token['id']}")
+    admin.patch_json(f"/vm/{WEB_1}", {"description": "audited"})
+    upload = admin.put("/pools/default/volumes/debian-12-netinst.iso/content", b"\0" * 512,
+                       headers={"Content-Type": "application/octet-stream"},
+                       expect_errors=True)     # the test driver cannot upload: 501
     trail = [(r["action"], r["host"], r["vm"] and r["vm"]["name"]) for r in records(app)]
-    assert trail == [("token.revoke", None, None), ("token.create", None, None),
+    assert records(app, "?action=volume.upload")[0]["status"] == upload.status_int
+    assert trail == [("volume.upload", "default", None), ("vm.edit", "default", "web-1"),
+                     ("token.revoke", None, None), ("token.create", None, None),
                      ("vm.delete", "lab", "web-audit"), ("vm.console", "default", "web-1"),
                      ("vm.create", "lab", "web-audit")]
     assert records(app, "?action=vm.create")[0]["vm"]["uuid"] == made["uuid"]
