@@ -13,7 +13,8 @@ The whole application, top to bottom:
 - `console`     one-time console tokens and the WebSocket proxy to VMs' displays
 - `live`        live events: the hub, the feed of libvirt's events, the WebSocket channel
 - `static`      the browser UI's files
-- `state`       the SQLite file of what must survive a restart (API tokens)
+- `state`       the SQLite file of what must survive a restart (API tokens, the audit trail)
+- `audit`       who did what: a record of every write, login and users-file reload
 - `accesslog`   a WSGI access log, the filter in front of VirtDancer in production.ini
 - `request_class`  standalone, one request class with the request properties on it
 
@@ -28,7 +29,7 @@ from pyramid.exceptions import ConfigurationExecutionError
 
 from .console.proxy import ProxyCannotListen
 from .hypervisor.registry import HostsSettingsError
-from .interfaces import IConsole, IEventFeed, IHostRegistry, IStateStore
+from .interfaces import IAuditTrail, IConsole, IEventFeed, IHostRegistry, IStateStore
 from .published_secrets import PublishedSecret
 from .security import SecuritySettingsError
 from .settings import SettingsError
@@ -50,6 +51,7 @@ def includeme(config):
     # Every virtdancer.* setting is known and well-formed, or one line says which is not.
     check_settings(config.get_settings())
     config.include(".state")
+    config.include(".audit")
     config.include(".hypervisor")
     config.include(".live")
     config.include(".console")
@@ -86,8 +88,8 @@ def main(global_config, **settings):
 
 def close(app_or_registry):
     """Stop what a VirtDancer app runs beside its requests: the inline console proxy (and its
-    event channel), the feed of live events, the statistics sampler and the libvirt
-    connection's supervisor; and close its state file.
+    event channel), the feed of live events, the statistics sampler, the libvirt connection's
+    supervisor and the audit trail's writer; and close its state file.
 
     Takes the WSGI app `main` or `make_wsgi_app` returned (a Pyramid router), a Configurator or
     a registry. A process that builds apps and drops them (a test suite) calls it for each one;
@@ -105,6 +107,10 @@ def close(app_or_registry):
     hosts = registry.queryUtility(IHostRegistry)
     if hosts is not None:
         hosts.close()
+    # The trail writes what it has queued into the store: before the store closes.
+    trail = registry.queryUtility(IAuditTrail)
+    if trail is not None:
+        trail.close()
     store = registry.queryUtility(IStateStore)
     if store is not None:
         store.close()

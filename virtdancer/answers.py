@@ -491,3 +491,38 @@ class DetachedAnswer(Answer):
     live = boolean(description="detached from the running VM")
     persistent = boolean(description="detached from its definition")
     pending = boolean(description="the running VM still has it: its guest has not let go yet")
+
+
+# -- the audit trail ----------------------------------------------------------------------------
+
+class AuditVM(Answer):
+    uuid = text()
+    name = text(nullable=True, description="null when the UUID matched no VM the user saw")
+
+
+class AuditRecord(Answer):
+    """Who did what, on what, with which result. Never a password, token, cookie or body."""
+
+    id = integer(description="increasing; the paging cursor")
+    time = number(description="Unix time")
+    user = text(nullable=True, description="the user; a failed login's: the name it tried")
+    client_addr = text(nullable=True, description="the client's address (a trusted proxy's "
+                                                  "X-Forwarded-For applied)")
+    method = text(nullable=True, description="the HTTP method; null for no request (a "
+                                             "users-file reload)")
+    route = text(nullable=True, description="the route's pattern, as /vm/{uuid}/action")
+    action = text(description="what was done: vm.destroy, vm.create, vm.console, login, "
+                              "logout, token.create, users-file.reload, ...")
+    host = text(nullable=True)
+    vm = AuditVM(nullable=True)
+    status = integer(nullable=True, description="the HTTP status answered")
+    error = text(nullable=True, description="libvirt's error message, if it refused")
+    task = text(nullable=True, description="the id of the task the request started")
+
+
+class AuditPage(Answer):
+    """`GET /audit`: the records, newest first, and where the next page starts."""
+
+    records = listing(AuditRecord())
+    next_before = integer(nullable=True, description="pass it as ?before= for the next page; "
+                                                     "null on the last page")

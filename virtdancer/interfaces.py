@@ -25,6 +25,10 @@ class IApiTokens(Interface):
     """The API tokens of VirtDancer's own users (virtdancer/security/tokens.py)."""
 
 
+class IAuditTrail(Interface):
+    """Who did what: the audit records in the state store (virtdancer/audit)."""
+
+
 class IEventHub(Interface):
     """Live events: `publish(type, host, vm=None, **fields)` from any thread, delivered to
     every open event channel whose user sees them (virtdancer/live/hub.py)."""

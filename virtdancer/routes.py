@@ -60,6 +60,7 @@ TRAVERSED = [
     ("virtdancer.fleet", "/fleet", ""),
     ("virtdancer.metrics", "/metrics", ""),
     ("virtdancer.events", "/events", ""),
+    ("virtdancer.audit", "/audit", "/audit"),
 ]
 
 

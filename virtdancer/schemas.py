@@ -189,6 +189,26 @@ class UnixTime(colander.SchemaType):
         raise colander.Invalid(node, f"is to be {TIME_WORDS}")
 
 
+class QueryTime(UnixTime):
+    """A time in a query string: a Unix time (`?since=1767225600`) or ISO 8601 text."""
+
+    def json_schema(self):
+        return {"anyOf": [{"type": "number", "minimum": 0, "exclusiveMaximum": MAX_TIME},
+                          {"type": "string", "format": "date-time",
+                           "description": "ISO 8601 (RFC 3339)"}]}
+
+    def deserialize(self, node, cstruct):
+        if isinstance(cstruct, str):
+            try:
+                cstruct = float(cstruct)
+            except ValueError:
+                pass
+        try:
+            return super().deserialize(node, cstruct)
+        except (OverflowError, ValueError):    # a date Python cannot count from 1970
+            raise colander.Invalid(node, f"{quoted(cstruct)} is not {TIME_WORDS}") from None
+
+
 TIME_WORDS = "a Unix time or an ISO 8601 date and time such as 2030-01-31T12:00:00Z"
 MAX_TIME = 253402300800.0      # 10000-01-01T00:00:00Z
 
@@ -529,3 +549,46 @@ class DetachQuery(colander.MappingSchema):
 
     live = colander.SchemaNode(Flag(), missing=None, description=LIVE)
     persistent = colander.SchemaNode(Flag(), missing=None, description=PERSISTENT)
+
+
+# -- the audit trail (GET /audit) -------------------------------------------------------------
+
+def _encodable(text):
+    """Text SQLite can be given: UTF-8, without lone surrogates."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text"
+    return True
+
+
+def _audit_filter(description, longest=256):
+    # An empty value is refused, not read as no filter: the document says 1 character at least.
+    return colander.SchemaNode(
+        colander.String(allow_empty=True), missing=None, description=description,
+        validator=colander.All(colander.Length(1, longest), colander.Function(_encodable)))
+
+
+AUDIT_PAGE_MAX = 1000
+LARGEST_ID = 2 ** 63 - 1       # SQLite's largest integer
+
+
+class AuditQuery(colander.MappingSchema):
+    """`GET /audit?user=tenant&vm=web-1&since=...&limit=50&before=1234`."""
+
+    user = _audit_filter("only the records of this user (a failed login's: the name it tried)")
+    host = _audit_filter("only the records of this host")
+    vm = _audit_filter("only the records of this VM, by UUID or by name")
+    action = _audit_filter("only the records of this action: vm.destroy, vm.create, login, ...",
+                           longest=128)
+    since = colander.SchemaNode(QueryTime(), missing=None,
+                                description="only the records of this time or later")
+    until = colander.SchemaNode(QueryTime(), missing=None,
+                                description="only the records of this time or earlier")
+    before = colander.SchemaNode(
+        colander.Integer(), missing=None, validator=colander.Range(1, LARGEST_ID),
+        description="paging: only the records older than the record of this id (the previous "
+                    "page's `next_before`)")
+    limit = colander.SchemaNode(
+        colander.Integer(), missing=100, validator=colander.Range(1, AUDIT_PAGE_MAX),
+        description=f"at most this many records (1 to {AUDIT_PAGE_MAX}; 100 if not given)")

@@ -38,10 +38,33 @@ MIGRATIONS = (
         UNIQUE (owner, name)
     );
     """,
+    # 2: the audit trail (virtdancer/audit): one row per request that changed something, per
+    # login and per users-file reload. Never a password, token, cookie or body: only these
+    # fields. Pruned by `time` (virtdancer.audit.retention_days).
+    """
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        time REAL NOT NULL,
+        user TEXT,
+        client_addr TEXT,
+        method TEXT,
+        route TEXT,
+        action TEXT NOT NULL,
+        host TEXT,
+        vm_uuid TEXT,
+        vm_name TEXT,
+        status INTEGER,
+        error TEXT,
+        task TEXT
+    );
+    CREATE INDEX audit_by_time ON audit (time);
+    """,
 )
 
 # How long a statement waits for another process's write to the file to end.
 BUSY_WAIT = 10.0
+# As long for an append (an audit record), which had better be dropped than hold up a request.
+APPEND_WAIT = 2.0
 
 
 class StateFileError(ConfigurationError):
@@ -68,6 +91,12 @@ class StateStore:
                 self._connection.execute("PRAGMA journal_mode = WAL")
                 os.chmod(path, 0o600)    # token hashes are nobody else's business
             self._migrate()
+            self._appender, self._append_lock = self._connection, self._lock
+            if path != IN_MEMORY:
+                self._appender = sqlite3.connect(path, check_same_thread=False,
+                                                 isolation_level=None, timeout=APPEND_WAIT)
+                self._appender.execute("PRAGMA synchronous = NORMAL")
+                self._append_lock = threading.Lock()
         except sqlite3.Error as error:
             raise StateFileError(f"virtdancer.state_file = {path}: {error}") from None
 
@@ -120,7 +149,29 @@ class StateStore:
             finally:
                 self._connection.execute(f"PRAGMA busy_timeout = {int(BUSY_WAIT * 1000)}")
 
+    def append_rows(self, sql, rows):
+        """Run one write per row of `rows`, all in one transaction, that a crash of VirtDancer
+        may not lose but a power cut may (audit records); answer the ids of the rows inserted.
+
+        A file's appends go through a connection of their own in `synchronous = NORMAL`: in WAL
+        mode that commits without waiting for the disk (the next durable commit or checkpoint
+        takes the rows along), so appends cost microseconds, not a flush, while a token's
+        revocation on the main connection still waits for the disk.
+        """
+        with self._append_lock:
+            connection = self._appender
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                ids = [connection.execute(sql, row).lastrowid for row in rows]
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            return ids
+
     def close(self):
+        with self._append_lock:
+            self._appender.close()
         with self._lock:
             self._connection.close()
 

@@ -1,5 +1,5 @@
 """The traversal tree: Root → "hosts" → Host → "vm" (its VMs) → Domain, by UUID; and
-Root → "tokens" → Token, by id (resources/tokens.py).
+Root → "tokens" → Token, by id (resources/tokens.py); Root → "audit", the audit records.
 
 Resources are location-aware and know nothing of HTTP: a miss is a `KeyError`, which Pyramid
 turns into a 404. They ask the hypervisor service for everything they know.
@@ -17,6 +17,7 @@ from pyramid.authorization import DENY_ALL, Allow
 from ..hypervisor.errors import NoSuchDomain
 from ..permissions import ROLE_PERMISSIONS, role_principal
 from ..schemas import well_formed
+from .audit import AuditLog
 from .devices import DEVICE_KINDS
 from .networks import NetworkCollection
 from .pools import PoolCollection
@@ -50,6 +51,8 @@ class Root:
             return self.default_host()[name]
         if name == "tokens":
             return TokenCollection(self)
+        if name == "audit":
+            return AuditLog(self)
         raise KeyError(name)
 
     def default_host(self):

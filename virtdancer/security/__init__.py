@@ -17,7 +17,7 @@ the prefix VirtDancer is included at: a configuration where they are not is refu
 from pyramid.exceptions import ConfigurationError
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 
-from ..interfaces import IApiTokens, IStateStore
+from ..interfaces import IApiTokens, IAuditTrail, IStateStore
 from ..published_secrets import PublishedSecret, refuse_published_secret
 from ..routes import mount_path
 from ..settings import SettingsError, check, value
@@ -99,6 +99,15 @@ def tokens_from_settings(settings, store, users):
                      value(settings, "virtdancer.login.failure_window"))
 
 
+def _recorder_of_reloads(registry):
+    """What the users file calls when it is read again: an audit record, if there is a trail."""
+    def record(error):
+        trail = registry.queryUtility(IAuditTrail)
+        if trail is not None:
+            trail.write(action="users-file.reload", error=error)
+    return record
+
+
 def includeme(config):
     settings = config.get_settings()
     # Its settings checked first: a missing secret is said before a state file's folder is.
@@ -107,6 +116,7 @@ def includeme(config):
     policy.tokens = tokens_from_settings(settings, config.registry.getUtility(IStateStore),
                                          policy.authenticator.users)
     config.registry.registerUtility(policy.tokens, IApiTokens)
+    policy.authenticator.users.on_change = _recorder_of_reloads(config.registry)
     config.set_security_policy(policy)
     config.set_session_factory(sessions)
     config.include(".views")

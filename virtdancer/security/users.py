@@ -125,6 +125,9 @@ class UsersFile:
         self._bad_stamp = None    # of a file found wrong, so that it is not read again
         self._bad_since = None    # when the file was first found broken, if it is
         self._users = {}
+        # Told of each change after the first reading: `on_change(error)`, error None for a
+        # file read again, or why the file cannot be used now (the audit trail records both).
+        self.on_change = None
         self.reload_if_changed()
 
     @property
@@ -149,8 +152,11 @@ class UsersFile:
                 users = parse_users(text, self.path)
                 if not users:
                     raise UsersFileError(f"{self.path}: no users (add one section per user)")
+                reloaded = self._stamp is not None
                 self._users, self._stamp, self._bad_stamp = users, stamp, None
                 self._bad_since = None
+            if reloaded:
+                self._tell(None)
         except (OSError, UnicodeDecodeError, UsersFileError) as error:
             if self._stamp is None:
                 if isinstance(error, UsersFileError):
@@ -161,7 +167,13 @@ class UsersFile:
                 log.warning("users file %s cannot be used now (%s); keeping the %d users read "
                             "before until it is fixed", self.path, error, len(self._users))
                 self._bad_since = self.clock()
+                # Not the error's text: a parser's quotes a line of the file, a hash maybe.
+                self._tell("the users file cannot be used; the users read before stay")
             self._bad_stamp = None if isinstance(error, OSError) else stamp
+
+    def _tell(self, error):
+        if self.on_change is not None:
+            self.on_change(error)
 
     def replace_hash(self, name, old_hash, new_hash):
         """Swap one user's password hash in the file, leaving the rest of it as written."""

@@ -6,6 +6,7 @@ from pyramid.interfaces import ISecurityPolicy
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 
 from .. import answers
+from ..audit import AUDIT_USER
 from ..resources import root_factory
 from ..views import use_cornice
 from ..views.bodies import body_validator
@@ -52,7 +53,10 @@ def log_out(request):
     """End the login session; like every write of a session, it needs the CSRF token."""
     # Finding out whose session it is checks the token (BadCSRFToken): another site's form
     # must not end a session either.
-    request.identity  # noqa: B018
+    user = request.identity
+    if user is not None:
+        # Once the session is gone, the audit trail could not tell whose it was.
+        request.environ[AUDIT_USER] = user.name
     request.response.headers.extend(forget(request))
     return {"result": "logged out"}
 
