@@ -10,6 +10,9 @@
 // A dropped channel is opened again with a growing pause, resuming after the last event seen
 // (`&since=<seq>`); when the server no longer holds those, it sends {"type": "reload"}, which
 // is passed on like any event so that the page asks for the whole fleet again.
+//
+// The page has one: `liveEvents` below. A panel that wants the events (the event log) does
+// `liveEvents.onEvent(handler)` and `liveEvents.onStatus(handler)`; main.js starts it at login.
 
 import { onReachable, post } from "./api.js";
 
@@ -200,3 +203,6 @@ export class LiveEvents {
     for (const handler of this.statusHandlers) handler(status, this.why);
   }
 }
+
+/** The page's one channel: main.js starts and stops it; any panel may listen to it. */
+export const liveEvents = new LiveEvents();

@@ -16,7 +16,7 @@ import { HostPanel } from "./host.js";
 import { HostFilter } from "./hostfilter.js";
 import { answers, notAnswering, onHost, vmKey } from "./hosts.js";
 import { KnownFleet } from "./known.js";
-import { LiveEvents } from "./live.js";
+import { liveEvents as live } from "./live.js";
 import { LoginForm } from "./login.js";
 import { VMManager } from "./manage.js";
 import { NetworksView } from "./networks.js";
@@ -78,7 +78,6 @@ const creator = new CreateVMDialog(vmCreated);
 const createButton = $("[data-create-vm]");
 const fleetMessage = $("[data-fleet-message]");
 const liveStatus = $("[data-live-status]");
-const live = new LiveEvents();
 
 const isAdmin = () => session?.role === "admin";
 
