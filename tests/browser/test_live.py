@@ -82,7 +82,8 @@ def test_an_event_puts_the_new_state_in_the_row_with_no_second_request(page, ser
     channel.send({"seq": 41, "time": 1795787993.1, "host": "default", "type": "lifecycle",
                   "vm": {"uuid": WEB_1, "name": "web-1"}, "state": 3,
                   "state_name": "paused", "detail": "paused by an admin",
-                  "summary": summary})
+                  "summary": {"uuid": WEB_1, "name": "web-1", "active": True},
+                  "vm_detail": summary})
     expect(entry(page, WEB_1)).to_have_attribute("data-state", "paused")
     expect(entry(page, WEB_1).locator(".vm-state")).to_have_text("paused")
     page.wait_for_timeout(300)
@@ -177,3 +178,18 @@ def test_an_error_line_of_a_cut_clears_when_virtdancer_is_back(page, server, con
     expect(page.locator("[data-banner]")).to_be_hidden()
     expect(message).to_be_hidden()
     expect(entry(page, WEB_1)).to_have_attribute("data-state", "running")   # nothing happened
+
+
+@pytest.mark.app_settings({"virtdancer.console.listen": "127.0.0.1:0"})
+def test_with_the_servers_channel_a_change_made_elsewhere_arrives_as_an_event(page, server,
+                                                                             api, record):
+    log_in(page, server.url, "admin")
+    expect(page.locator("[data-live-status]")).to_have_text("Live")
+    expect(entry(page, WEB_1)).to_have_attribute("data-state", "running")
+    page.wait_for_timeout(500)   # the catch-up listing made on going live has come back
+    asked = len(fleet_requests(record))
+    api.action(WEB_1, "pause")
+    expect(entry(page, WEB_1)).to_have_attribute("data-state", "paused", timeout=1500)
+    assert len(fleet_requests(record)) == asked, "the change came by a listing, not an event"
+    api.action(WEB_1, "resume")
+    expect(entry(page, WEB_1)).to_have_attribute("data-state", "running", timeout=1500)

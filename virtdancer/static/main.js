@@ -175,14 +175,16 @@ function markChanged(vms) {
     ? { ...vm, changedFrom: changedWhileCut.get(vmKey(vm)) } : vm));
 }
 
-// An event from the channel: a VM's new summary goes straight to its row; anything the page
+// An event from the channel: a VM's new state goes straight to its row; anything the page
 // cannot apply by itself (a VM made or gone, a host's change, a reload) asks for the fleet.
 function applyEvent(event) {
   if (!session) return;
   const key = event.vm ? vmKey({ host: event.host, uuid: event.vm.uuid }) : null;
-  if (event.summary && key && fleet.get(key)) {
+  // `vm_detail` is the VM as `GET fleet?detail=1` lists it (`summary` is the short listing's).
+  const vm = event.vm_detail;
+  if (vm && key && fleet.get(key)) {
     lastUpdated = Date.now();
-    fleet.replace({ ...event.summary, host: event.host });
+    fleet.replace({ ...vm, host: event.host });
     showSelected();
   } else if (["reload", "host", "lifecycle"].includes(event.type)) {
     refreshFleet();
