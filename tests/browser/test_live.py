@@ -193,3 +193,20 @@ def test_with_the_servers_channel_a_change_made_elsewhere_arrives_as_an_event(pa
     assert len(fleet_requests(record)) == asked, "the change came by a listing, not an event"
     api.action(WEB_1, "resume")
     expect(entry(page, WEB_1)).to_have_attribute("data-state", "running", timeout=1500)
+
+
+def test_the_charts_ask_for_their_history_once_then_only_what_is_new(page, server, record):
+    log_in(page, server.url, "admin")
+    select(page, WEB_1, "web-1")
+    memory = page.locator("[data-vm-charts] [data-chart=memory]")
+    expect(memory.locator(".value").first).to_have_text("2 GiB")
+    page.wait_for_timeout(7000)   # a few polls of the VM's charts and the host's
+    for path in (f"/vm/{WEB_1}/stats?history=1", "/stats/cpu?history=1",
+                 "/stats/mem?history=1"):
+        asked = [url for url in record.requests if path in url]
+        assert len(asked) >= 2, (path, asked)
+        assert "since=" not in asked[0], asked[0]
+        assert all(re.search(r"&since=\d+(\.\d+)?$", url) for url in asked[1:]), asked
+    # The chart still spans what it held: the new samples were added to it, not put instead.
+    expect(memory.locator(".chart-window")).not_to_have_text("")
+    assert memory.locator("path.line.series-0").get_attribute("d").count("L") >= 3
