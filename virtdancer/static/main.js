@@ -24,6 +24,7 @@ import { Poller } from "./poll.js";
 import { StorageView } from "./storage.js";
 import { TokensView } from "./tokens.js";
 import { ViewSwitch } from "./views.js";
+import { keyOfHash, vmHash } from "./vmurl.js";
 import { VMCharts } from "./vmstats.js";
 
 // Without an event channel the fleet — every host's VMs and states, one request — is polled
@@ -191,7 +192,8 @@ function applyEvent(event) {
   }
 }
 
-function select(key) {
+/** Select a VM (its key); fromUrl: the URL already names it (a link, the Back button). */
+function select(key, { fromUrl = false } = {}) {
   selected = key;
   if (changedWhileCut.delete(key)) {   // seen now: no longer news
     fleet.update(fleet.hosts, fleet.vms.map((vm) => {
@@ -203,6 +205,8 @@ function select(key) {
   sessionStorage.setItem(SELECTED_KEY, key);
   const vm = fleet.get(key);
   if (vm) hostShown = vm.host;
+  // Its own URL, a new entry in the history: Back goes to the VM selected before.
+  if (vm && !fromUrl && location.hash !== vmHash(vm)) location.hash = vmHash(vm);
   fleet.select(key);
   showSelected();
   // Stacked on a narrow screen, the detail is below the list: bring it into view.
@@ -234,9 +238,15 @@ function panelHost() {
 function showSelected() {
   const vm = selected ? fleet.get(selected) : null;
   if (selected && !vm && fleet.loaded) {
+    if (keyOfHash(location.hash) === selected) {
+      // A link to a VM this user does not see (or that is gone): said, not silently ignored.
+      tell("The VM of this link is not in your list: it does not exist, or you do not see it.");
+      history.replaceState(null, "", "#vms");
+    }
     selected = null;
     sessionStorage.removeItem(SELECTED_KEY);
   }
+  document.title = vm ? `${vm.name} on ${vm.host} – VirtDancer` : "VirtDancer";
   let itsHost = vm ? fleet.host(vm.host) : null;
   fleet.select(vm ? vmKey(vm) : null);
   if (vm && offline) itsHost = { name: vm.host, state: "out of reach",
@@ -355,7 +365,7 @@ function beginSession(data) {
   createButton.hidden = !isAdmin();
   tell("");
   workspace.hidden = false;
-  selected = sessionStorage.getItem(SELECTED_KEY);
+  selected = keyOfHash(location.hash) || sessionStorage.getItem(SELECTED_KEY);
   hostShown = "";
   fleetEtag = null;
   known.clear();
@@ -383,6 +393,7 @@ function endSession(message) {
   creator.close();
   createButton.hidden = true;
   workspace.hidden = true;
+  document.title = "VirtDancer";
   views.stop();
   $("[data-who]").hidden = true;
   say("");
@@ -412,6 +423,11 @@ async function start() {
   setUpConfirm();
   live.onStatus(showLiveStatus);
   live.onEvent(applyEvent);
+  // A VM's URL: typed, followed, or reached with Back and Forward.
+  window.addEventListener("hashchange", () => {
+    const key = keyOfHash(location.hash);
+    if (session && key && key !== selected) select(key, { fromUrl: true });
+  });
   setInterval(showLastUpdated, 1000);
   onSessionEnded(() => {
     if (session) endSession("Your session has ended. Log in again.");
