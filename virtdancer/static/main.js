@@ -6,7 +6,9 @@
 
 import { ActionBar } from "./actions.js";
 import { get, onSessionEnded, post, setCsrfToken } from "./api.js";
+import { BulkBar } from "./bulk.js";
 import { dismissConfirm, setUpConfirm } from "./confirm.js";
+import { CpuColumn } from "./cpufigures.js";
 import { CreateVMDialog } from "./createvm.js";
 import { deletedWords } from "./deletevm.js";
 import { DetailPanel } from "./detail.js";
@@ -34,6 +36,7 @@ import { VMCharts } from "./vmstats.js";
 // net against an event lost on the way.
 const FLEET_POLL_MS = 2000;
 const FLEET_POLL_LIVE_MS = 60000;
+const CPU_POLL_MS = 10000;   // the table's CPU % column (cpufigures.js)
 const SELECTED_KEY = "virtdancer.selected";
 // Must match the width at which style.css stacks the list above the detail.
 const NARROW = window.matchMedia("(max-width: 59.99rem)");
@@ -57,7 +60,12 @@ let lastUpdated = 0;     // when the fleet on screen was last known current (ms 
 const banner = $("[data-banner]");
 const workspace = $("[data-workspace]");
 const known = new KnownFleet();
-const fleet = new FleetList($(".fleet"), select);
+const fleet = new FleetList($(".fleet"), select, (keys) => bulk.show(keys));
+const cpuColumn = new CpuColumn((figures) => fleet.setCpu(figures), CPU_POLL_MS);
+const bulk = new BulkBar($("[data-bulk]"), fleet, {
+  tell: (text) => tell(text),
+  done: () => refreshFleet(),
+});
 const hostFilter = new HostFilter($("[data-host-filter]"), filterHosts);
 const detail = new DetailPanel($("[data-detail]"));
 const actions = new ActionBar($("[data-actions]"), $("[data-actions-note]"), runAction);
@@ -134,6 +142,8 @@ function showLiveStatus(status, why) {
   offline = status === "offline";
   document.body.classList.toggle("is-offline", offline);
   fleetPoller.intervalMs = status === "live" ? FLEET_POLL_LIVE_MS : FLEET_POLL_MS;
+  // Live, the CPU % column is the only thing still asked for: less often.
+  cpuColumn.intervalMs = status === "live" ? 3 * CPU_POLL_MS : CPU_POLL_MS;
   if (offline && !wasOffline) {
     statesBeforeCut = new Map(fleet.vms.filter((vm) => !vm.stale)
       .map((vm) => [vmKey(vm), vm.state_name]));
@@ -371,6 +381,7 @@ function beginSession(data) {
   known.clear();
   views.start(data);
   fleetPoller.start();
+  cpuColumn.start();
   live.start(Boolean(data.events));
 }
 
@@ -378,8 +389,9 @@ function endSession(message) {
   session = null;
   generation += 1;
   setCsrfToken(null);
+  fleetPoller.stop();   // first: the channel's last status change must not ask for a listing
   live.stop();
-  fleetPoller.stop();
+  cpuColumn.stop();
   host.stop();
   vmCharts.stop();
   dismissConfirm();
@@ -394,6 +406,7 @@ function endSession(message) {
   createButton.hidden = true;
   workspace.hidden = true;
   document.title = "VirtDancer";
+  liveStatus.textContent = "";
   views.stop();
   $("[data-who]").hidden = true;
   say("");
@@ -402,8 +415,9 @@ function endSession(message) {
 
 async function logOut() {
   // Quiet first: a poll sent once the answer has cleared the cookie would be a 401.
+  fleetPoller.stop();   // first: the channel's last status change must not ask for a listing
   live.stop();
-  fleetPoller.stop();
+  cpuColumn.stop();
   host.stop();
   vmCharts.stop();
   try {
@@ -414,6 +428,7 @@ async function logOut() {
     if (problem.status === 401 || !session) return;   // ended anyway: the form is back
     say(`Logging out failed: ${sentence(problem.message)}`);
     fleetPoller.start();
+    cpuColumn.start();
     live.start(Boolean(session.events));
     showSelected();
   }
