@@ -9,6 +9,7 @@ import { get, onSessionEnded, post, setCsrfToken } from "./api.js";
 import { BulkBar } from "./bulk.js";
 import { dismissConfirm, setUpConfirm } from "./confirm.js";
 import { CpuColumn } from "./cpufigures.js";
+import { CutOff } from "./cutoff.js";
 import { CreateVMDialog } from "./createvm.js";
 import { deletedWords } from "./deletevm.js";
 import { DetailPanel } from "./detail.js";
@@ -54,7 +55,6 @@ let fleetFresh = 0;      // listings asked before this number are older than an 
 let justCreated = null;  // {key, text}: the VM made by the Create dialog, to be told once listed
 let awaited = null;      // {key, state, text}: an action's announced state, told when it comes
 let offline = false;     // VirtDancer cannot be reached: what is shown is what it said last
-let statesBeforeCut = null;  // key → state when the page was cut off, to mark what changed
 let lastUpdated = 0;     // when the fleet on screen was last known current (ms since the epoch)
 
 const banner = $("[data-banner]");
@@ -87,6 +87,7 @@ const creator = new CreateVMDialog(vmCreated);
 const createButton = $("[data-create-vm]");
 const fleetMessage = $("[data-fleet-message]");
 const liveStatus = $("[data-live-status]");
+const cut = new CutOff();
 
 const isAdmin = () => session?.role === "admin";
 
@@ -110,7 +111,7 @@ async function pollFleet() {
     if (answer.status !== 304) {   // 304: the fleet on screen is still the fleet
       fleetEtag = answer.etag;
       const { hosts, vms } = known.take(answer.data);
-      fleet.update(hosts, markChanged(vms));
+      fleet.update(hosts, offline ? vms : cut.marked(vms));
       fleet.showHost(hostFilter.update(hosts));
       views.setHosts(hosts);
       showSelected();
@@ -145,8 +146,7 @@ function showLiveStatus(status, why) {
   // Live, the CPU % column is the only thing still asked for: less often.
   cpuColumn.intervalMs = status === "live" ? 3 * CPU_POLL_MS : CPU_POLL_MS;
   if (offline && !wasOffline) {
-    statesBeforeCut = new Map(fleet.vms.filter((vm) => !vm.stale)
-      .map((vm) => [vmKey(vm), vm.state_name]));
+    cut.begin(fleet.vms);
     showLastUpdated();
     showSelected();
     return;
@@ -169,23 +169,6 @@ function showLastUpdated() {
   say(`VirtDancer cannot be reached.${when} actions wait until it answers again.`);
 }
 
-const changedWhileCut = new Map();   // key → the state it had when the page was cut off
-
-// Mark the VMs whose state changed while the page was cut off (until the user selects one).
-function markChanged(vms) {
-  if (statesBeforeCut && !offline) {
-    for (const vm of vms) {
-      const before = statesBeforeCut.get(vmKey(vm));
-      if (before !== undefined && before !== vm.state_name && !vm.stale) {
-        changedWhileCut.set(vmKey(vm), before);
-      }
-    }
-    statesBeforeCut = null;
-  }
-  return vms.map((vm) => (changedWhileCut.has(vmKey(vm))
-    ? { ...vm, changedFrom: changedWhileCut.get(vmKey(vm)) } : vm));
-}
-
 // An event from the channel: a VM's new state goes straight to its row; anything the page
 // cannot apply by itself (a VM made or gone, a host's change, a reload) asks for the fleet.
 function applyEvent(event) {
@@ -205,7 +188,7 @@ function applyEvent(event) {
 /** Select a VM (its key); fromUrl: the URL already names it (a link, the Back button). */
 function select(key, { fromUrl = false } = {}) {
   selected = key;
-  if (changedWhileCut.delete(key)) {   // seen now: no longer news
+  if (cut.seen(key)) {   // seen now: no longer news
     fleet.update(fleet.hosts, fleet.vms.map((vm) => {
       if (vmKey(vm) !== key) return vm;
       const { changedFrom, ...seen } = vm;
@@ -398,6 +381,7 @@ function endSession(message) {
   showTokens(false);
   fleet.clear();
   known.clear();
+  cut.clear();
   selected = null;
   detail.show(null);
   actions.show(null);
