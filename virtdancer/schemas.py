@@ -140,10 +140,20 @@ class DetailQuery(colander.MappingSchema):
     detail = _flag("every VM's full detail, not only its UUID, name and whether it is active")
 
 
-def _unix_time(node, value):
-    # colander's Float takes "nan" and "inf" too: neither is a time.
-    if not math.isfinite(value) or not 0 <= value < MAX_TIME:
+MAX_TIME = 253402300800.0      # 10000-01-01T00:00:00Z
+
+
+def _finite(node, value):
+    # colander's Float takes "nan" and "inf" too: neither is a time (and NaN passes a Range).
+    if not math.isfinite(value):
         raise colander.Invalid(node, f"{node.name} is to be a Unix time, not {value}")
+
+
+# The document says the bounds (a Range); the function says what JSON Schema cannot.
+_unix_time = colander.All(
+    colander.Range(0, MAX_TIME, min_err="${val} is not a Unix time (negative)",
+                   max_err="${val} is not a Unix time (after the year 10000)"),
+    _finite)
 
 
 class HistoryQuery(colander.MappingSchema):
@@ -200,7 +210,6 @@ class UnixTime(colander.SchemaType):
 
 
 TIME_WORDS = "a Unix time or an ISO 8601 date and time such as 2030-01-31T12:00:00Z"
-MAX_TIME = 253402300800.0      # 10000-01-01T00:00:00Z
 
 
 def _stripped(text):
