@@ -86,6 +86,8 @@ class SessionAnswer(Answer):
     user = text(nullable=True)
     role = text(nullable=True, validator=colander.OneOf(("viewer", "operator", "admin")))
     csrf_token = text(nullable=True, description="send it as X-CSRF-Token with every write")
+    events = boolean(description="the live event channel is offered: `POST /events` gives "
+                     "its URL; false: the page polls")
 
 
 class LogoutAnswer(Answer):

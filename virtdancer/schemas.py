@@ -140,8 +140,28 @@ class DetailQuery(colander.MappingSchema):
     detail = _flag("every VM's full detail, not only its UUID, name and whether it is active")
 
 
+MAX_TIME = 253402300800.0      # 10000-01-01T00:00:00Z
+
+
+def _finite(node, value):
+    # colander's Float takes "nan" and "inf" too: neither is a time (and NaN passes a Range).
+    if not math.isfinite(value):
+        raise colander.Invalid(node, f"{node.name} is to be a Unix time, not {value}")
+
+
+# The document says the bounds (a Range); the function says what JSON Schema cannot.
+_unix_time = colander.All(
+    colander.Range(0, MAX_TIME, min_err="${val} is not a Unix time (negative)",
+                   max_err="${val} is not a Unix time (after the year 10000)"),
+    _finite)
+
+
 class HistoryQuery(colander.MappingSchema):
     history = _flag("every sample kept, oldest first, rather than the newest one")
+    since = colander.SchemaNode(
+        colander.Float(), missing=None, validator=_unix_time,
+        description="with history: only the samples newer than this Unix time (the `time` of "
+                    "the newest sample the client has)")
 
 
 class NICQuery(HistoryQuery):
@@ -210,7 +230,6 @@ class QueryTime(UnixTime):
 
 
 TIME_WORDS = "a Unix time or an ISO 8601 date and time such as 2030-01-31T12:00:00Z"
-MAX_TIME = 253402300800.0      # 10000-01-01T00:00:00Z
 
 
 def _stripped(text):

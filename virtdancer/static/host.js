@@ -14,6 +14,7 @@
 import { get } from "./api.js";
 import { LineChart } from "./charts.js";
 import { bytes, percent, rate } from "./format.js";
+import { SampleWindow } from "./history.js";
 import { answers, notAnswering, onHost, sinceWords, stateWords, whyNot } from "./hosts.js";
 import { hostStateIcon } from "./icons.js";
 import { Poller } from "./poll.js";
@@ -100,6 +101,9 @@ export class HostPanel {
   reset() {
     // null: not known yet; true: ask for it on every poll; false: never ask again.
     this.nicAvailable = null;
+    // Each chart's history: whole once, then only what is new.
+    this.windows = new Map([this.cpu, this.memory, this.nic]
+      .map((chart) => [chart, new SampleWindow()]));
     for (const chart of [this.cpu, this.memory, this.nic]) chart.clear();
     this.note.textContent = "";
   }
@@ -122,7 +126,10 @@ export class HostPanel {
     if (!answers(host)) {
       this.poller.stop();
       const why = host ? `no data: ${notAnswering(host)}` : "no data";
-      for (const chart of [this.cpu, this.memory, this.nic]) chart.clear(why);
+      for (const chart of [this.cpu, this.memory, this.nic]) {
+        chart.clear(why);
+        this.windows.get(chart).reset();
+      }
       this.note.textContent = host ? whyNot(host) : "";
       this.note.classList.add("is-reason");
     } else if (changed || !wasAnswering) {
@@ -177,10 +184,16 @@ export class HostPanel {
     const host = this.host;
     if (!answers(host)) return undefined;
     const on = (path) => onHost(host.name, path);
+    const ask = (chart, path) => {
+      const since = this.windows.get(chart).since();
+      return get(on(`${path}${since}`)).then((answer) => ({ ...answer, since }));
+    };
     const [cpu, memory] = await Promise.allSettled([
-      get(on("stats/cpu?history=1")), get(on("stats/mem?history=1")),
+      ask(this.cpu, "stats/cpu?history=1"), ask(this.memory, "stats/mem?history=1"),
     ]);
     if (this.repointed(host)) return undefined;
+    // VirtDancer unreachable: the page says so once (main.js); the charts keep what they had.
+    if ([cpu, memory].some((answer) => answer.reason?.status === 0)) return undefined;
     this.show(this.cpu, cpu);
     this.show(this.memory, memory);
     const failed = [cpu, memory].find((answer) => answer.status === "rejected");
@@ -194,14 +207,15 @@ export class HostPanel {
     }
     if (this.nicAvailable) {
       try {
-        const { data } = await get(on("stats/nic?history=1&filter=physical"));
-        if (!this.repointed(host)) this.nic.update(data);
+        const answer = await ask(this.nic, "stats/nic?history=1&filter=physical");
+        if (!this.repointed(host)) this.show(this.nic, { status: "fulfilled", value: answer });
       } catch (problem) {
         if (problem.status === 501) {
           this.nicAvailable = false;
           this.nic.clear(NOT_AVAILABLE);
-        } else {
+        } else if (problem.status !== 0) {
           this.nic.clear(`no data: ${problem.message}`);
+          this.windows.get(this.nic).reset();
         }
       }
     }
@@ -210,7 +224,12 @@ export class HostPanel {
   }
 
   show(chart, answer) {
-    if (answer.status === "fulfilled") chart.update(answer.value.data);
-    else chart.clear(`no data: ${answer.reason.message}`);
+    const held = this.windows.get(chart);
+    if (answer.status === "fulfilled") {
+      chart.update(held.take(answer.value.data, answer.value.since));
+    } else {
+      chart.clear(`no data: ${answer.reason.message}`);
+      held.reset();
+    }
   }
 }

@@ -1,11 +1,14 @@
-// One host in the fleet list: its name, its state in words (connected, connecting…,
-// unavailable with libvirt's reason, and since when), its VM counts, and its VMs, each a
-// button that selects it. Entries are updated in place, so that a poll does not steal the
-// keyboard focus or the scroll position from someone walking the list.
+// One host in the fleet table: a <tbody> whose first row is the host — its name, its state in
+// words (connected, connecting…, unavailable with libvirt's reason, and since when), its VM
+// counts — and whose other rows are its VMs, in the order the table gives. Rows are updated in
+// place and moved only when the order changes, so that a poll or an event does not steal the
+// keyboard focus or the scroll position from someone walking the table.
 
-import { kibibytes } from "./format.js";
+import { kibibytes, percent } from "./format.js";
 import { answers, sinceWords, stateWords, vmKey } from "./hosts.js";
 import { hostStateIcon, stateIcon, stateSlug } from "./icons.js";
+
+export const COLUMN_COUNT = 7;   // mark, name, host, state, CPUs, memory, CPU %
 
 export function plural(count, word) {
   return `${count} ${word}${count === 1 ? "" : "s"}`;
@@ -22,24 +25,33 @@ export class HostGroup {
   constructor(name) {
     this.name = name;
     this.vms = [];
-    this.entries = new Map();   // key → <li>
-    this.root = element("section", "host-group");
+    this.rows = new Map();   // key → <tr>
+    this.root = element("tbody", "host-group");
     this.root.dataset.hostGroup = name;
-    const head = element("div", "host-head");
+    const headRow = element("tr", "host-row");
+    const head = element("th", "host-head");
+    head.scope = "rowgroup";
+    head.colSpan = COLUMN_COUNT;
     const title = element("h3", "host-name", name);
     title.id = `fleet-host-${name}`;   // host names are lowercase letters, digits and '-'
     this.state = element("span", "host-state");
     this.facts = element("p", "host-facts");
     this.reason = element("p", "host-reason");
     head.append(title, this.state, this.facts, this.reason);
-    this.list = element("ul", "vm-list");
-    this.list.setAttribute("aria-labelledby", title.id);
+    headRow.append(head);
+    const noteRow = element("tr", "host-note-row");
+    const noteCell = element("td");
+    noteCell.colSpan = COLUMN_COUNT;
     this.note = element("p", "muted host-note");
-    this.root.append(head, this.list, this.note);
+    noteCell.append(this.note);
+    noteRow.append(noteCell);
+    this.head = headRow;
+    this.noteRow = noteRow;
+    this.root.append(headRow, noteRow);
   }
 
   /** Show `host` (a `GET fleet` host) and its VMs, in the order given. */
-  show(host, vms, selected) {
+  show(host, vms, { selected = null, marked = new Set(), cpu = new Map() } = {}) {
     this.host = host;
     this.vms = vms;
     const state = host.state;
@@ -57,43 +69,44 @@ export class HostGroup {
     this.reason.textContent = host.state === "unavailable" ? host.reason || "no reason given" : "";
     this.reason.hidden = !this.reason.textContent;
 
-    const focused = this.list.contains(document.activeElement) ? document.activeElement : null;
+    const focused = this.root.contains(document.activeElement) ? document.activeElement : null;
     const seen = new Set();
     const ordered = vms.map((vm) => {
       const key = vmKey(vm);
       seen.add(key);
-      let item = this.entries.get(key);
-      if (!item) {
-        item = this.createEntry(vm);
-        this.entries.set(key, item);
+      let row = this.rows.get(key);
+      if (!row) {
+        row = this.createRow(vm);
+        this.rows.set(key, row);
       }
-      this.fillEntry(item, vm, key === selected);
-      return item;
+      this.fillRow(row, vm, { selected: key === selected, marked: marked.has(key),
+                              cpu: cpu.get(key) });
+      return row;
     });
-    for (const [key, item] of this.entries) {
+    for (const [key, row] of this.rows) {
       if (!seen.has(key)) {
-        item.remove();
-        this.entries.delete(key);
+        row.remove();
+        this.rows.delete(key);
       }
     }
-    // Move entries only when the order changed: moving a node drops its focus.
-    const current = [...this.list.children];
-    if (current.length !== ordered.length || current.some((item, at) => item !== ordered[at])) {
-      this.list.replaceChildren(...ordered);
+    // Move rows only when the order changed: moving a node drops its focus.
+    const current = [...this.root.children].slice(1, -1);
+    if (current.length !== ordered.length || current.some((row, at) => row !== ordered[at])) {
+      this.root.replaceChildren(this.head, ...ordered, this.noteRow);
       if (focused && focused.isConnected) focused.focus({ preventScroll: true });
     }
   }
 
   /**
-   * Show only the VMs whose name contains `typed` (any case; "" for all); answer how many are
-   * shown. quiet: say nothing of a host where none matches (the list says it once).
+   * Show only the VMs `wanted(vm)` keeps; answer how many are shown. quiet: say nothing of a
+   * host where none is kept (the table says it once). kept: a VM shown whatever the filters
+   * (the selected one: a filter never hides it without a word).
    */
-  filter(typed, quiet = false) {
-    const wanted = typed.toLowerCase();
+  filter(wanted, quiet = false, kept = null) {
     let shown = 0;
     for (const vm of this.vms) {
-      const match = !wanted || vm.name.toLowerCase().includes(wanted);
-      this.entries.get(vmKey(vm)).hidden = !match;
+      const match = wanted(vm) || vmKey(vm) === kept;
+      this.rows.get(vmKey(vm)).hidden = !match;
       if (match) shown += 1;
     }
     let note = "";
@@ -101,53 +114,71 @@ export class HostGroup {
       note = answers(this.host) ? `You see no VMs on ${this.name}.`
         : `No VMs known: ${this.name} has not answered since this page was opened.`;
     } else if (!shown && !quiet) {
-      note = `No VM's name on ${this.name} contains “${typed}”.`;
+      note = `No VM on ${this.name} matches the filter.`;
     }
     this.note.textContent = note;
-    this.note.hidden = !note;
-    this.list.hidden = shown === 0;
+    this.noteRow.hidden = !note;
     return shown;
   }
 
   select(key) {
-    for (const [entryKey, item] of this.entries) {
-      const button = item.firstElementChild;
-      if (entryKey === key) button.setAttribute("aria-current", "true");
-      else button.removeAttribute("aria-current");
+    for (const [rowKey, row] of this.rows) {
+      if (rowKey === key) row.setAttribute("aria-current", "true");
+      else row.removeAttribute("aria-current");
     }
   }
 
-  createEntry(vm) {
-    const item = element("li");
-    const button = element("button", "vm");
-    button.type = "button";
-    button.dataset.uuid = vm.uuid;
-    button.dataset.vmHost = vm.host;
-    button.dataset.key = vmKey(vm);
-    button.setAttribute("aria-controls", "detail");
-    button.append(stateIcon(vm.state_name), element("span", "vm-name"),
-                  element("span", "vm-state"), element("span", "vm-facts"));
-    item.append(button);
-    return item;
+  createRow(vm) {
+    const row = element("tr", "vm");
+    row.dataset.uuid = vm.uuid;
+    row.dataset.vmHost = vm.host;
+    row.dataset.key = vmKey(vm);
+    row.tabIndex = -1;   // the table keeps one row in the tab order (fleet.js)
+    row.setAttribute("aria-controls", "detail");
+    const mark = element("input");
+    mark.type = "checkbox";
+    mark.tabIndex = -1;   // Space on the row marks it
+    mark.dataset.mark = "";
+    const name = element("td", "vm-name-cell");
+    name.append(stateIcon(vm.state_name), element("span", "vm-name"));
+    const markCell = element("td", "vm-mark");
+    markCell.append(mark);
+    row.append(markCell, name, element("td", "vm-host"), element("td", "vm-state"),
+               element("td", "vm-cpus num"), element("td", "vm-memory num"),
+               element("td", "vm-cpu num"));
+    return row;
   }
 
-  fillEntry(item, vm, selected) {
-    const button = item.firstElementChild;
-    if (button.dataset.state !== vm.state_name) {
-      button.firstElementChild.replaceWith(stateIcon(vm.state_name));
-    }
-    button.dataset.state = vm.state_name;
-    button.dataset.name = vm.name;
-    button.className = `vm state-${stateSlug(vm.state_name)}${vm.stale ? " is-stale" : ""}`;
-    if (vm.stale) button.dataset.stale = "true";
-    else delete button.dataset.stale;
-    button.querySelector(".vm-name").textContent = vm.name;
-    button.querySelector(".vm-state").textContent = vm.state_name;
-    const facts = `${plural(vm.info.nrVirtCpu, "CPU")} · ${kibibytes(vm.info.memory)}`;
-    button.querySelector(".vm-facts").textContent = vm.stale ? `last known · ${facts}` : facts;
-    // Stale: the state in words is what the host said last, not what it is now.
-    button.title = vm.stale ? `${vm.name} was ${vm.state_name} when ${vm.host} last answered` : "";
-    if (selected) button.setAttribute("aria-current", "true");
-    else button.removeAttribute("aria-current");
+  fillRow(row, vm, { selected, marked, cpu }) {
+    const icon = row.querySelector(".state-icon");
+    if (row.dataset.state !== vm.state_name) icon.replaceWith(stateIcon(vm.state_name));
+    row.dataset.state = vm.state_name;
+    row.dataset.name = vm.name;
+    row.className = `vm state-${stateSlug(vm.state_name)}${vm.stale ? " is-stale" : ""}`
+      + (vm.changedFrom ? " was-changed" : "");
+    if (vm.stale) row.dataset.stale = "true";
+    else delete row.dataset.stale;
+    if (vm.changedFrom) row.dataset.changedFrom = vm.changedFrom;
+    else delete row.dataset.changedFrom;
+    row.querySelector(".vm-name").textContent = vm.name;
+    row.querySelector(".vm-host").textContent = vm.host;
+    // Stale: the state is what the host said last; changed while the page was cut off: said
+    // in words, not by a colour alone.
+    let state = vm.state_name;
+    if (vm.stale) state = `${vm.state_name}, last known`;
+    else if (vm.changedFrom) state = `${vm.state_name}, was ${vm.changedFrom}`;
+    row.querySelector(".vm-state").textContent = state;
+    row.querySelector(".vm-cpus").textContent = vm.info?.nrVirtCpu ?? "—";
+    row.querySelector(".vm-memory").textContent = kibibytes(vm.info?.memory);
+    row.querySelector(".vm-cpu").textContent = cpu === undefined || cpu === null || vm.stale
+      ? "—" : percent(cpu);
+    row.title = vm.stale ? `${vm.name} was ${vm.state_name} when ${vm.host} last answered`
+      : vm.changedFrom ? `${vm.name} was ${vm.changedFrom} before the page was cut off` : "";
+    const mark = row.querySelector("[data-mark]");
+    mark.checked = marked;
+    mark.setAttribute("aria-label", `Mark ${vm.name}`);
+    if (marked) row.classList.add("is-marked");
+    if (selected) row.setAttribute("aria-current", "true");
+    else row.removeAttribute("aria-current");
   }
 }

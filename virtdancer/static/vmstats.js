@@ -7,6 +7,7 @@
 import { get } from "./api.js";
 import { LineChart } from "./charts.js";
 import { bytes, percent, rate } from "./format.js";
+import { SampleWindow } from "./history.js";
 import { onHost, vmKey } from "./hosts.js";
 import { Poller } from "./poll.js";
 
@@ -36,6 +37,7 @@ export class VMCharts {
     ];
     container.replaceChildren(...this.charts.map((chart) => chart.element));
     this.poller = new Poller(() => this.refresh(), POLL_MS);
+    this.window = new SampleWindow();   // the whole history once, then only what is new
   }
 
   /**
@@ -47,6 +49,7 @@ export class VMCharts {
     if (key === this.key) return;
     this.vm = away ? null : vm;
     this.key = key;
+    this.window.reset();
     for (const chart of this.charts) chart.clear(away ? `no data: ${away}` : "no data");
     this.poller.stop();
     if (this.vm) this.poller.start();
@@ -60,9 +63,11 @@ export class VMCharts {
     const { vm, key } = this;
     if (!vm) return undefined;
     try {
-      const path = `vm/${encodeURIComponent(vm.uuid)}/stats?history=1`;
-      const { data } = await get(onHost(vm.host, path));
+      const since = this.window.since();
+      const path = `vm/${encodeURIComponent(vm.uuid)}/stats?history=1${since}`;
+      const answer = await get(onHost(vm.host, path));
       if (key !== this.key) return undefined;   // another VM was selected meanwhile
+      const data = this.window.take(answer.data, since);
       const samples = data.samples || [];
       const message = samples.length ? "no data" : "no data: not running";
       for (const chart of this.charts) chart.update(data, message);
@@ -70,6 +75,9 @@ export class VMCharts {
       return undefined;
     } catch (problem) {
       if (key !== this.key) return undefined;
+      // VirtDancer unreachable: the page says so once (main.js); the charts keep what they had.
+      if (problem.status === 0) return undefined;
+      this.window.reset();
       for (const chart of this.charts) chart.clear(`no data: ${problem.message}`);
       // The VM is gone (404) or the session ended (401): asking again would only fail again.
       if (problem.status === 404 || problem.status === 401) this.poller.stop();
