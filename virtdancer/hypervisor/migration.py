@@ -41,6 +41,15 @@ class Migration:
     def __init__(self, host):
         self.host = host
 
+    def check(self, uuid, destination, *, live=True, offline=False):
+        """Refuse now what `migrate` would refuse at once: a destination away or the same host
+        as this one, a VM in the wrong state. Answers libvirt's flags for the migration."""
+        target = _destination_conn(destination)
+        with self.host.session() as conn:
+            dom = conn.lookupByUUIDString(uuid)
+            _refuse_same_host(conn, target, self.host.name, destination.name)
+            return _flags(dom, dom.name(), live, offline)
+
     def migrate(self, uuid, destination, *, live=True, offline=False, progress=None,
                 progress_interval=PROGRESS_INTERVAL):
         """Move the VM `uuid` to `destination` (another host's `HostConnection`); its name.
@@ -48,14 +57,12 @@ class Migration:
         `progress(fraction)` is told the share of the data moved, 0..1, every
         `progress_interval` seconds while a running VM moves.
         """
-        target = _destination_conn(destination)
+        flags = self.check(uuid, destination, live=live, offline=offline)
         with self.host.session() as conn:
             dom = conn.lookupByUUIDString(uuid)
             name = dom.name()
-            _refuse_same_host(conn, target, self.host.name, destination.name)
-            flags = _flags(dom, name, live, offline)
+            watched = None if flags & libvirt.VIR_MIGRATE_OFFLINE else progress
             try:
-                watched = None if flags & libvirt.VIR_MIGRATE_OFFLINE else progress
                 with _watching(dom, watched, progress_interval):
                     dom.migrateToURI3(destination.uri, {}, flags)
             except libvirt.libvirtError as error:
@@ -107,10 +114,10 @@ def _destination_conn(destination):
 def _refuse_same_host(conn, target, source_name, destination_name):
     """Two names of the registry for one libvirtd: libvirt would refuse, in other words."""
     try:
-        same = _host_uuid(conn) == _host_uuid(target)
+        here, there = _host_uuid(conn), _host_uuid(target)
     except libvirt.libvirtError:
         return    # a driver that does not say; libvirt checks again when it migrates
-    if same:
+    if here is not None and here == there:    # the test driver's hosts have none
         raise Refused(f"{source_name} and {destination_name} are the same libvirt host (the "
                       "same host UUID): a VM cannot migrate to where it is")
 
