@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 import libvirt
 
 from .errors import HostUnavailable, HypervisorError, Refused, Unsupported
+from .hostinfo import is_local_uri
 
 # How often the watcher reads the job's progress, in seconds.
 PROGRESS_INTERVAL = 0.5
@@ -44,6 +45,11 @@ class Migration:
     def check(self, uuid, destination, *, live=True, offline=False):
         """Refuse now what `migrate` would refuse at once: a destination away or the same host
         as this one, a VM in the wrong state. Answers libvirt's flags for the migration."""
+        if is_local_uri(destination.uri):
+            raise Refused(f"the destination host {destination.name} is known by a local URI, "
+                          f"which the libvirtd of {self.host.name} cannot connect to: list it "
+                          "in virtdancer.hosts by an address (qemu+tcp://, qemu+tls://, "
+                          "qemu+ssh://)")
         target = _destination_conn(destination)
         with self.host.session() as conn:
             dom = conn.lookupByUUIDString(uuid)
