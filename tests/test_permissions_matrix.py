@@ -53,6 +53,7 @@ ALLOWED = {("virtdancer.tokens", "POST"): 201, ("virtdancer.token", "GET"): 404,
            # The matrix's VMs all run: a clone is refused. A replaced XML needs If-Match first.
            ("virtdancer.vm.clone", "POST"): 409, ("virtdancer.vm.xml", "PUT"): 428}
 TOKEN_ID = "0123456789ab"
+TASK_ID = "0123456789abcdef"
 
 # What an allowed request answers where the demo fleet's host cannot give 200: the test
 # driver's host is not this machine, so it has no network interfaces to count, and its VMs have
@@ -129,6 +130,8 @@ def expected_status(route, method, permission, user, vm):
         return 401
     if vm is not None and vm not in USERS[user]["sees"]:
         return 404   # hidden beats forbidden: the user must not learn the VM exists
+    if route == "virtdancer.task":
+        return 404   # the matrix's task is nobody's: not found, whoever asks
     if permission not in USERS[user]["permissions"]:
         return 403
     if (on_any_host(route), method) in ALLOWED_ON_STORAGE:
@@ -164,6 +167,7 @@ def test_cell(fresh_app, route, pattern, method, permission, user, vm):
     if user is not None:
         client.authorization = ("Basic", (user, USERS[user]["password"]))
     path = pattern.replace("{uuid}", vm or "").replace("{name}", "lo").replace("{id}", TOKEN_ID)
+    path = path.replace("{task}", TASK_ID)
     path = path.replace("{pool}", POOL).replace("{volume}", VOLUME)
     path = path.replace("{network}", "isolated")   # the demo hosts' network no VM uses
     path = path.replace("{target}", TARGET).replace("{mac}", MAC)

@@ -12,7 +12,8 @@ The whole application, top to bottom:
 - `security`    users file, HTTP Basic and login sessions (standalone; opt-in for a portal)
 - `console`     one-time console tokens and the WebSocket proxy to VMs' displays
 - `static`      the browser UI's files
-- `state`       the SQLite file of what must survive a restart (API tokens)
+- `state`       the SQLite file of what must survive a restart (API tokens, tasks)
+- `tasks`       long operations run in the background and their records (`202` + /tasks/<id>)
 - `accesslog`   a WSGI access log, the filter in front of VirtDancer in production.ini
 - `request_class`  standalone, one request class with the request properties on it
 
@@ -27,7 +28,7 @@ from pyramid.exceptions import ConfigurationExecutionError
 
 from .console.proxy import ProxyCannotListen
 from .hypervisor.registry import HostsSettingsError
-from .interfaces import IConsole, IHostRegistry, IStateStore
+from .interfaces import IConsole, IHostRegistry, IStateStore, ITasks
 from .published_secrets import PublishedSecret
 from .security import SecuritySettingsError
 from .settings import SettingsError
@@ -50,6 +51,7 @@ def includeme(config):
     check_settings(config.get_settings())
     config.include(".state")
     config.include(".hypervisor")
+    config.include(".tasks")
     config.include(".console")
     config.include(".routes")
     config.include(".views")
@@ -84,7 +86,8 @@ def main(global_config, **settings):
 
 def close(app_or_registry):
     """Stop what a VirtDancer app runs beside its requests: the inline console proxy, the
-    statistics sampler and the libvirt connection's supervisor; and close its state file.
+    task runner, the statistics sampler and the libvirt connection's supervisor; and close its
+    state file.
 
     Takes the WSGI app `main` or `make_wsgi_app` returned (a Pyramid router), a Configurator or
     a registry. A process that builds apps and drops them (a test suite) calls it for each one;
@@ -95,6 +98,10 @@ def close(app_or_registry):
     console = registry.queryUtility(IConsole)
     if console is not None:
         console.close()
+    # Tasks before the hosts: a task ends (or is cancelled) while its host still answers.
+    tasks = registry.queryUtility(ITasks)
+    if tasks is not None:
+        tasks.close()
     hosts = registry.queryUtility(IHostRegistry)
     if hosts is not None:
         hosts.close()

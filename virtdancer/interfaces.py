@@ -23,3 +23,7 @@ class IStateStore(Interface):
 
 class IApiTokens(Interface):
     """The API tokens of VirtDancer's own users (virtdancer/security/tokens.py)."""
+
+
+class ITasks(Interface):
+    """The task runner: long operations run in the background, as records (virtdancer/tasks)."""

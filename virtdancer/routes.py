@@ -59,6 +59,8 @@ TRAVERSED = [
     ("virtdancer.host", HOST_PREFIX, HOST_PREFIX),
     ("virtdancer.fleet", "/fleet", ""),
     ("virtdancer.metrics", "/metrics", ""),
+    ("virtdancer.tasks", "/tasks", "/tasks"),
+    ("virtdancer.task", "/tasks/{task}", "/tasks/{task}"),
 ]
 
 

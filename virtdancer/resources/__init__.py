@@ -1,5 +1,6 @@
 """The traversal tree: Root → "hosts" → Host → "vm" (its VMs) → Domain, by UUID; and
-Root → "tokens" → Token, by id (resources/tokens.py).
+Root → "tokens" → Token, by id (resources/tokens.py); Root → "tasks" → Task, by id
+(resources/tasks.py).
 
 Resources are location-aware and know nothing of HTTP: a miss is a `KeyError`, which Pyramid
 turns into a 404. They ask the hypervisor service for everything they know.
@@ -21,6 +22,7 @@ from .devices import DEVICE_KINDS
 from .networks import NetworkCollection
 from .pools import PoolCollection
 from .stats import DomainStats, HostStats
+from .tasks import TaskCollection
 from .tokens import TokenCollection
 
 
@@ -50,6 +52,8 @@ class Root:
             return self.default_host()[name]
         if name == "tokens":
             return TokenCollection(self)
+        if name == "tasks":
+            return TaskCollection(self)
         raise KeyError(name)
 
     def default_host(self):
@@ -199,6 +203,14 @@ class Domain:
 
     def run(self, action):
         self._found = self.fleet.run(self._found, action)
+
+    def check_running(self, action):
+        """`InvalidState` (409) unless the VM runs, before a task is made to `action` it."""
+        self.fleet.check_running(self._found, action)
+
+    def shutdown_and_wait(self, seconds, pause):
+        """Shut it down and wait for it to be off (a task's work; `pause` between looks)."""
+        return self.host.hypervisor.jobs.shutdown_and_wait(self.uuid, seconds, pause)
 
     def update(self, changes):
         """Change its settings; answer the names of those that wait for its next boot."""
