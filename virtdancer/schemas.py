@@ -564,3 +564,18 @@ class ActionQuery(colander.MappingSchema):
         Whole(), missing=None, validator=colander.Range(1, MAX_WAIT),
         description=f"shutdown only: answer 202 with a task that waits at most so many seconds "
                     f"(1 to {MAX_WAIT}) for the VM to be off, and fails if it is not")
+
+# -- migration ----------------------------------------------------------------------------------
+
+class MigrateBody(colander.MappingSchema):
+    """`POST /vm/<uuid>/migrate`: `{"host": "lab"}` moves the VM to that host of the registry."""
+
+    host = colander.SchemaNode(
+        Text(), validator=colander.Regex(f"^{HOST_NAME.pattern}$",
+                                         "a host's name is lowercase letters, digits and -"),
+        description="the host to move the VM to: another host of /hosts")
+    live = colander.SchemaNode(Switch(), missing=True,
+                               description="a running VM keeps running while it moves (true), "
+                                           "or is paused while it moves (false)")
+    offline = colander.SchemaNode(Switch(), missing=False,
+                                  description="move a shut-off VM: its definition only")

@@ -29,6 +29,7 @@ from .conftest import (
     NAME_PREFIX,
     REPO_ROOT,
     SECOND_URI,
+    URI,
     TestVM,
     _require_libvirtd,
     domain_names,
@@ -231,6 +232,18 @@ def test_a_destination_the_source_cannot_reach_is_unavailable(make_vm, hyperviso
     assert hypervisors["a"].connection.connected   # the source's connection was not at fault
 
 
+def test_a_destination_known_by_a_local_uri_is_refused(make_vm, hypervisors):
+    # The source's libvirtd would connect to itself (qemu:///system is its own).
+    vm = make_vm(start=True)
+    local = Hypervisor(URI, name="local").start(statistics=False)
+    try:
+        with pytest.raises(Refused, match="destination host local is known by a local URI"):
+            hypervisors["a"].migration.check(vm.uuid, local.connection)
+    finally:
+        local.close()
+    assert where(vm) == {"a": "running"}
+
+
 def test_a_destination_virtdancer_cannot_reach_is_unavailable(make_vm, hypervisors):
     vm = make_vm(start=True)
     nowhere = Hypervisor("qemu+tcp://10.77.0.1:7799/system", name="nowhere",
@@ -243,3 +256,72 @@ def test_a_destination_virtdancer_cannot_reach_is_unavailable(make_vm, hyperviso
         nowhere.close()
     assert raised.value.retry_after >= 1
     assert where(vm) == {"a": "running"}
+
+
+# -- through the HTTP API: POST /vm/<uuid>/migrate as a task -------------------------------
+
+@pytest.fixture
+def app_settings(app_settings, migration_hosts):
+    return {**app_settings, "virtdancer.hosts": f"a = {MIGRATION_A}\nb = {MIGRATION_B}"}
+
+
+def finished(testapp, location):
+    """The task at `location` once it has ended (or MIGRATION_PATIENCE has passed)."""
+    task = None
+
+    def ended():
+        nonlocal task
+        task = testapp.get(location).json
+        return task["state"] not in ("queued", "running")
+
+    wait_until(ended, MIGRATION_PATIENCE, interval=0.1)
+    return task
+
+
+def test_the_api_moves_a_running_vm_and_says_where_it_is(make_vm, testapp):
+    vm = make_vm(start=True)
+
+    response = testapp.post_json(f"/hosts/a/vm/{vm.uuid}/migrate", {"host": "b"}, status=202)
+    task = finished(testapp, response.headers["Location"])
+
+    assert task["state"] == "done", task
+    assert task["progress"] == 1
+    url = f"http://localhost/hosts/b/vm/{vm.uuid}"
+    assert task["result"] == {"host": "b", "uuid": vm.uuid, "url": url}
+    assert where(vm) == {"b": "running"}
+    moved = testapp.get(url).json
+    assert (moved["uuid"], moved["name"], moved["state_name"]) == (vm.uuid, vm.name, "running")
+    testapp.get(f"/hosts/a/vm/{vm.uuid}", status=404)
+
+    # And back, by the new URL, paused while it moves.
+    response = testapp.post_json(f"{url}/migrate", {"host": "a", "live": False}, status=202)
+    assert finished(testapp, response.headers["Location"])["state"] == "done"
+    assert where(vm) == {"a": "running"}
+
+
+def test_the_api_moves_a_shut_off_definition_offline(make_vm, testapp):
+    vm = make_vm()
+    testapp.post_json(f"/hosts/a/vm/{vm.uuid}/migrate", {"host": "b"}, status=409)
+
+    response = testapp.post_json(f"/hosts/a/vm/{vm.uuid}/migrate",
+                                 {"host": "b", "offline": True}, status=202)
+
+    assert finished(testapp, response.headers["Location"])["state"] == "done"
+    assert where(vm) == {"b": "shut off"}
+    assert testapp.get(f"/hosts/b/vm/{vm.uuid}").json["persistent"] is True
+
+
+def test_deleting_the_task_cancels_the_migration(make_vm, testapp):
+    vm = make_vm(start=True, noisy=True)
+    virsh("migrate-setspeed", vm.name, "1", uri=MIGRATION_A)
+    location = testapp.post_json(f"/hosts/a/vm/{vm.uuid}/migrate", {"host": "b"},
+                                 status=202).headers["Location"]
+    assert wait_until(lambda: (testapp.get(location).json["progress"] or 0) > 0,
+                      MIGRATION_PATIENCE, interval=0.05), "the migration never showed progress"
+
+    testapp.delete(location, status=200)
+    task = finished(testapp, location)
+
+    assert task["state"] == "cancelled", task
+    assert where(vm) == {"a": "running"}
+    assert testapp.get(f"/hosts/a/vm/{vm.uuid}").json["state_name"] == "running"

@@ -234,6 +234,34 @@ class Domain:
         """A shut-off copy of it named `name`, as a `Domain` of the same host."""
         return self.__parent__[self.host.hypervisor.cloning.clone(self.uuid, name)]
 
+    def destination(self, name):
+        """The host called `name` as this VM's destination: a `Host` the user sees, or
+        `KeyError`."""
+        return self.host.__parent__[name]
+
+    def check_migration(self, destination, live, offline):
+        """Refuse now what migrating it to `destination` would refuse at once (its state, the
+        destination away, two names of one host)."""
+        self.host.hypervisor.migration.check(self.uuid, destination.hypervisor.connection,
+                                             live=live, offline=offline)
+
+    def migrate(self, destination, live, offline, progress=None):
+        """Move it to `destination` (a `Host`), UUID and all; `progress(fraction)` is told
+        how far it is."""
+        try:
+            self.host.hypervisor.migration.migrate(
+                self.uuid, destination.hypervisor.connection, live=live, offline=offline,
+                progress=progress)
+        finally:
+            # What either host remembered of it may be untrue now, whatever happened.
+            self.fleet.forget(self.uuid)
+            destination.fleet.forget(self.uuid)
+        self.sampler.forget(self.uuid)
+
+    def abort_migration(self):
+        """Cancel its migration under way."""
+        self.host.hypervisor.migration.abort(self.uuid)
+
     def delete(self, force=False, remove_volumes=False):
         """Undefine the VM; `{removed, kept}` of its disk volumes."""
         outcome = self.host.hypervisor.provisioning.delete(
