@@ -7,7 +7,12 @@ in words; tests/real/test_migration.py moves VMs between two real hosts.
 
 import time
 
+import libvirt
 import pytest
+
+from virtdancer.hypervisor.connection import HostConnection
+from virtdancer.hypervisor.errors import HostUnavailable, Refused, Unsupported
+from virtdancer.hypervisor.migration import DestinationUnavailable, Migration, MigrationAborted
 
 from .conftest import BUILD_1, DB_1, DEMO_URI, LAB_URI, WEB_1, close_app, make_app
 from .test_errors import UNREACHABLE_URI, assert_error_body
@@ -135,3 +140,46 @@ def test_a_destination_known_by_a_local_uri_is_a_409():
         assert client(app).get("/tasks").json == []
     finally:
         close_app(app)
+
+
+# -- libvirt's errors of a migration under way, in VirtDancer's words ---------------------------
+
+class AliveConnection:
+    """A source connection that still answers: what failed was the migration, not the source."""
+
+    def __init__(self, alive=True):
+        self.alive = alive
+
+    def isAlive(self):
+        return int(self.alive)
+
+
+def libvirt_error(code, message="libvirt's reason"):
+    error = libvirt.libvirtError(message)
+    error.err = (code, libvirt.VIR_FROM_QEMU, message, libvirt.VIR_ERR_ERROR,
+                 None, None, None, 0, 0)
+    return error
+
+
+@pytest.mark.parametrize("code, kind, says", [
+    (libvirt.VIR_ERR_SYSTEM_ERROR, DestinationUnavailable,
+     "source cannot reach the destination host lab"),
+    (libvirt.VIR_ERR_RPC, DestinationUnavailable, "source cannot reach the destination"),
+    (libvirt.VIR_ERR_OPERATION_ABORTED, MigrationAborted, "the migration was cancelled"),
+    (libvirt.VIR_ERR_CPU_INCOMPATIBLE, Refused, "the CPU of lab cannot run this VM"),
+    (libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED, Unsupported, "source's libvirt driver cannot migrate"),
+    (libvirt.VIR_ERR_OPERATION_INVALID, Refused, "libvirt's reason"),
+])
+def test_libvirts_errors_of_a_migration_are_mapped(code, kind, says):
+    migration = Migration(HostConnection("test:///default", name="source"))
+    error = migration._translate(AliveConnection(), libvirt_error(code), "lab")
+    assert type(error) is kind
+    assert says in error.message
+
+
+def test_an_rpc_error_of_a_dead_source_is_the_sources_own():
+    source = HostConnection("test:///default", name="source")
+    error = Migration(source)._translate(AliveConnection(alive=False),
+                                         libvirt_error(libvirt.VIR_ERR_RPC), "lab")
+    assert type(error) is HostUnavailable
+    assert "the hypervisor is unreachable" in error.message
