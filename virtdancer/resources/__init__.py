@@ -239,6 +239,11 @@ class Domain:
         `KeyError`."""
         return self.host.__parent__[name]
 
+    def other_hosts(self):
+        """The names of the hosts the user sees that this VM is not on."""
+        return [host.name for host in self.host.__parent__.visible()
+                if host.name != self.host.name]
+
     def check_migration(self, destination, live, offline):
         """Refuse now what migrating it to `destination` would refuse at once (its state, the
         destination away, two names of one host)."""

@@ -23,10 +23,8 @@ def migrate_vm(request):
     try:
         destination = domain.destination(spec["host"])
     except KeyError:
-        others = [host.name for host in domain.host.__parent__.visible()
-                  if host.name != domain.host.name]
         return error_response(400, f"no host named {spec['host']!r}; the VM can move to: "
-                                   f"{', '.join(others) or 'no other host'}",
+                                   f"{', '.join(domain.other_hosts()) or 'no other host'}",
                               location="body", name="host")
     if destination.name == domain.host.name:
         return error_response(400, f"{domain.name} is on {destination.name} already",
