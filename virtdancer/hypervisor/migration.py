@@ -11,6 +11,7 @@ job's progress from `jobStats` for whoever asked. `abort` cancels from any other
 """
 
 import threading
+import weakref
 import xml.etree.ElementTree as ET
 
 import libvirt
@@ -128,8 +129,20 @@ def _refuse_same_host(conn, target, source_name, destination_name):
                       "same host UUID): a VM cannot migrate to where it is")
 
 
+# Each connection's host UUID, asked once: a daemon's host UUID is fixed while it runs, and a
+# restarted one is a new connection. The capabilities it comes in are a round trip and ~10 KB.
+_host_uuids = weakref.WeakKeyDictionary()
+_host_uuids_lock = threading.Lock()
+
+
 def _host_uuid(conn):
-    return ET.fromstring(conn.getCapabilities()).findtext("host/uuid")
+    with _host_uuids_lock:
+        if conn in _host_uuids:
+            return _host_uuids[conn]
+    found = ET.fromstring(conn.getCapabilities()).findtext("host/uuid")
+    with _host_uuids_lock:
+        _host_uuids[conn] = found
+    return found
 
 
 def _flags(dom, name, live, offline):
