@@ -10,7 +10,9 @@ What is proved: a running VM moves live to the other host and back (virsh domsta
 sides, the UUID kept, the definition moved, progress reported); a shut-off VM's definition moves
 offline; a migration is cancelled half-way and the VM stays running where it was; and libvirt's
 refusals arrive as VirtDancer's errors: the same host, a destination the source cannot reach,
-a destination VirtDancer cannot reach, the wrong state.
+a destination VirtDancer cannot reach or known by a local URI, the wrong state. Then the same
+through the HTTP API: `POST /hosts/a/vm/<uuid>/migrate` as a task whose result is the VM's new
+URL, offline migration, and `DELETE /tasks/<id>` cancelling a migration under way.
 """
 
 import os
