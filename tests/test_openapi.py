@@ -77,10 +77,10 @@ def test_each_operation_says_its_permission_errors_and_parameters(anonymous):
     paths = document_of(anonymous)["paths"]
     action = paths["/hosts/{host}/vm/{uuid}/action"]["post"]
     assert action["x-permission"] == "vm:operate"
-    assert [p["name"] for p in action["parameters"]] == ["host", "uuid"]
+    assert [p["name"] for p in action["parameters"]] == ["host", "uuid", "wait"]
     assert action["requestBody"]["content"]["application/json"]["schema"]["required"] == \
         ["action"]
-    assert {"200", "400", "401", "403", "404", "409", "413", "415", "503"} <= \
+    assert {"200", "202", "400", "401", "403", "404", "409", "413", "415", "503"} <= \
         set(action["responses"])
     listing = paths["/vm"]["get"]
     assert {"detail", "If-None-Match"} <= {p["name"] for p in listing["parameters"]}

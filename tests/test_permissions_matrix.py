@@ -40,6 +40,7 @@ BODIES = {"virtdancer.vm.action": {"action": "pause"}, "virtdancer.tokens": {"na
           "virtdancer.network.action": {"action": "autostart"},
           "virtdancer.vm": {"description": "matrix"},       # PATCH (DELETE reads no body)
           "virtdancer.vm.clone": {"name": "matrix-clone"},
+          "virtdancer.vm.migrate": {"host": "lab"},      # from the lab host: "default" (body)
           "virtdancer.vm.cdrom": {"pool": "default", "volume": "debian-12-netinst.iso"},
           "virtdancer.vm.disks": {"pool": "default", "size_gib": 0.001, "format": "raw"},
           "virtdancer.vm.nics": {"network": "default"}}
@@ -51,8 +52,11 @@ ALLOWED = {("virtdancer.tokens", "POST"): 201, ("virtdancer.token", "GET"): 404,
            ("virtdancer.token", "DELETE"): 404, ("virtdancer.vms", "POST"): 201,
            ("virtdancer.networks", "POST"): 201,
            # The matrix's VMs all run: a clone is refused. A replaced XML needs If-Match first.
-           ("virtdancer.vm.clone", "POST"): 409, ("virtdancer.vm.xml", "PUT"): 428}
+           ("virtdancer.vm.clone", "POST"): 409, ("virtdancer.vm.xml", "PUT"): 428,
+           # A migration is a task (202), which the test driver's refusal fails later.
+           ("virtdancer.vm.migrate", "POST"): 202}
 TOKEN_ID = "0123456789ab"
+TASK_ID = "0123456789abcdef"
 
 # What an allowed request answers where the demo fleet's host cannot give 200: the test
 # driver's host is not this machine, so it has no network interfaces to count, and its VMs have
@@ -73,6 +77,13 @@ STORAGE_ROUTES = {"virtdancer.pool", "virtdancer.pool.action", "virtdancer.volum
 # The console needs a proxy to point at; none has to run for the test driver's 409.
 SETTINGS = {"virtdancer.console.public_url": "ws://127.0.0.1:9/",
             "virtdancer.hosts": f"default = {DEMO_URI}\nlab = {LAB_URI}"}
+
+
+def body(route, path):
+    """The body of a request that would be allowed: a VM migrates to the host it is not on."""
+    if on_any_host(route) == "virtdancer.vm.migrate":
+        return {"host": "default" if path.startswith("/hosts/lab/") else "lab"}
+    return BODIES.get(on_any_host(route), {})
 
 
 def on_any_host(route):
@@ -129,6 +140,8 @@ def expected_status(route, method, permission, user, vm):
         return 401
     if vm is not None and vm not in USERS[user]["sees"]:
         return 404   # hidden beats forbidden: the user must not learn the VM exists
+    if route == "virtdancer.task":
+        return 404   # the matrix's task is nobody's: not found, whoever asks
     if permission not in USERS[user]["permissions"]:
         return 403
     if (on_any_host(route), method) in ALLOWED_ON_STORAGE:
@@ -165,6 +178,7 @@ def test_cell(fresh_app, route, pattern, method, permission, user, vm):
     if user is not None:
         client.authorization = ("Basic", (user, USERS[user]["password"]))
     path = pattern.replace("{uuid}", vm or "").replace("{name}", "lo").replace("{id}", TOKEN_ID)
+    path = path.replace("{task}", TASK_ID)
     path = path.replace("{pool}", POOL).replace("{volume}", VOLUME)
     path = path.replace("{network}", "isolated")   # the demo hosts' network no VM uses
     path = path.replace("{target}", TARGET).replace("{mac}", MAC)
@@ -174,14 +188,14 @@ def test_cell(fresh_app, route, pattern, method, permission, user, vm):
     if method == "GET":
         response = client.get(path, expect_errors=True)
     else:
-        response = client.request(path, method=method, json=BODIES.get(on_any_host(route), {}),
+        response = client.request(path, method=method, json=body(route, path),
                                   expect_errors=True)
 
     expected = expected_status(route, method, permission, user, vm)
     assert response.status_int == expected, response.text
     if expected == 401:
         assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
-    if expected not in (200, 201):
+    if expected not in (200, 201, 202):
         assert response.content_type == "application/json"
         assert response.json["status"] == "error"
         assert fleet_state(fresh_app) == before

@@ -13,7 +13,9 @@ The whole application, top to bottom:
 - `console`     one-time console tokens and the WebSocket proxy to VMs' displays
 - `live`        live events: the hub, the feed of libvirt's events, the WebSocket channel
 - `static`      the browser UI's files
-- `state`       the SQLite file of what must survive a restart (API tokens, the audit trail)
+- `state`       the SQLite file of what must survive a restart (API tokens, tasks, the audit
+                trail)
+- `tasks`       long operations run in the background and their records (`202` + /tasks/<id>)
 - `audit`       who did what: a record of every write, login and users-file reload
 - `accesslog`   a WSGI access log, the filter in front of VirtDancer in production.ini
 - `request_class`  standalone, one request class with the request properties on it
@@ -29,7 +31,7 @@ from pyramid.exceptions import ConfigurationExecutionError
 
 from .console.proxy import ProxyCannotListen
 from .hypervisor.registry import HostsSettingsError
-from .interfaces import IAuditTrail, IConsole, IEventFeed, IHostRegistry, IStateStore
+from .interfaces import IAuditTrail, IConsole, IEventFeed, IHostRegistry, IStateStore, ITasks
 from .published_secrets import PublishedSecret
 from .security import SecuritySettingsError
 from .settings import SettingsError
@@ -54,6 +56,7 @@ def includeme(config):
     config.include(".audit")
     config.include(".hypervisor")
     config.include(".live")
+    config.include(".tasks")
     config.include(".console")
     config.include(".routes")
     config.include(".views")
@@ -88,8 +91,8 @@ def main(global_config, **settings):
 
 def close(app_or_registry):
     """Stop what a VirtDancer app runs beside its requests: the inline console proxy (and its
-    event channel), the feed of live events, the statistics sampler, the libvirt connection's
-    supervisor and the audit trail's writer; and close its state file.
+    event channel), the task runner, the feed of live events, the statistics sampler, the
+    libvirt connection's supervisor and the audit trail's writer; and close its state file.
 
     Takes the WSGI app `main` or `make_wsgi_app` returned (a Pyramid router), a Configurator or
     a registry. A process that builds apps and drops them (a test suite) calls it for each one;
@@ -100,6 +103,10 @@ def close(app_or_registry):
     console = registry.queryUtility(IConsole)
     if console is not None:
         console.close()
+    # Tasks before the hosts: a task ends (or is cancelled) while its host still answers.
+    tasks = registry.queryUtility(ITasks)
+    if tasks is not None:
+        tasks.close()
     # Then the feed of live events, which asks the hosts about the VMs of their events.
     feed = registry.queryUtility(IEventFeed)
     if feed is not None:

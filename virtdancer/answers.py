@@ -15,6 +15,7 @@ import colander
 from .hypervisor import ACTIONS, STATE_NAMES
 from .openapi.json_schema import AnyValue
 from .security.tokens import SCOPES, TOKEN_PATTERN
+from .tasks.records import STATES as TASK_STATES
 
 
 class Answer(colander.MappingSchema):
@@ -528,3 +529,35 @@ class AuditPage(Answer):
     records = listing(AuditRecord())
     next_before = integer(nullable=True, description="pass it as ?before= for the next page; "
                                                      "null on the last page")
+
+
+# -- tasks --------------------------------------------------------------------------------------
+
+class TaskVM(Answer):
+    uuid = text()
+    name = text()
+
+
+class TaskAnswer(Answer):
+    """A task: what `GET /tasks/<id>` answers, and the `202` of an operation run as one."""
+
+    id = text(description="16 hex digits; in its URL, /tasks/<id>")
+    type = text(description="what it does: shutdown, snapshot, revert, clone, ...")
+    host = text(description="the host it runs on")
+    vm = TaskVM(nullable=True, description="the VM it works on, or null")
+    user = text(nullable=True, description="who asked for it")
+    state = text(validator=colander.OneOf(TASK_STATES))
+    progress = number(nullable=True, description="0 to 1, from libvirt's job info; null when "
+                                                 "nothing tells")
+    created = number(description="Unix time it was asked for")
+    started = number(nullable=True, description="Unix time it began to run; null while queued")
+    finished = number(nullable=True, description="Unix time it ended; null until then")
+    result = colander.SchemaNode(AnyValue(), nullable=True,
+                                 description="what it made, once done (its type says the shape)")
+    error = text(nullable=True, description="why it failed or was cancelled, in words")
+
+
+class TaskList(colander.SequenceSchema):
+    """The user's tasks (an admin's: everyone's they may see), the newest first."""
+
+    task = TaskAnswer()

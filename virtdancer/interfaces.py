@@ -36,3 +36,7 @@ class IEventHub(Interface):
 
 class IEventFeed(Interface):
     """What turns the hosts' libvirt events into the hub's (virtdancer/live/feed.py)."""
+
+
+class ITasks(Interface):
+    """The task runner: long operations run in the background, as records (virtdancer/tasks)."""

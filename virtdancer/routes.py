@@ -19,6 +19,7 @@ PER_HOST = [
     ("virtdancer.vm.console", "/vm/{uuid}/console", "/vm/{uuid}"),
     ("virtdancer.vm.xml", "/vm/{uuid}/xml", "/vm/{uuid}"),
     ("virtdancer.vm.clone", "/vm/{uuid}/clone", "/vm/{uuid}"),
+    ("virtdancer.vm.migrate", "/vm/{uuid}/migrate", "/vm/{uuid}"),
     ("virtdancer.vm.stats", "/vm/{uuid}/stats", "/vm/{uuid}/stats"),
     ("virtdancer.vm.stats.cpu", "/vm/{uuid}/stats/cpu", "/vm/{uuid}/stats/cpu"),
     ("virtdancer.vm.cdrom", "/vm/{uuid}/cdroms/{target}", "/vm/{uuid}/cdroms/{target}"),
@@ -61,6 +62,8 @@ TRAVERSED = [
     ("virtdancer.metrics", "/metrics", ""),
     ("virtdancer.events", "/events", ""),
     ("virtdancer.audit", "/audit", "/audit"),
+    ("virtdancer.tasks", "/tasks", "/tasks"),
+    ("virtdancer.task", "/tasks/{task}", "/tasks/{task}"),
 ]
 
 

@@ -11,6 +11,7 @@ from .hypervisor.registry import HOST_NAME
 from .security.tokens import MAX_NAME as MAX_TOKEN_NAME
 from .security.tokens import SCOPES
 from .settings import NO, YES
+from .tasks.records import STATES as TASK_STATES
 from .views.errors import quoted
 
 # The name of anything VirtDancer makes on a host (a VM, a pool, a volume, a network): checked
@@ -20,6 +21,8 @@ LIBVIRT_NAME_WORDS = "at most 64 of A-Z a-z 0-9 . _ -, not starting with . or -"
 STORAGE_NAME, STORAGE_NAME_WORDS = LIBVIRT_NAME, LIBVIRT_NAME_WORDS
 # A drive's name in a VM (`<target dev=>`), and a unicast MAC address (libvirt refuses others).
 DRIVE_TARGET = r"^(vd|sd|hd|xvd)[a-z]{1,3}$"
+UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+TASK_ID = r"^[0-9a-f]{16}$"
 MAC_ADDRESS = r"^[0-9a-fA-F][02468aceACE](:[0-9a-fA-F]{2}){5}$"
 
 # -- path parameters ----------------------------------------------------------------------------
@@ -29,8 +32,7 @@ class PathParameters(colander.MappingSchema):
     of these shapes (anything else is a 404), and the OpenAPI document says them."""
 
     uuid = colander.SchemaNode(
-        colander.String(), validator=colander.Regex(
-            r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        colander.String(), validator=colander.Regex(UUID),
         description="the VM's libvirt UUID, in its hyphenated form (either case)")
     host = colander.SchemaNode(colander.String(),
                                validator=colander.Regex(f"^{HOST_NAME.pattern}$"),
@@ -52,6 +54,8 @@ class PathParameters(colander.MappingSchema):
                                  description="a drive's name in the VM: vda, sdb, hdc, ...")
     mac = colander.SchemaNode(colander.String(), validator=colander.Regex(MAC_ADDRESS),
                               description="a NIC's MAC address, as 52:54:00:12:34:56")
+    task = colander.SchemaNode(colander.String(), validator=colander.Regex(TASK_ID),
+                               description="a task's id: 16 hex digits")
 
 
 PATH_PARAMETERS = PathParameters()
@@ -611,3 +615,49 @@ class AuditQuery(colander.MappingSchema):
     limit = colander.SchemaNode(
         colander.Integer(), missing=100, validator=colander.Range(1, AUDIT_PAGE_MAX),
         description=f"at most this many records (1 to {AUDIT_PAGE_MAX}; 100 if not given)")
+
+
+# -- tasks (GET /tasks, and operations that answer 202 with a task) ----------------------------
+
+MAX_WAIT = 3600
+
+
+class TaskQuery(colander.MappingSchema):
+    """`GET /tasks`: filters, each optional."""
+
+    host = colander.SchemaNode(colander.String(), missing=None,
+                               validator=colander.Regex(f"^{HOST_NAME.pattern}$"),
+                               description="only the tasks of this host")
+    vm = colander.SchemaNode(colander.String(), missing=None,
+                             validator=colander.Regex(UUID),
+                             description="only the tasks of the VM of this UUID")
+    state = colander.SchemaNode(colander.String(), missing=None,
+                                validator=colander.OneOf(TASK_STATES),
+                                description="only tasks in this state: "
+                                            + ", ".join(TASK_STATES))
+    limit = colander.SchemaNode(Whole(), missing=200, validator=colander.Range(1, 1000),
+                                description="at most so many tasks (1 to 1000; 200)")
+
+
+class ActionQuery(colander.MappingSchema):
+    """`POST /vm/<uuid>/action?wait=<seconds>`: a shutdown as a task that waits for the guest."""
+
+    wait = colander.SchemaNode(
+        Whole(), missing=None, validator=colander.Range(1, MAX_WAIT),
+        description=f"shutdown only: answer 202 with a task that waits at most so many seconds "
+                    f"(1 to {MAX_WAIT}) for the VM to be off, and fails if it is not")
+
+# -- migration ----------------------------------------------------------------------------------
+
+class MigrateBody(colander.MappingSchema):
+    """`POST /vm/<uuid>/migrate`: `{"host": "lab"}` moves the VM to that host of the registry."""
+
+    host = colander.SchemaNode(
+        Text(), validator=colander.Regex(f"^{HOST_NAME.pattern}$",
+                                         "a host's name is lowercase letters, digits and -"),
+        description="the host to move the VM to: another host of /hosts")
+    live = colander.SchemaNode(Switch(), missing=True,
+                               description="a running VM keeps running while it moves (true), "
+                                           "or is paused while it moves (false)")
+    offline = colander.SchemaNode(Switch(), missing=False,
+                                  description="move a shut-off VM: its definition only")

@@ -45,6 +45,8 @@ SETTINGS = {setting.name: setting for setting in (
     Setting("virtdancer.state_file", "", "text"),
     Setting("virtdancer.audit.enabled", True, "flag"),
     Setting("virtdancer.audit.retention_days", 30, "integer", minimum=1),
+    Setting("virtdancer.tasks.per_host", 4, "integer", minimum=1),
+    Setting("virtdancer.tasks.keep_days", 30.0, "seconds", minimum=0),
     Setting("virtdancer.max_body_bytes", 65536, "integer", minimum=1),
     Setting("virtdancer.upload.max_bytes", 8 * 1024 ** 3, "integer", minimum=1),
     Setting("virtdancer.allowed_origins", (), "lines"),

@@ -59,6 +59,28 @@ MIGRATIONS = (
     );
     CREATE INDEX audit_by_time ON audit (time);
     """,
+    # 3: tasks (virtdancer/tasks): long operations, kept `virtdancer.tasks.keep_days` days.
+    # `result` is JSON; `changes_vm` marks a task that holds its VM against another such task.
+    """
+    CREATE TABLE tasks (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        host TEXT NOT NULL,
+        vm_uuid TEXT,
+        vm_name TEXT,
+        user TEXT,
+        state TEXT NOT NULL,
+        progress REAL,
+        created REAL NOT NULL,
+        started REAL,
+        finished REAL,
+        result TEXT,
+        error TEXT,
+        changes_vm INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX tasks_by_created ON tasks (created);
+    CREATE INDEX tasks_by_state ON tasks (state);
+    """,
 )
 
 # How long a statement waits for another process's write to the file to end.

@@ -11,7 +11,7 @@ import webtest
 from virtdancer.security.passwords import hash_password
 
 from ..conftest import close_app, make_app
-from .conftest import URI, domain_xml, domain_names, domstate, remove_domain, virsh
+from .conftest import URI, domain_names, domain_xml, domstate, remove_domain, virsh
 
 PASSWORD = "h5-real-audit-" + secrets.token_hex(8)
 

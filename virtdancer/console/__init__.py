@@ -13,10 +13,10 @@ from zope.interface import implementer
 
 from ..hypervisor import START_ORDER
 from ..interfaces import IConsole, IEventHub, IHostRegistry
-from ..published_secrets import refuse_published_secret
-from ..settings import value
 from ..live.channel import EventChannel, Viewers
 from ..live.tickets import EventTickets
+from ..published_secrets import refuse_published_secret
+from ..settings import value
 from .access import access_of_policy
 from .proxy import ConsoleProxy, ProxyThread
 from .tokens import ConsoleTokens

@@ -18,6 +18,8 @@ from .display import has_display_state  # noqa: F401  (the service's API)
 from .editing import Editing, xml_version  # noqa: F401  (the service's API)
 from .fleet import ACTIONS, STATE_NAMES, Fleet, allowed_actions, state_name  # noqa: F401  (the service's API)
 from .hostinfo import is_local_uri, runs_in_process
+from .jobs import Jobs
+from .migration import Migration
 from .networks import Networks
 from .provisioning import Provisioning
 from .registry import DEFAULT_NAME, HostRegistry, HostsSettingsError, parse_hosts  # noqa: F401
@@ -47,6 +49,8 @@ class Hypervisor:
         self.cloning = Cloning(self.connection)
         self.networks = Networks(self.connection)
         self.devices = Devices(self.connection)
+        self.jobs = Jobs(self.connection, self.fleet)
+        self.migration = Migration(self.connection)
         self.sampler = StatsSampler(self.connection, interval=stats_interval,
                                     history=stats_history, local=self.local)
 

@@ -177,6 +177,13 @@ class Fleet:
                     return None   # a transient VM ceases to exist when it stops
                 raise
 
+    def check_running(self, ref, action):
+        """`InvalidState` unless the domain's state allows `action` now."""
+        with self.host.session():
+            state = ref.handle.state()[0]
+        if action not in allowed_actions(state, ref.active):
+            raise _invalid(action, state)
+
     # -- consoles --------------------------------------------------------------------------
 
     def check_console(self, ref):

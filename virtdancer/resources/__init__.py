@@ -1,5 +1,6 @@
 """The traversal tree: Root → "hosts" → Host → "vm" (its VMs) → Domain, by UUID; and
-Root → "tokens" → Token, by id (resources/tokens.py); Root → "audit", the audit records.
+Root → "tokens" → Token, by id (resources/tokens.py); Root → "tasks" → Task, by id
+(resources/tasks.py); Root → "audit", the audit records.
 
 Resources are location-aware and know nothing of HTTP: a miss is a `KeyError`, which Pyramid
 turns into a 404. They ask the hypervisor service for everything they know.
@@ -22,6 +23,7 @@ from .devices import DEVICE_KINDS
 from .networks import NetworkCollection
 from .pools import PoolCollection
 from .stats import DomainStats, HostStats
+from .tasks import TaskCollection
 from .tokens import TokenCollection
 
 
@@ -53,6 +55,8 @@ class Root:
             return TokenCollection(self)
         if name == "audit":
             return AuditLog(self)
+        if name == "tasks":
+            return TaskCollection(self)
         raise KeyError(name)
 
     def default_host(self):
@@ -203,6 +207,14 @@ class Domain:
     def run(self, action):
         self._found = self.fleet.run(self._found, action)
 
+    def check_running(self, action):
+        """`InvalidState` (409) unless the VM runs, before a task is made to `action` it."""
+        self.fleet.check_running(self._found, action)
+
+    def shutdown_and_wait(self, seconds, pause):
+        """Shut it down and wait for it to be off (a task's work; `pause` between looks)."""
+        return self.host.hypervisor.jobs.shutdown_and_wait(self.uuid, seconds, pause)
+
     def update(self, changes):
         """Change its settings; answer the names of those that wait for its next boot."""
         try:
@@ -224,6 +236,39 @@ class Domain:
     def clone(self, name):
         """A shut-off copy of it named `name`, as a `Domain` of the same host."""
         return self.__parent__[self.host.hypervisor.cloning.clone(self.uuid, name)]
+
+    def destination(self, name):
+        """The host called `name` as this VM's destination: a `Host` the user sees, or
+        `KeyError`."""
+        return self.host.__parent__[name]
+
+    def other_hosts(self):
+        """The names of the hosts the user sees that this VM is not on."""
+        return [host.name for host in self.host.__parent__.visible()
+                if host.name != self.host.name]
+
+    def check_migration(self, destination, live, offline):
+        """Refuse now what migrating it to `destination` would refuse at once (its state, the
+        destination away, two names of one host)."""
+        self.host.hypervisor.migration.check(self.uuid, destination.hypervisor.connection,
+                                             live=live, offline=offline)
+
+    def migrate(self, destination, live, offline, progress=None):
+        """Move it to `destination` (a `Host`), UUID and all; `progress(fraction)` is told
+        how far it is."""
+        try:
+            self.host.hypervisor.migration.migrate(
+                self.uuid, destination.hypervisor.connection, live=live, offline=offline,
+                progress=progress)
+        finally:
+            # What either host remembered of it may be untrue now, whatever happened.
+            self.fleet.forget(self.uuid)
+            destination.fleet.forget(self.uuid)
+        self.sampler.forget(self.uuid)
+
+    def abort_migration(self):
+        """Cancel its migration under way."""
+        self.host.hypervisor.migration.abort(self.uuid)
 
     def delete(self, force=False, remove_volumes=False):
         """Undefine the VM; `{removed, kept}` of its disk volumes."""

@@ -3,11 +3,13 @@
 from .. import answers
 from ..permissions import Permission
 from ..resources import Domain, VMCollection
-from ..schemas import ActionBody, DetailQuery
+from ..schemas import ActionBody, ActionQuery, DetailQuery
 from .bodies import body_validator
+from .errors import error_response
 from .etags import unless_unchanged
 from .service import PerHostService
 from .shapes import detail_answer, summary_answer
+from .tasks import accept
 
 vms = PerHostService("virtdancer.vms", "Every VM of the host")
 vm = PerHostService("virtdancer.vm", "One VM")
@@ -47,14 +49,26 @@ def show_vm(request):
 
 
 @vm_action.post(context=Domain, permission=Permission.OPERATE, schema=ActionBody(),
-                validators=(body_validator,), response_schemas={200: answers.ActionAnswer()},
-                errors=(409,))
+                validators=(body_validator,), query=ActionQuery(),
+                response_schemas={200: answers.ActionAnswer(), 202: answers.TaskAnswer()},
+                errors=(400, 409))
 def run_action(request):
     """Run a lifecycle action and answer with the VM as it is afterwards.
 
-    `vm` is null when the action made the VM vanish (destroying a transient VM).
+    `vm` is null when the action made the VM vanish (destroying a transient VM). A shutdown
+    with `?wait=<seconds>` is a task instead (202): it fails if the VM still runs by then.
     """
     domain = request.context
+    wait = request.validated["wait"]
+    if wait is not None:
+        if request.validated["action"] != "shutdown":
+            return error_response(400, "wait= goes with the action shutdown only",
+                                  location="querystring", name="wait")
+        domain.check_running("shutdown")
+        # Cancelling stops the wait (`task.wait` raises); the guest may still shut down.
+        return accept(request, "shutdown",
+                      lambda task: domain.shutdown_and_wait(wait, task.wait),
+                      domain.host.name, domain, canceller=lambda: None)
     domain.run(request.validated["action"])
     after = domain.detail()
     return {"result": "done",
