@@ -54,7 +54,7 @@ async def in_thread(function, *args):
     return await asyncio.get_running_loop().run_in_executor(None, function, *args)
 
 
-async def receive(websocket, wanted, timeout=5):
+async def receive(websocket, wanted, timeout=20):
     """The messages received until one `wanted(message)` is (that one last)."""
     received = []
     async with asyncio.timeout(timeout):
@@ -287,7 +287,7 @@ def test_a_lost_host_and_its_return_are_host_events(app):
         async with connect(channel_url(app, "viewer"), origin=ORIGIN, proxy=None) as websocket:
             await in_thread(connection._lost, connection.get(), "a test pulled the plug")
             return await receive(websocket, lambda message: message.get("state") == "back",
-                                 timeout=15)
+                                 timeout=30)
 
     received = [message for message in asyncio.run(scenario()) if message["type"] == "host"]
     # The app's first "connected" may reach the channel too, when the feed told it late.
