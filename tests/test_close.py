@@ -8,7 +8,7 @@ import virtdancer
 from .conftest import DEMO_URI, SECRET, make_app, virtdancer_threads
 
 APP_THREADS = ["virtdancer-console-proxy", "virtdancer-host-supervisor",
-               "virtdancer-stats-sampler"]
+               "virtdancer-live-feed", "virtdancer-stats-sampler"]
 
 
 def started_by(action):
@@ -18,7 +18,7 @@ def started_by(action):
     return virtdancer_threads() - before, result
 
 
-def test_close_ends_the_connection_the_sampler_and_the_console_proxy():
+def test_close_ends_the_connection_the_sampler_the_event_feed_and_the_console_proxy():
     threads, app = started_by(lambda: make_app(**{"virtdancer.console.listen": "127.0.0.1:0"}))
     try:
         assert sorted(thread.name for thread in threads) == APP_THREADS

@@ -15,6 +15,7 @@ import pytest
 import webtest
 from websockets.asyncio.client import connect
 
+from virtdancer.interfaces import IEventHub
 from virtdancer.security.passwords import hash_password
 
 from ..conftest import SECRET, close_app, make_app
@@ -60,7 +61,9 @@ def live_app(tmp_path):
 def channel_url(app, user):
     client = webtest.TestApp(app)
     client.authorization = ("Basic", (user, "pw"))
-    return client.post("/events").json["url"].replace("ws://localhost:", "ws://127.0.0.1:")
+    url = client.post("/events").json["url"].replace("ws://localhost:", "ws://127.0.0.1:")
+    # Resuming from now: what virsh does next must not come before the channel is subscribed.
+    return f"{url}&since={app.registry.getUtility(IEventHub).seq}"
 
 
 async def wait_for(websocket, wanted, timeout=30):

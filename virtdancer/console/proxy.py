@@ -5,6 +5,9 @@ for this host less than a minute ago and that nobody used yet, from a page of an
 the origin the token was issued to, or one of `virtdancer.console.allowed_origins`; and the
 token's user must still be allowed to open that VM's console (`ConsoleAccess`). Refused
 connections are closed with a policy-violation code and a reason a person can read.
+
+A connection to a path ending in `/events` is the live event channel's instead
+(virtdancer/live/channel.py), on the same port and loop.
 """
 
 import asyncio

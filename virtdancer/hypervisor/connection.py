@@ -93,6 +93,7 @@ class HostConnection:
         self.facts = {}                       # the hypervisor's type and version, once known
         self._listeners = []
         self._retired = []   # lost connections, released by the supervisor thread
+        self._telling_loss = False   # a loss is being told to the listeners
         self._thread = None
 
     def add_listener(self, listener):
@@ -187,7 +188,8 @@ class HostConnection:
     def _supervise(self):
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._stopping or self._conn is None)
+                self._cond.wait_for(lambda: self._stopping
+                                    or (self._conn is None and not self._telling_loss))
                 if self._stopping:
                     return
                 wait = self._next_attempt - time.monotonic()
@@ -290,12 +292,19 @@ class HostConnection:
             self._last_error = why
             self._set_state("unavailable")
             self._next_attempt = 0.0
-            self._cond.notify_all()
+            # The supervisor reconnects once the loss is told: its "connected" must never
+            # reach the listeners before this "lost" (they would take the host for lost).
+            self._telling_loss = True
             # Released later by the supervisor: this may run inside libvirt's close callback,
             # where unregistering that callback would deadlock.
             self._retired.append((conn, self._event_callbacks))
         log.warning("lost the libvirt connection to %s: %s", self.uri, why)
-        self._tell(HostEvent(self.name, "lost", why))
+        try:
+            self._tell(HostEvent(self.name, "lost", why))
+        finally:
+            with self._cond:
+                self._telling_loss = False
+                self._cond.notify_all()
 
     def _tell(self, event):
         for listener in self._listeners:

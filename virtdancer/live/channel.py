@@ -27,7 +27,6 @@ POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
 QUEUE = 256          # events waiting for one client before it is dropped as too slow
 RECHECK = 5.0        # seconds between two looks at the users file for an open channel
-_OVERFLOW = object()
 
 
 def is_events_path(path):
@@ -61,14 +60,16 @@ class Viewers:
 
 
 class ChannelSubscription(Subscription):
-    """A hub subscription feeding a queue on the channel's event loop."""
+    """A hub subscription feeding a queue on the channel's event loop; `on_overflow()` is
+    called there once, when the queue is full (the client does not keep up)."""
 
-    def __init__(self, viewer, loop, size=QUEUE):
+    def __init__(self, viewer, loop, size=QUEUE, on_overflow=None):
         super().__init__(viewer)
         self.loop = loop
         self.size = size
         self.queue = asyncio.Queue()
         self.overflowed = False
+        self.on_overflow = on_overflow
 
     def offer(self, event):
         try:
@@ -81,7 +82,9 @@ class ChannelSubscription(Subscription):
             return
         if self.queue.qsize() >= self.size:
             self.overflowed = True
-            event = _OVERFLOW
+            if self.on_overflow is not None:
+                self.on_overflow()
+            return
         self.queue.put_nowait(event)
 
 
@@ -113,8 +116,17 @@ class EventChannel:
             log.warning("event channel refused: %s", refusal)
             await websocket.close(POLICY_VIOLATION, str(refusal)[:120])
             return
+        def drop():
+            # Closed from here, not by the sender: a client that reads nothing leaves the
+            # sender waiting in `send` for room that never comes. The close frame, or after
+            # websockets' close timeout the cut connection, ends that wait.
+            log.warning("event channel of %s dropped: too slow", claims["u"])
+            closing.append(asyncio.ensure_future(websocket.close(TRY_AGAIN_LATER, "too slow for the events: "
+                                                                   "reconnect with since")))
+
+        closing = []   # the task closing it, kept until it is done
         subscription = ChannelSubscription(viewer, asyncio.get_running_loop(),
-                                           self.queue_size)
+                                           self.queue_size, on_overflow=drop)
         missed = self.hub.subscribe(subscription, since)
         self.open += 1
         try:
@@ -165,11 +177,6 @@ class EventChannel:
                     getting.cancel()
                     break
                 event = getting.result()
-                if event is _OVERFLOW:
-                    log.warning("event channel of %s dropped: too slow", claims["u"])
-                    await websocket.close(TRY_AGAIN_LATER, "too slow for the events: "
-                                                           "reconnect with since")
-                    return
                 if time.monotonic() - checked > RECHECK:
                     checked = time.monotonic()
                     try:

@@ -1,7 +1,7 @@
 """The hosts' libvirt events, published on the hub as the channel's messages.
 
 The listener methods run on libvirt's event loop thread, which must never call libvirt: they
-only queue the typed event. A worker thread of the feed takes them in order, asks the host for
+only queue the typed event. A worker thread per host takes them in order, asks the host for
 the VM's new state when its lifecycle changed (so that a client needs no second request), and
 publishes the message.
 """
@@ -26,14 +26,18 @@ _STOP = object()
 
 @implementer(IEventFeed)
 class HostEventFeed:
-    """An `events.IEventListener` of every host of a registry, publishing on `hub`."""
+    """An `events.IEventListener` of every host of a registry, publishing on `hub`.
+
+    Each host has its own queue and worker: a host that does not answer the question about its
+    VM's new state holds up its own events only, never the other hosts'.
+    """
 
     def __init__(self, hosts, hub):
         self.hosts = hosts
         self.hub = hub
-        self._queue = queue.Queue(BACKLOG)
+        self._queues = {name: queue.Queue(BACKLOG) for name in hosts.names()}
         self._lost = set()        # hosts whose connection was lost: the next one is "back"
-        self._thread = None
+        self._threads = []
         self.dropped = 0
         hosts.add_listener(self)
 
@@ -50,28 +54,33 @@ class HostEventFeed:
 
     def _take(self, event):
         try:
-            self._queue.put_nowait(event)
+            self._queues[event.host].put_nowait(event)
         except queue.Full:
             self.dropped += 1
-            log.warning("live events: %d events dropped, the feed is behind", self.dropped)
+            log.warning("live events: %d events dropped, the feed of %s is behind",
+                        self.dropped, event.host)
 
-    # -- the worker ----------------------------------------------------------------------------
+    # -- the workers ---------------------------------------------------------------------------
 
     def start(self):
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="virtdancer-live-feed",
-                                            daemon=True)
-            self._thread.start()
+        if not self._threads:
+            self._threads = [threading.Thread(target=self._run, args=(events,),
+                                              name="virtdancer-live-feed", daemon=True)
+                             for events in self._queues.values()]
+            for thread in self._threads:
+                thread.start()
         return self
 
     def close(self):
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            self._queue.put(_STOP)
-            thread.join(timeout=5)
+        threads, self._threads = self._threads, []
+        if threads:
+            for events in self._queues.values():
+                events.put(_STOP)
+            for thread in threads:
+                thread.join(timeout=5)
 
-    def _run(self):
-        while (event := self._queue.get()) is not _STOP:
+    def _run(self, events):
+        while (event := events.get()) is not _STOP:
             try:
                 self.publish(event)
             except Exception:  # one odd event must not end the feed
