@@ -155,7 +155,8 @@ def expected_status(route, method, permission, user, vm):
 def test_the_matrix_covers_the_api():
     routes = {route for route, *_ in permissioned_views()}
     assert {"virtdancer.vms", "virtdancer.vm", "virtdancer.vm.action", "virtdancer.hosts",
-            "virtdancer.host", "virtdancer.fleet", "virtdancer.host.vm.action"} <= routes
+            "virtdancer.host", "virtdancer.fleet", "virtdancer.host.vm.action",
+            "virtdancer.events"} <= routes
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ The whole application, top to bottom:
 - `openapi`     GET /openapi.json, generated from the services and their schemas
 - `security`    users file, HTTP Basic and login sessions (standalone; opt-in for a portal)
 - `console`     one-time console tokens and the WebSocket proxy to VMs' displays
+- `live`        live events: the hub, the feed of libvirt's events, the WebSocket channel
 - `static`      the browser UI's files
 - `state`       the SQLite file of what must survive a restart (API tokens, tasks)
 - `tasks`       long operations run in the background and their records (`202` + /tasks/<id>)
@@ -28,7 +29,7 @@ from pyramid.exceptions import ConfigurationExecutionError
 
 from .console.proxy import ProxyCannotListen
 from .hypervisor.registry import HostsSettingsError
-from .interfaces import IConsole, IHostRegistry, IStateStore, ITasks
+from .interfaces import IConsole, IEventFeed, IHostRegistry, IStateStore, ITasks
 from .published_secrets import PublishedSecret
 from .security import SecuritySettingsError
 from .settings import SettingsError
@@ -51,6 +52,7 @@ def includeme(config):
     check_settings(config.get_settings())
     config.include(".state")
     config.include(".hypervisor")
+    config.include(".live")
     config.include(".tasks")
     config.include(".console")
     config.include(".routes")
@@ -85,9 +87,9 @@ def main(global_config, **settings):
 
 
 def close(app_or_registry):
-    """Stop what a VirtDancer app runs beside its requests: the inline console proxy, the
-    task runner, the statistics sampler and the libvirt connection's supervisor; and close its
-    state file.
+    """Stop what a VirtDancer app runs beside its requests: the inline console proxy (and its
+    event channel), the task runner, the feed of live events, the statistics sampler and the
+    libvirt connection's supervisor; and close its state file.
 
     Takes the WSGI app `main` or `make_wsgi_app` returned (a Pyramid router), a Configurator or
     a registry. A process that builds apps and drops them (a test suite) calls it for each one;
@@ -102,6 +104,10 @@ def close(app_or_registry):
     tasks = registry.queryUtility(ITasks)
     if tasks is not None:
         tasks.close()
+    # Then the feed of live events, which asks the hosts about the VMs of their events.
+    feed = registry.queryUtility(IEventFeed)
+    if feed is not None:
+        feed.close()
     hosts = registry.queryUtility(IHostRegistry)
     if hosts is not None:
         hosts.close()

@@ -160,6 +160,11 @@ class ConsoleAnswer(Answer):
     expires = number(description="Unix time")
 
 
+class EventsAnswer(Answer):
+    url = text(description="connect a WebSocket here (add &since=<seq> to resume)")
+    expires = number(description="Unix time: connect before it")
+
+
 # -- hosts --------------------------------------------------------------------------------------
 
 class VMCounts(Answer):

@@ -145,12 +145,14 @@ def _write_private(path, text, replace):
 
 
 def console_proxy_command(args):
-    """Run the console proxy on its own, on virtdancer.console.listen of an INI file."""
+    """Run the console proxy (and the event channel) on its own, on virtdancer.console.listen
+    of an INI file."""
     import asyncio
 
     from .console import console_from_settings
     from .console.access import ConsoleAccess
     from .console.proxy import ConsoleProxy, cannot_listen, parse_listen
+    from .live import hub_and_feed
     from .published_secrets import PublishedSecret
     from .security.users import UsersFile, UsersFileError
 
@@ -170,9 +172,14 @@ def console_proxy_command(args):
         print("virtdancer console-proxy: set virtdancer.secret and virtdancer.console.listen in "
               f"{args.config_uri}", file=sys.stderr)
         return 2
+    # The event channel's events come from this process's own connections to the hosts
+    # (libvirt tells every connection); its `seq` numbers are its own.
+    hub, feed = hub_and_feed(settings, hosts)
+    feed.start()
     hosts.start(statistics=False)
-    proxy = ConsoleProxy(hosts, console.tokens,
-                         value(settings, "virtdancer.console.allowed_origins"), access)
+    allowed_origins = value(settings, "virtdancer.console.allowed_origins")
+    proxy = ConsoleProxy(hosts, console.tokens, allowed_origins, access,
+                         events=console.event_channel(hub, allowed_origins, access.users))
     host, port = parse_listen(console.listen)
     print(f"console proxy listening on {host}:{port}", file=sys.stderr)
     try:
@@ -183,6 +190,38 @@ def console_proxy_command(args):
         print(f"virtdancer console-proxy: {cannot_listen(host, port, error)}", file=sys.stderr)
         return 2
     finally:
+        feed.close()
+        hosts.close()
+    return 0
+
+
+def events_command(args):
+    """Print the live events of the libvirt hosts of an INI file (every host, or --host)."""
+    from .live import hub_and_feed
+    from .live.terminal import watch
+
+    setup_logging(args.config_uri)
+    settings = app_settings(args.config_uri)
+    try:
+        hosts = registry_from_settings(settings)
+    except HostsSettingsError as error:
+        print(f"virtdancer events: {error}", file=sys.stderr)
+        return 2
+    if args.host is not None and hosts.get(args.host) is None:
+        print(f"virtdancer events: no host {args.host!r} in {args.config_uri} (hosts: "
+              f"{', '.join(hosts.names())})", file=sys.stderr)
+        return 2
+    # Its own connections, as the separate console proxy has: what this command prints is
+    # what libvirt tells it, not what a running VirtDancer's hub holds.
+    hub, feed = hub_and_feed(settings, hosts)
+    feed.start()
+    try:
+        watch(hub, sys.stdout, host=args.host, as_json=args.json, count=args.count,
+              then=lambda: hosts.start(statistics=False))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        feed.close()
         hosts.close()
     return 0
 
@@ -297,6 +336,15 @@ def build_parser():
     proxy_parser.add_argument("config_uri", help="an INI file such as production.ini (with "
                               "#section for a composite: examples/portal.ini#virtdancer)")
     proxy_parser.set_defaults(run=console_proxy_command)
+    events_parser = commands.add_parser("events", help=events_command.__doc__)
+    events_parser.add_argument("config_uri", help="an INI file such as production.ini (with "
+                               "#section for a composite: examples/portal.ini#virtdancer)")
+    events_parser.add_argument("--host", help="only this host's events (a name of "
+                                              "virtdancer.hosts)")
+    events_parser.add_argument("--json", action="store_true",
+                               help="one JSON object per line, as the event channel sends them")
+    events_parser.add_argument("--count", type=int, help="stop after this many events")
+    events_parser.set_defaults(run=events_command)
     token_parser = commands.add_parser("token", help=token_command.__doc__)
     token_actions = token_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     create_parser = token_actions.add_parser(

@@ -27,3 +27,12 @@ class IApiTokens(Interface):
 
 class ITasks(Interface):
     """The task runner: long operations run in the background, as records (virtdancer/tasks)."""
+
+
+class IEventHub(Interface):
+    """Live events: `publish(type, host, vm=None, **fields)` from any thread, delivered to
+    every open event channel whose user sees them (virtdancer/live/hub.py)."""
+
+
+class IEventFeed(Interface):
+    """What turns the hosts' libvirt events into the hub's (virtdancer/live/feed.py)."""

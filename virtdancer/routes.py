@@ -66,6 +66,7 @@ TRAVERSED = [
     ("virtdancer.metrics", "/metrics", ""),
     ("virtdancer.tasks", "/tasks", "/tasks"),
     ("virtdancer.task", "/tasks/{task}", "/tasks/{task}"),
+    ("virtdancer.events", "/events", ""),
 ]
 
 

@@ -1,0 +1,100 @@
+"""Event tickets: signed, short-lived, bound to a user and the page's origin, good once.
+
+Made as console tokens are (console/tokens.py): `<payload>.<signature>`, the payload JSON with a
+random nonce, signed with HMAC-SHA256 under a key of their own derived from `virtdancer.secret`
+(so neither can pass for the other). A ticket opens one channel: a client that reconnects asks
+`POST /events` for a new one.
+"""
+
+import hashlib
+import hmac
+import json
+import math
+import secrets
+import threading
+import time
+
+from ..console.tokens import TokenRefused, _b64decode, _b64encode
+
+LIFETIME = 60.0   # seconds: the page connects at once; a copied URL is soon worthless
+
+# Each claim and its type: user, origin, whether the user may run actions, expiry, nonce.
+_CLAIMS = {"u": str, "o": str, "p": bool, "e": (int, float), "n": str}
+
+
+def _well_formed(claims):
+    return (isinstance(claims, dict)
+            and all(isinstance(claims.get(key), kinds)
+                    and (kinds is bool or not isinstance(claims.get(key), bool))
+                    for key, kinds in _CLAIMS.items())
+            and math.isfinite(claims["e"]))
+
+
+class EventTickets:
+    def __init__(self, secret, lifetime=LIFETIME, clock=time.time):
+        self._key = hmac.new(secret.encode("utf-8"), b"virtdancer event tickets",
+                             hashlib.sha256).digest()
+        self.lifetime = lifetime
+        self.clock = clock
+        self._used = {}   # nonce -> expiry
+        self._viewers = {}   # nonce -> (viewer, expiry): see `issue`
+        self._lock = threading.Lock()
+
+    def issue(self, *, user, origin, operates, viewer=None):
+        """A new ticket, and the Unix time it expires.
+
+        `viewer`, what the request's identity sees, is kept in this process until the ticket
+        is used or expires: an inline channel reads it back (`viewer_of`) where no users file
+        says who sees what (a host portal's own identities).
+        """
+        expires = self.clock() + self.lifetime
+        nonce = secrets.token_urlsafe(16)
+        payload = json.dumps({"u": user, "o": origin, "p": bool(operates), "e": expires,
+                              "n": nonce}, separators=(",", ":"))
+        encoded = _b64encode(payload.encode("utf-8"))
+        if viewer is not None:
+            with self._lock:
+                self._forget_expired()
+                self._viewers[nonce] = (viewer, expires)
+        return f"{encoded}.{self._sign(encoded)}", expires
+
+    def viewer_of(self, claims):
+        """The viewer kept with these claims' ticket when it was issued here, or None."""
+        with self._lock:
+            kept = self._viewers.get(claims["n"])
+        return kept[0] if kept is not None else None
+
+    def _forget_expired(self):
+        now = self.clock()
+        self._viewers = {nonce: kept for nonce, kept in self._viewers.items() if kept[1] >= now}
+
+    def verify(self, ticket):
+        """The claims {u, o, p, e, n} of a genuine, current ticket; `TokenRefused` otherwise.
+        Nothing is used up (see `consume`)."""
+        if not isinstance(ticket, str) or not ticket.isascii():
+            raise TokenRefused("malformed event ticket")
+        encoded, dot, signature = ticket.partition(".")
+        if not dot or not hmac.compare_digest(signature, self._sign(encoded)):
+            raise TokenRefused("event ticket has a wrong signature")
+        try:
+            claims = json.loads(_b64decode(encoded))
+        except ValueError:
+            raise TokenRefused("malformed event ticket") from None
+        if not _well_formed(claims):
+            raise TokenRefused("malformed event ticket")
+        if claims["e"] < self.clock():
+            raise TokenRefused("event ticket expired: ask POST /events for another")
+        return claims
+
+    def consume(self, claims):
+        """Mark verified claims used; `TokenRefused` if they were used already."""
+        now = self.clock()
+        with self._lock:
+            self._used = {nonce: expiry for nonce, expiry in self._used.items() if expiry >= now}
+            if claims["n"] in self._used:
+                raise TokenRefused("event ticket was used already: ask POST /events for "
+                                   "another")
+            self._used[claims["n"]] = claims["e"]
+
+    def _sign(self, encoded):
+        return _b64encode(hmac.new(self._key, encoded.encode("ascii"), hashlib.sha256).digest())
