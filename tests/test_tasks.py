@@ -138,7 +138,8 @@ def test_listing_is_newest_first_and_filtered(testapp):
     assert testapp.get("/tasks?state=failed").json == []
     assert testapp.get("/tasks?host=lab").json == []
     assert len(testapp.get("/tasks?limit=1").json) == 1
-    for query in ("state=finished", "vm=web-1", "limit=0", "host=-x"):
+    for query in ("state=finished", "vm=web-1", "limit=0", "host=-x", "vm=", "state=", "host=",
+                  "limit="):
         assert testapp.get(f"/tasks?{query}", status=400).json["code"] == 400
 
 

@@ -542,18 +542,20 @@ class DetachQuery(colander.MappingSchema):
 # -- tasks (GET /tasks, and operations that answer 202 with a task) ----------------------------
 
 MAX_WAIT = 3600
+# A filter given empty (`?vm=`) is malformed, not left out: its validator refuses "".
+NON_EMPTY = colander.String(allow_empty=True)
 
 
 class TaskQuery(colander.MappingSchema):
     """`GET /tasks`: filters, each optional."""
 
-    host = colander.SchemaNode(colander.String(), missing=None,
+    host = colander.SchemaNode(NON_EMPTY, missing=None,
                                validator=colander.Regex(f"^{HOST_NAME.pattern}$"),
                                description="only the tasks of this host")
-    vm = colander.SchemaNode(colander.String(), missing=None,
+    vm = colander.SchemaNode(NON_EMPTY, missing=None,
                              validator=colander.Regex(UUID),
                              description="only the tasks of the VM of this UUID")
-    state = colander.SchemaNode(colander.String(), missing=None,
+    state = colander.SchemaNode(NON_EMPTY, missing=None,
                                 validator=colander.OneOf(TASK_STATES),
                                 description="only tasks in this state: "
                                             + ", ".join(TASK_STATES))
