@@ -43,7 +43,9 @@ BODIES = {"virtdancer.vm.action": {"action": "pause"}, "virtdancer.tokens": {"na
           "virtdancer.vm.migrate": {"host": "lab"},      # from the lab host: "default" (body)
           "virtdancer.vm.cdrom": {"pool": "default", "volume": "debian-12-netinst.iso"},
           "virtdancer.vm.disks": {"pool": "default", "size_gib": 0.001, "format": "raw"},
-          "virtdancer.vm.nics": {"network": "default"}}
+          "virtdancer.vm.nics": {"network": "default"},
+          "virtdancer.vm.snapshots": {"name": "matrix", "memory": True},
+          "virtdancer.vm.snapshot.revert": {"start": True}}
 # Query strings a request needs to be allowed: a running VM is deleted only when forced.
 QUERIES = {("virtdancer.vm", "DELETE"): "?force=1"}
 # What an allowed request answers where it is not 200: a token made is a 201, and the matrix's
@@ -54,9 +56,14 @@ ALLOWED = {("virtdancer.tokens", "POST"): 201, ("virtdancer.token", "GET"): 404,
            # The matrix's VMs all run: a clone is refused. A replaced XML needs If-Match first.
            ("virtdancer.vm.clone", "POST"): 409, ("virtdancer.vm.xml", "PUT"): 428,
            # A migration is a task (202), which the test driver's refusal fails later.
-           ("virtdancer.vm.migrate", "POST"): 202}
+           ("virtdancer.vm.migrate", "POST"): 202,
+           # A snapshot is taken as a task.
+           ("virtdancer.vm.snapshots", "POST"): 202}
 TOKEN_ID = "0123456789ab"
 TASK_ID = "0123456789abcdef"
+# The matrix's snapshot (SNAPSHOT) is no VM's.
+SNAPSHOT = "matrix-snapshot"
+SNAPSHOT_ROUTES = {"virtdancer.vm.snapshot", "virtdancer.vm.snapshot.revert"}
 
 # What an allowed request answers where the demo fleet's host cannot give 200: the test
 # driver's host is not this machine, so it has no network interfaces to count, and its VMs have
@@ -140,10 +147,13 @@ def expected_status(route, method, permission, user, vm):
         return 401
     if vm is not None and vm not in USERS[user]["sees"]:
         return 404   # hidden beats forbidden: the user must not learn the VM exists
-    if route == "virtdancer.task":
-        return 404   # the matrix's task is nobody's: not found, whoever asks
+    if route == "virtdancer.task" or on_any_host(route) in SNAPSHOT_ROUTES:
+        return 404   # the matrix's task and snapshot are nobody's: not found, whoever asks
     if permission not in USERS[user]["permissions"]:
         return 403
+    if (on_any_host(route), method) == ("virtdancer.vm.snapshots", "POST") \
+            and vm in HOSTS["lab"]:
+        return 409   # the lab's VMs have no disk to keep a snapshot in
     if (on_any_host(route), method) in ALLOWED_ON_STORAGE:
         return ALLOWED_ON_STORAGE[on_any_host(route), method]
     if on_any_host(route) in STORAGE_ROUTES:
@@ -178,7 +188,7 @@ def test_cell(fresh_app, route, pattern, method, permission, user, vm):
     if user is not None:
         client.authorization = ("Basic", (user, USERS[user]["password"]))
     path = pattern.replace("{uuid}", vm or "").replace("{name}", "lo").replace("{id}", TOKEN_ID)
-    path = path.replace("{task}", TASK_ID)
+    path = path.replace("{task}", TASK_ID).replace("{snapshot}", SNAPSHOT)
     path = path.replace("{pool}", POOL).replace("{volume}", VOLUME)
     path = path.replace("{network}", "isolated")   # the demo hosts' network no VM uses
     path = path.replace("{target}", TARGET).replace("{mac}", MAC)

@@ -8,7 +8,8 @@ import pytest
 import webtest
 
 from virtdancer.hypervisor.fleet import Fleet
-from virtdancer.interfaces import ITasks
+from virtdancer.interfaces import IEventHub, ITasks
+from virtdancer.live.hub import QueueSubscription, Viewer
 from virtdancer.state import StateStore
 from virtdancer.tasks.records import RUNNING, TaskRecord, TaskRecords
 from virtdancer.tasks.runner import NotCancellable, TaskConflict, TaskRunner
@@ -137,7 +138,8 @@ def test_listing_is_newest_first_and_filtered(testapp):
     assert testapp.get("/tasks?state=failed").json == []
     assert testapp.get("/tasks?host=lab").json == []
     assert len(testapp.get("/tasks?limit=1").json) == 1
-    for query in ("state=finished", "vm=web-1", "limit=0", "host=-x"):
+    for query in ("state=finished", "vm=web-1", "limit=0", "host=-x", "vm=", "state=", "host=",
+                  "limit="):
         assert testapp.get(f"/tasks?{query}", status=400).json["code"] == 400
 
 
@@ -285,3 +287,34 @@ def test_a_task_a_killed_process_left_running_is_failed_on_restart(tmp_path):
         assert app.registry.getUtility(ITasks).per_host == 4
     finally:
         close_app(app)
+
+
+# -- "task" events on the live event stream --------------------------------------------------
+
+def task_events(subscription):
+    events = []
+    while not subscription.queue.empty():
+        event = subscription.queue.get_nowait()
+        if event["type"] == "task":
+            events.append(event)
+    return events
+
+
+def test_each_change_of_a_task_is_a_task_event_for_its_user_and_admins_only(app):
+    hub = app.registry.getUtility(IEventHub)
+    tenant = QueueSubscription(Viewer(sees=lambda name: name.startswith("web-"), user="tenant",
+                                      everyone=False))
+    other_tenant = QueueSubscription(Viewer(sees=lambda name: name.startswith("web-"),
+                                            user="someone", everyone=False))
+    admin = QueueSubscription(Viewer(user="admin", everyone=True))
+    for subscription in (tenant, other_tenant, admin):
+        hub.subscribe(subscription)
+    client = as_user(app, "tenant")
+    location = client.post_json(f"/vm/{WEB_1}/action?wait=5", SHUTDOWN, status=202).location
+    done = finished(client, location)
+    seen = task_events(tenant)
+    assert [event["task"]["state"] for event in seen] == ["queued", "running", "done"]
+    assert seen[-1]["task"] == done and seen[-1]["vm"] == {"uuid": WEB_1, "name": "web-1"}
+    assert seen[-1]["host"] == "default"
+    assert len(task_events(admin)) == 3
+    assert task_events(other_tenant) == []

@@ -561,3 +561,28 @@ class TaskList(colander.SequenceSchema):
     """The user's tasks (an admin's: everyone's they may see), the newest first."""
 
     task = TaskAnswer()
+
+
+# -- snapshots ----------------------------------------------------------------------------------
+
+class SnapshotAnswer(Answer):
+    """One snapshot of a VM."""
+
+    name = text()
+    parent = text(nullable=True, description="the snapshot it was taken after; null at a root")
+    created = number(description="Unix time it was taken")
+    state = text(description="the VM's state then, as libvirt says it: running, shutoff, ...")
+    description = text()
+    memory = boolean(description="it keeps the VM's memory too (else its disks only)")
+    current = boolean(description="the VM's current snapshot: the one its disks are based on")
+
+
+class SnapshotList(colander.SequenceSchema):
+    """The VM's snapshots as a tree: each parent before its children, siblings oldest first."""
+
+    snapshot = SnapshotAnswer()
+
+
+class DeletedSnapshotsAnswer(Answer):
+    result = text(validator=colander.OneOf(("deleted",)))
+    removed = listing(text(), description="the names of the snapshots deleted")

@@ -22,6 +22,8 @@ STORAGE_NAME, STORAGE_NAME_WORDS = LIBVIRT_NAME, LIBVIRT_NAME_WORDS
 # A drive's name in a VM (`<target dev=>`), and a unicast MAC address (libvirt refuses others).
 DRIVE_TARGET = r"^(vd|sd|hd|xvd)[a-z]{1,3}$"
 UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# A snapshot's name: libvirt takes almost anything; VirtDancer, what a URL keeps readable.
+SNAPSHOT_NAME = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$"
 TASK_ID = r"^[0-9a-f]{16}$"
 MAC_ADDRESS = r"^[0-9a-fA-F][02468aceACE](:[0-9a-fA-F]{2}){5}$"
 
@@ -54,6 +56,8 @@ class PathParameters(colander.MappingSchema):
                                  description="a drive's name in the VM: vda, sdb, hdc, ...")
     mac = colander.SchemaNode(colander.String(), validator=colander.Regex(MAC_ADDRESS),
                               description="a NIC's MAC address, as 52:54:00:12:34:56")
+    snapshot = colander.SchemaNode(colander.String(), validator=colander.Regex(SNAPSHOT_NAME),
+                                   description="a snapshot's name in its VM")
     task = colander.SchemaNode(colander.String(), validator=colander.Regex(TASK_ID),
                                description="a task's id: 16 hex digits")
 
@@ -620,18 +624,20 @@ class AuditQuery(colander.MappingSchema):
 # -- tasks (GET /tasks, and operations that answer 202 with a task) ----------------------------
 
 MAX_WAIT = 3600
+# A filter given empty (`?vm=`) is malformed, not left out: its validator refuses "".
+NON_EMPTY = colander.String(allow_empty=True)
 
 
 class TaskQuery(colander.MappingSchema):
     """`GET /tasks`: filters, each optional."""
 
-    host = colander.SchemaNode(colander.String(), missing=None,
+    host = colander.SchemaNode(NON_EMPTY, missing=None,
                                validator=colander.Regex(f"^{HOST_NAME.pattern}$"),
                                description="only the tasks of this host")
-    vm = colander.SchemaNode(colander.String(), missing=None,
+    vm = colander.SchemaNode(NON_EMPTY, missing=None,
                              validator=colander.Regex(UUID),
                              description="only the tasks of the VM of this UUID")
-    state = colander.SchemaNode(colander.String(), missing=None,
+    state = colander.SchemaNode(NON_EMPTY, missing=None,
                                 validator=colander.OneOf(TASK_STATES),
                                 description="only tasks in this state: "
                                             + ", ".join(TASK_STATES))
@@ -647,6 +653,7 @@ class ActionQuery(colander.MappingSchema):
         description=f"shutdown only: answer 202 with a task that waits at most so many seconds "
                     f"(1 to {MAX_WAIT}) for the VM to be off, and fails if it is not")
 
+
 # -- migration ----------------------------------------------------------------------------------
 
 class MigrateBody(colander.MappingSchema):
@@ -661,3 +668,32 @@ class MigrateBody(colander.MappingSchema):
                                            "or is paused while it moves (false)")
     offline = colander.SchemaNode(Switch(), missing=False,
                                   description="move a shut-off VM: its definition only")
+
+
+# -- snapshots ----------------------------------------------------------------------------------
+
+class NewSnapshotBody(colander.MappingSchema):
+    """`POST /vm/<uuid>/snapshots`: `{name, description, memory}`."""
+
+    name = colander.SchemaNode(
+        Text(), validator=colander.Regex(
+            SNAPSHOT_NAME, "a snapshot's name is 1 to 64 of A-Z a-z 0-9 . _ -, not starting "
+                           "with . or -"))
+    description = colander.SchemaNode(Text(), missing="", validator=colander.Length(max=1000),
+                                      description="up to 1000 characters")
+    memory = colander.SchemaNode(
+        Switch(), missing=False,
+        description="keep the running VM's memory too (a running VM's snapshot needs it; a "
+                    "shut-off VM has none)")
+
+
+class RevertBody(colander.MappingSchema):
+    """`POST /vm/<uuid>/snapshots/<name>/revert`: `{start}`."""
+
+    start = colander.SchemaNode(Switch(), missing=False,
+                                description="run the VM afterwards, whatever its state was "
+                                            "when the snapshot was taken")
+
+
+class DeleteSnapshotQuery(colander.MappingSchema):
+    children = _flag("delete its descendants too (else they are kept, under its parent)")

@@ -24,6 +24,7 @@ from .networks import Networks
 from .provisioning import Provisioning
 from .registry import DEFAULT_NAME, HostRegistry, HostsSettingsError, parse_hosts  # noqa: F401
 from .sampler import StatsSampler
+from .snapshots import Snapshots
 from .storage import POOL_ACTIONS, VOLUME_FORMATS, Storage  # noqa: F401  (the service's API)
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class Hypervisor:
         self.devices = Devices(self.connection)
         self.jobs = Jobs(self.connection, self.fleet)
         self.migration = Migration(self.connection)
+        self.snapshots = Snapshots(self.connection)
         self.sampler = StatsSampler(self.connection, interval=stats_interval,
                                     history=stats_history, local=self.local)
 

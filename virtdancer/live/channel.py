@@ -56,7 +56,8 @@ class Viewers:
         if user is None:
             raise TokenRefused("the event ticket's user no longer exists")
         operates = claims["p"] and Permission.OPERATE in ROLE_PERMISSIONS[user.role]
-        return Viewer(user.sees_host, user.sees, operates)
+        return Viewer(user.sees_host, user.sees, operates, user=user.name,
+                      everyone=Permission.ADMIN in ROLE_PERMISSIONS[user.role])
 
 
 class ChannelSubscription(Subscription):
@@ -116,13 +117,14 @@ class EventChannel:
             log.warning("event channel refused: %s", refusal)
             await websocket.close(POLICY_VIOLATION, str(refusal)[:120])
             return
+
         def drop():
             # Closed from here, not by the sender: a client that reads nothing leaves the
             # sender waiting in `send` for room that never comes. The close frame, or after
             # websockets' close timeout the cut connection, ends that wait.
             log.warning("event channel of %s dropped: too slow", claims["u"])
-            closing.append(asyncio.ensure_future(websocket.close(TRY_AGAIN_LATER, "too slow for the events: "
-                                                                   "reconnect with since")))
+            reason = "too slow for the events: reconnect with since"
+            closing.append(asyncio.ensure_future(websocket.close(TRY_AGAIN_LATER, reason)))
 
         closing = []   # the task closing it, kept until it is done
         subscription = ChannelSubscription(viewer, asyncio.get_running_loop(),

@@ -26,14 +26,20 @@ class Viewer:
     """Who receives events: which hosts and VMs (by name) they see, and whether they may
     run actions on those VMs (which the VM's detail in an event then offers)."""
 
-    def __init__(self, sees_host=None, sees=None, operates=False):
+    def __init__(self, sees_host=None, sees=None, operates=False, user=None, everyone=True):
         self.sees_host = sees_host or _everything
         self.sees = sees or _everything
         self.operates = operates
+        # Whose tasks they see: their own (`user`), or everyone's (an admin), as GET /tasks.
+        self.user = user
+        self.everyone = everyone
 
     def may_see(self, event):
         host, vm = event.get("host"), event.get("vm")
         if host is not None and not self.sees_host(host):
+            return False
+        if event.get("type") == "task" and not self.everyone \
+                and (self.user is None or event["task"]["user"] != self.user):
             return False
         return vm is None or self.sees(vm["name"])
 

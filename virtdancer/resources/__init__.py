@@ -22,6 +22,7 @@ from .audit import AuditLog
 from .devices import DEVICE_KINDS
 from .networks import NetworkCollection
 from .pools import PoolCollection
+from .snapshots import SnapshotCollection
 from .stats import DomainStats, HostStats
 from .tasks import TaskCollection
 from .tokens import TokenCollection
@@ -188,6 +189,8 @@ class Domain:
     def __getitem__(self, name):
         if name == "stats":
             return DomainStats(self)
+        if name == "snapshots":
+            return SnapshotCollection(self)
         if name in DEVICE_KINDS:
             return DEVICE_KINDS[name](self)
         raise KeyError(name)

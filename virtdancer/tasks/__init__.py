@@ -9,8 +9,7 @@ fails the tasks a stopped process left unfinished. `virtdancer.close` stops it.
 A view runs an operation as a task with `views/tasks.py`'s `accept(request, type, work, vm)`.
 """
 
-from .. import interfaces
-from ..interfaces import IHostRegistry, IStateStore, ITasks
+from ..interfaces import IEventHub, IHostRegistry, IStateStore, ITasks
 from ..settings import value
 from .records import TaskRecords
 from .runner import NotCancellable, TaskCancelled, TaskConflict, TaskRunner  # noqa: F401
@@ -20,12 +19,10 @@ RECOVER_ORDER = 1001
 
 
 def event_publisher(registry):
-    """A `publish(record)` that sends a "task" event through the event hub, when there is
-    one (virtdancer/interfaces.py's IEventHub, once the event stream is part of VirtDancer)."""
-    hub_interface = getattr(interfaces, "IEventHub", None)
-
+    """A `publish(record)` that sends a "task" event, the task's body under `task`, through
+    the event hub (which only the task's user and admins who see its VM receive)."""
     def publish(record):
-        hub = registry.queryUtility(hub_interface) if hub_interface is not None else None
+        hub = registry.queryUtility(IEventHub)
         if hub is not None:
             body = record.answer()
             hub.publish("task", record.host, vm=body["vm"], task=body)

@@ -152,9 +152,15 @@ class TaskRunner:
             if context.canceller is None:
                 raise NotCancellable(f"task {task_id} ({context.record.type}) cannot be "
                                      "cancelled now: what it does cannot be stopped half-way")
+            # Set first: the work may fail at once when its job is aborted, and is then
+            # cancelled, not failed.
             context.cancelled.set()
             canceller = context.canceller
-        canceller()
+        try:
+            canceller()
+        except BaseException:
+            context.cancelled.clear()
+            raise
         return context.record
 
     # -- start and stop --------------------------------------------------------------------

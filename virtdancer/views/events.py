@@ -28,5 +28,7 @@ def open_events(request):
     operates = bool(request.has_permission(Permission.OPERATE, root))
     ticket, expires = service.event_tickets.issue(
         user=request.authenticated_userid or "", origin=request.host_url, operates=operates,
-        viewer=Viewer(root.sees_host, root.sees, operates))
+        viewer=Viewer(root.sees_host, root.sees, operates,
+                      user=getattr(request.identity, "name", None),
+                      everyone=bool(request.has_permission(Permission.ADMIN, root))))
     return {"url": service.events_url_for(request, ticket), "expires": expires}
