@@ -175,6 +175,8 @@ class HostAnswer(Answer):
     type = text(nullable=True, description="the hypervisor, as libvirt names it")
     version = text(nullable=True)
     vms = VMCounts(nullable=True, description="null while the host does not answer")
+    displays = boolean(description="its VMs can have a graphical console (false for libvirt's "
+                                   "test driver)")
     uri = text(missing=colander.drop, description="admins only")
 
 

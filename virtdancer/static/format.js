@@ -60,6 +60,17 @@ export function nanoseconds(value) {
   return known(value) ? duration(value / 1e9) : UNKNOWN;
 }
 
+// No guest keeps every one of its CPUs busy for years on end, so more CPU time than that is a
+// driver's made-up figure (libvirt's test driver reports the Unix time, "56 y"): unknown.
+const PLAUSIBLE_CPU_SECONDS = 3 * 365 * 86400;
+
+/** A VM's CPU time (seconds) used by `vcpus` CPUs, or UNKNOWN when it cannot be true. */
+export function cpuTime(seconds, vcpus) {
+  if (!known(seconds) || seconds < 0) return UNKNOWN;
+  if (seconds > PLAUSIBLE_CPU_SECONDS * Math.max(1, vcpus || 1)) return UNKNOWN;
+  return duration(seconds);
+}
+
 // Seconds in words, for messages: "1 second", "45 seconds", "4 minutes and 30 seconds".
 export function inWords(seconds) {
   if (!known(seconds)) return "a while";

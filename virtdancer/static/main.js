@@ -148,7 +148,7 @@ function showSelected() {
   const itsHost = vm ? fleet.host(vm.host) : null;
   fleet.select(vm ? vmKey(vm) : null);
   detail.show(vm, itsHost);
-  actions.show(vm);
+  actions.show(vm, itsHost);
   manager.show(vm, isAdmin());
   if (vm && justCreated?.key === vmKey(vm)) {
     detail.say(justCreated.text);

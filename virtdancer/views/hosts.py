@@ -6,6 +6,7 @@ these answers into a 503.
 """
 
 from .. import answers
+from ..hypervisor import driver_has_displays
 from ..openapi.links import Link
 from ..permissions import Permission
 from ..resources import Host, Hosts, Root
@@ -41,6 +42,7 @@ def host_answer(request, resource, active=None, error=None):
         "type": status.get("type"),
         "version": status.get("version"),
         "vms": None if active is None else {"running": sum(active), "total": len(active)},
+        "displays": driver_has_displays(resource.hypervisor.uri),
     }
     if request.has_permission(Permission.ADMIN, resource):
         answer["uri"] = resource.hypervisor.uri
