@@ -10,6 +10,7 @@ import { dismissConfirm, setUpConfirm } from "./confirm.js";
 import { CreateVMDialog } from "./createvm.js";
 import { deletedWords } from "./deletevm.js";
 import { DetailPanel } from "./detail.js";
+import { EventLog, ListingChanges } from "./eventlog.js";
 import { FleetList } from "./fleet.js";
 import { inWords, sentence } from "./format.js";
 import { HostPanel } from "./host.js";
@@ -69,6 +70,10 @@ const manager = new VMManager($("[data-detail]"), {
 const creator = new CreateVMDialog(vmCreated);
 const createButton = $("[data-create-vm]");
 const fleetMessage = $("[data-fleet-message]");
+// Until the live channel feeds it (live.js), the event log tells what changed between two
+// listings of the fleet.
+const eventLog = new EventLog($("[data-event-log]"));
+const listingChanges = new ListingChanges();
 
 const isAdmin = () => session?.role === "admin";
 
@@ -91,6 +96,7 @@ async function pollFleet() {
     if (answer.status !== 304) {   // 304: the fleet on screen is still the fleet
       fleetEtag = answer.etag;
       const { hosts, vms } = known.take(answer.data);
+      for (const change of listingChanges.compare(hosts, vms)) eventLog.add(change);
       fleet.update(hosts, vms);
       fleet.showHost(hostFilter.update(hosts));
       views.setHosts(hosts);
@@ -245,6 +251,9 @@ function beginSession(data) {
   hostShown = "";
   fleetEtag = null;
   known.clear();
+  listingChanges.reset();
+  eventLog.clear();
+  eventLog.status("polling");
   views.start(data);
   fleetPoller.start();
 }
@@ -260,6 +269,8 @@ function endSession(message) {
   showTokens(false);
   fleet.clear();
   known.clear();
+  listingChanges.reset();
+  eventLog.clear();
   selected = null;
   detail.show(null);
   actions.show(null);
