@@ -129,7 +129,8 @@ def test_logout_ends_the_session(anonymous):
     token = log_in(anonymous, "viewer", "viewer")
     anonymous.post("/logout", headers={"X-CSRF-Token": token})
     anonymous.get("/vm", status=401)
-    assert anonymous.get("/session").json == {"user": None, "role": None, "csrf_token": None}
+    assert anonymous.get("/session").json == {"user": None, "role": None, "csrf_token": None,
+                                              "events": False}
 
 
 def test_a_user_removed_from_the_file_loses_the_session(tmp_path):
@@ -281,3 +282,21 @@ def test_a_copy_of_the_cookie_is_worthless_after_logout(app):
     # A new login of the same user is a new session, and works.
     log_in(browser, "admin", "admin")
     browser.get("/vm")
+
+
+def test_the_session_says_whether_the_event_channel_is_offered():
+    from pyramid.config import Configurator
+
+    from virtdancer.security.views import events_offered
+
+    def offered(listen, routed):
+        config = Configurator(settings={"virtdancer.console.listen": listen})
+        if routed:
+            config.add_route("virtdancer.events", "/events")
+        config.commit()
+        return events_offered(config.registry)
+
+    # The page asks for a channel only where one can be given: the route and its asyncio side.
+    assert offered("127.0.0.1:7300", routed=True)
+    assert not offered("", routed=True)
+    assert not offered("127.0.0.1:7300", routed=False)

@@ -11,6 +11,7 @@ The whole application, top to bottom:
 - `openapi`     GET /openapi.json, generated from the services and their schemas
 - `security`    users file, HTTP Basic and login sessions (standalone; opt-in for a portal)
 - `console`     one-time console tokens and the WebSocket proxy to VMs' displays
+- `live`        live events: the hub, the feed of libvirt's events, the WebSocket channel
 - `static`      the browser UI's files
 - `state`       the SQLite file of what must survive a restart (API tokens)
 - `accesslog`   a WSGI access log, the filter in front of VirtDancer in production.ini
@@ -27,7 +28,7 @@ from pyramid.exceptions import ConfigurationExecutionError
 
 from .console.proxy import ProxyCannotListen
 from .hypervisor.registry import HostsSettingsError
-from .interfaces import IConsole, IHostRegistry, IStateStore
+from .interfaces import IConsole, IEventFeed, IHostRegistry, IStateStore
 from .published_secrets import PublishedSecret
 from .security import SecuritySettingsError
 from .settings import SettingsError
@@ -50,6 +51,7 @@ def includeme(config):
     check_settings(config.get_settings())
     config.include(".state")
     config.include(".hypervisor")
+    config.include(".live")
     config.include(".console")
     config.include(".routes")
     config.include(".views")
@@ -83,8 +85,9 @@ def main(global_config, **settings):
 
 
 def close(app_or_registry):
-    """Stop what a VirtDancer app runs beside its requests: the inline console proxy, the
-    statistics sampler and the libvirt connection's supervisor; and close its state file.
+    """Stop what a VirtDancer app runs beside its requests: the inline console proxy (and its
+    event channel), the feed of live events, the statistics sampler and the libvirt
+    connection's supervisor; and close its state file.
 
     Takes the WSGI app `main` or `make_wsgi_app` returned (a Pyramid router), a Configurator or
     a registry. A process that builds apps and drops them (a test suite) calls it for each one;
@@ -95,6 +98,10 @@ def close(app_or_registry):
     console = registry.queryUtility(IConsole)
     if console is not None:
         console.close()
+    # Then the feed of live events, which asks the hosts about the VMs of their events.
+    feed = registry.queryUtility(IEventFeed)
+    if feed is not None:
+        feed.close()
     hosts = registry.queryUtility(IHostRegistry)
     if hosts is not None:
         hosts.close()

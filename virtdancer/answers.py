@@ -86,6 +86,8 @@ class SessionAnswer(Answer):
     user = text(nullable=True)
     role = text(nullable=True, validator=colander.OneOf(("viewer", "operator", "admin")))
     csrf_token = text(nullable=True, description="send it as X-CSRF-Token with every write")
+    events = boolean(description="the live event channel is offered: `POST /events` gives "
+                     "its URL; false: the page polls")
 
 
 class LogoutAnswer(Answer):
@@ -157,6 +159,11 @@ class ConsoleAnswer(Answer):
     url = text(description="connect a WebSocket (noVNC) here")
     token = text()
     expires = number(description="Unix time")
+
+
+class EventsAnswer(Answer):
+    url = text(description="connect a WebSocket here (add &since=<seq> to resume)")
+    expires = number(description="Unix time: connect before it")
 
 
 # -- hosts --------------------------------------------------------------------------------------

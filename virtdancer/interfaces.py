@@ -23,3 +23,12 @@ class IStateStore(Interface):
 
 class IApiTokens(Interface):
     """The API tokens of VirtDancer's own users (virtdancer/security/tokens.py)."""
+
+
+class IEventHub(Interface):
+    """Live events: `publish(type, host, vm=None, **fields)` from any thread, delivered to
+    every open event channel whose user sees them (virtdancer/live/hub.py)."""
+
+
+class IEventFeed(Interface):
+    """What turns the hosts' libvirt events into the hub's (virtdancer/live/feed.py)."""

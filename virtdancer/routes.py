@@ -59,6 +59,7 @@ TRAVERSED = [
     ("virtdancer.host", HOST_PREFIX, HOST_PREFIX),
     ("virtdancer.fleet", "/fleet", ""),
     ("virtdancer.metrics", "/metrics", ""),
+    ("virtdancer.events", "/events", ""),
 ]
 
 

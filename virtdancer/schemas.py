@@ -140,8 +140,18 @@ class DetailQuery(colander.MappingSchema):
     detail = _flag("every VM's full detail, not only its UUID, name and whether it is active")
 
 
+def _unix_time(node, value):
+    # colander's Float takes "nan" and "inf" too: neither is a time.
+    if not math.isfinite(value) or not 0 <= value < MAX_TIME:
+        raise colander.Invalid(node, f"{node.name} is to be a Unix time, not {value}")
+
+
 class HistoryQuery(colander.MappingSchema):
     history = _flag("every sample kept, oldest first, rather than the newest one")
+    since = colander.SchemaNode(
+        colander.Float(), missing=None, validator=_unix_time,
+        description="with history: only the samples newer than this Unix time (the `time` of "
+                    "the newest sample the client has)")
 
 
 class NICQuery(HistoryQuery):

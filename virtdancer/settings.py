@@ -53,6 +53,8 @@ SETTINGS = {setting.name: setting for setting in (
     Setting("virtdancer.console.public_url", "", "text"),
     Setting("virtdancer.console.allowed_origins", (), "lines"),
     Setting("virtdancer.novnc_path", "", "text"),
+    Setting("virtdancer.events.keep", 1000, "integer", minimum=1),
+    Setting("virtdancer.events.queue", 256, "integer", minimum=1),
     Setting("virtdancer.keepalive_interval", 5, "integer", minimum=1),
     Setting("virtdancer.keepalive_count", 3, "integer", minimum=1),
     Setting("virtdancer.reconnect_max_delay", 15.0, "seconds", minimum=0.5),

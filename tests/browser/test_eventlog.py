@@ -2,8 +2,11 @@
 
 import re
 
+import pytest
+
 from ..conftest import DB_1, WEB_1
 from .pages import expect, log_in, screenshot
+from .test_live import FakeChannel
 
 WEB = {"uuid": WEB_1, "name": "web-1"}
 DB = {"uuid": DB_1, "name": "db-1"}
@@ -109,3 +112,28 @@ def test_logging_out_clears_the_log(page, server, api):
     page.click("[data-logout]")
     log_in(page, server.url, "viewer")
     expect(page.locator("[data-event-log] li")).to_have_count(0)
+
+
+def test_the_log_shows_what_the_channel_sends(page, server):
+    channel = FakeChannel(page, server)
+    log_in(page, server.url, "admin")
+    panel = page.locator("[data-event-log]")
+    expect(panel.locator("[data-event-status]")).to_have_text(re.compile("^Live"))
+    expect(page.locator("[data-live-status]")).to_have_text("Live")
+    channel.send({"seq": 1, "time": 1796400000.5, "host": "default", "type": "lifecycle",
+                  "vm": {"uuid": DB_1, "name": "db-1"}, "event": "shutdown",
+                  "detail": "by the guest", "state": 1, "state_name": "running"})
+    channel.send({"seq": 2, "time": 1796400001.5, "host": "default", "type": "audit",
+                  "vm": WEB, "audit": {"user": "tenant", "action": "destroy", "status": "ok"}})
+    expect(panel.locator("li .event-words")).to_have_text(
+        ["web-1 destroyed by tenant.", "db-1 shut down by the guest."])
+
+
+@pytest.mark.app_settings({"virtdancer.console.listen": "127.0.0.1:0"})
+def test_a_change_reaches_the_log_through_the_servers_channel(page, server, api):
+    log_in(page, server.url, "admin")
+    panel = page.locator("[data-event-log]")
+    expect(panel.locator("[data-event-status]")).to_have_text(re.compile("^Live"))
+    api.action(WEB_1, "pause")
+    expect(panel.locator("li").first.locator(".event-words")).to_have_text("web-1 paused.")
+    screenshot(page, "event-log-live")

@@ -2,7 +2,8 @@
 
 waitress cannot speak WebSocket, so the proxy runs beside it on a port of its own
 (`virtdancer.console.listen`): inside the same process under `pserve development.ini`, or on its
-own as `virtdancer console-proxy production.ini`.
+own as `virtdancer console-proxy production.ini`. The same server carries the live event
+channel at `/events` (virtdancer/live), with tickets `POST /events` issues.
 """
 
 import re
@@ -11,9 +12,11 @@ from pyramid.interfaces import ISecurityPolicy
 from zope.interface import implementer
 
 from ..hypervisor import START_ORDER
-from ..interfaces import IConsole, IHostRegistry
+from ..interfaces import IConsole, IEventHub, IHostRegistry
 from ..published_secrets import refuse_published_secret
 from ..settings import value
+from ..live.channel import EventChannel, Viewers
+from ..live.tickets import EventTickets
 from .access import access_of_policy
 from .proxy import ConsoleProxy, ProxyThread
 from .tokens import ConsoleTokens
@@ -27,8 +30,11 @@ HOST_NAME = re.compile(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")
 class ConsoleService:
     """Issues console tokens and says where the proxy is; runs it too, when it is inline."""
 
-    def __init__(self, tokens, *, listen=None, public_url=None):
+    def __init__(self, tokens, *, listen=None, public_url=None, event_tickets=None,
+                 event_queue=None):
         self.tokens = tokens
+        self.event_tickets = event_tickets
+        self.event_queue = event_queue
         self.listen = listen
         self.public_url = public_url.rstrip("/") + "/" if public_url else None
         self.proxy_thread = None
@@ -38,8 +44,11 @@ class ConsoleService:
         return bool(self.listen or self.public_url)
 
     def start_inline(self, registry, allowed_origins):
+        access = access_of_policy(registry.queryUtility(ISecurityPolicy))
         proxy = ConsoleProxy(registry.getUtility(IHostRegistry), self.tokens, allowed_origins,
-                             access_of_policy(registry.queryUtility(ISecurityPolicy)))
+                             access,
+                             events=self.event_channel(registry.queryUtility(IEventHub),
+                                                       allowed_origins, access.users))
         self.proxy_thread = ProxyThread(proxy, self.listen).start()
 
     def base_url(self, request):
@@ -57,6 +66,18 @@ class ConsoleService:
         port = self.proxy_thread.bound_port if self.proxy_thread else \
             int(self.listen.rpartition(":")[2])
         return f"{scheme}://{request.domain}:{port}/"
+
+    def event_channel(self, hub, allowed_origins, users):
+        """The channel the proxy serves at /events, or None without a hub."""
+        if hub is None or self.event_tickets is None:
+            return None
+        return EventChannel(hub, self.event_tickets, allowed_origins, Viewers(users),
+                            **({"queue_size": self.event_queue} if self.event_queue else {}))
+
+    def events_url_for(self, request, ticket):
+        """The event channel's URL with `ticket`, or None when the request's host is no name."""
+        base = self.base_url(request)
+        return f"{base}events?ticket={ticket}" if base is not None else None
 
     def url_for(self, request, token):
         """The URL to connect to with `token`, or None when the request's host is no name."""
@@ -85,7 +106,9 @@ def console_from_settings(settings):
     refuse_published_secret(settings)
     return ConsoleService(ConsoleTokens(secret),
                           listen=value(settings, "virtdancer.console.listen") or None,
-                          public_url=value(settings, "virtdancer.console.public_url") or None)
+                          public_url=value(settings, "virtdancer.console.public_url") or None,
+                          event_tickets=EventTickets(secret),
+                          event_queue=value(settings, "virtdancer.events.queue"))
 
 
 def includeme(config):

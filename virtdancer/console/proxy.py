@@ -16,6 +16,7 @@ from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
 from ..hypervisor.errors import HypervisorError
+from ..live.channel import is_events_path
 from ..server import why_not
 from .access import ConsoleAccess
 from .tokens import TokenRefused
@@ -40,8 +41,9 @@ class ProxyCannotListen(Exception):
 class ConsoleProxy:
     """The proxy for every host of a host registry: each token names its host."""
 
-    def __init__(self, hosts, tokens, allowed_origins=(), access=None):
+    def __init__(self, hosts, tokens, allowed_origins=(), access=None, events=None):
         self.hosts = hosts
+        self.events = events   # the live event channel (live/channel.py), served at /events
         self.tokens = tokens
         self.allowed_origins = {origin.rstrip("/") for origin in allowed_origins}
         self.access = access or ConsoleAccess()
@@ -49,6 +51,9 @@ class ConsoleProxy:
 
     async def handle(self, websocket):
         """One browser connection: check it, then pump bytes until either side closes."""
+        if self.events is not None and is_events_path(websocket.request.path):
+            await self.events.handle(websocket)
+            return
         try:
             claims = self._admit(websocket)
         except TokenRefused as refusal:

@@ -25,7 +25,7 @@ from .errors import (
     Refused,
     Unsupported,
 )
-from .events import HostEvent, lifecycle_event
+from .events import OTHER_EVENTS, HostEvent, lifecycle_event
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class HostConnection:
         self.connect_wait = connect_wait
         self.connections_opened = 0
         self.events_supported = False
-        self._event_callback = None
+        self._event_callbacks = None   # libvirt's ids of this connection's event callbacks
         self._cond = threading.Condition()
         self._conn = None
         self._stopping = False
@@ -237,19 +237,27 @@ class HostConnection:
         conn.registerCloseCallback(self._on_close, None)
         self.facts = _facts(conn)
         try:
-            self._event_callback = conn.domainEventRegisterAny(
-                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle, None)
+            callbacks = [conn.domainEventRegisterAny(
+                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle, None)]
             self.events_supported = True
         except libvirt.libvirtError:
-            self._event_callback = None
+            callbacks = []
             self.events_supported = False
+        if self.events_supported:
+            for event_id, typed in OTHER_EVENTS.items():
+                try:
+                    callbacks.append(conn.domainEventRegisterAny(
+                        None, event_id, self._on_other(typed), None))
+                except libvirt.libvirtError:
+                    pass   # a driver without this event: the others still come
+        self._event_callbacks = callbacks
         return conn
 
-    def _release(self, conn, event_callback):
+    def _release(self, conn, event_callbacks):
         """Drop the callbacks, which hold references to the connection and so keep it open."""
-        if event_callback is not None:
+        for callback_id in event_callbacks or ():
             try:
-                conn.domainEventDeregisterAny(event_callback)
+                conn.domainEventDeregisterAny(callback_id)
             except libvirt.libvirtError:
                 pass
         try:
@@ -259,7 +267,7 @@ class HostConnection:
 
     def _dispose(self, conn):
         """Release and close a connection no request can be using any more."""
-        self._release(conn, self._event_callback)
+        self._release(conn, self._event_callbacks)
         try:
             conn.close()
         except libvirt.libvirtError:
@@ -271,8 +279,8 @@ class HostConnection:
         # errors. Without its callbacks, a connection is freed with its last reference.
         with self._cond:
             retired, self._retired = self._retired, []
-        for conn, event_callback in retired:
-            self._release(conn, event_callback)
+        for conn, event_callbacks in retired:
+            self._release(conn, event_callbacks)
 
     def _lost(self, conn, why):
         with self._cond:
@@ -285,7 +293,7 @@ class HostConnection:
             self._cond.notify_all()
             # Released later by the supervisor: this may run inside libvirt's close callback,
             # where unregistering that callback would deadlock.
-            self._retired.append((conn, self._event_callback))
+            self._retired.append((conn, self._event_callbacks))
         log.warning("lost the libvirt connection to %s: %s", self.uri, why)
         self._tell(HostEvent(self.name, "lost", why))
 
@@ -300,9 +308,18 @@ class HostConnection:
         self._lost(conn, _CLOSE_REASONS.get(reason, f"closed (reason {reason})"))
 
     def _on_lifecycle(self, _conn, dom, event, detail, _opaque):
-        typed = lifecycle_event(self.name, dom, event, detail)
+        self._tell_domain(lifecycle_event(self.name, dom, event, detail))
+
+    def _on_other(self, typed):
+        """The callback of one of `events.OTHER_EVENTS`: libvirt passes the connection, the
+        domain, the event's own arguments and the opaque value."""
+        def callback(_conn, dom, *arguments):
+            self._tell_domain(typed(self.name, dom, *arguments[:-1]))
+        return callback
+
+    def _tell_domain(self, event):
         for listener in self._listeners:
-            listener.on_domain_event(typed)
+            listener.on_domain_event(event)
 
 
 def _facts(conn):

@@ -27,12 +27,14 @@ def fresh_sample(sampler):
     return sample
 
 
-def series(sampler, rounds, pick=None):
+def series(sampler, rounds, pick=None, since=None):
     """`{"interval", "samples": [{"time", ...}]}` for charts, oldest first, from the sampler's
     `(time, value)` rounds; `pick` turns a value into the sample's figures (None, or a None
-    value, leaves that round out)."""
+    value, leaves that round out); `since` (Unix time) leaves out the rounds up to it."""
     samples = []
     for time, value in rounds:
+        if since is not None and time <= since:
+            continue   # the client has it: not even built
         part = pick(value) if pick is not None and value is not None else value
         if part is not None:
             samples.append({"time": time, **part})
@@ -68,8 +70,8 @@ class HostStatsPart:
     def current(self):
         return fresh_sample(self.sampler)["host"][self.__name__] or _unknown(self.__name__)
 
-    def history(self):
-        return series(self.sampler, self.sampler.host_history(self.__name__))
+    def history(self, since=None):
+        return series(self.sampler, self.sampler.host_history(self.__name__), since=since)
 
 
 def _unknown(part):
@@ -103,14 +105,14 @@ class NICs:
             flat[f"{name}_tx"] = counters["tx"]
         return flat
 
-    def history(self, physical_only=False):
+    def history(self, physical_only=False, since=None):
         names = set(hostinfo.nic_names(physical_only))
 
         def pick(rates):
             return {f"{name}_{direction}": rate for name, pair in rates.items()
                     if name in names for direction, rate in pair.items()}
 
-        return series(self.sampler, self.sampler.host_history("nic"), pick)
+        return series(self.sampler, self.sampler.host_history("nic"), pick, since)
 
 
 class NIC:
@@ -127,9 +129,9 @@ class NIC:
             raise KeyError(self.__name__)   # gone since traversal found it
         return counters
 
-    def history(self):
+    def history(self, since=None):
         return series(self.sampler, self.sampler.host_history("nic"),
-                      lambda rates: rates.get(self.__name__))
+                      lambda rates: rates.get(self.__name__), since)
 
 
 class DomainStats:
@@ -157,10 +159,10 @@ class DomainStats:
         return _completed(detail, _idle_sample(detail) if not detail.active
                           else _unsampled(detail))
 
-    def history(self):
+    def history(self, since=None):
         """Every kept sample of the VM, each in the shape of `current()`: it ran in each."""
         return series(self.sampler, self.sampler.vm_history(self.domain.uuid),
-                      lambda vm: {**self._answer(vm), "running": True})
+                      lambda vm: {**self._answer(vm), "running": True}, since)
 
     def _answer(self, vm):
         """A sample of the VM in the API's shape; where the driver lacks the balloon or vCPU
@@ -190,8 +192,8 @@ class DomainCPUStats:
     def current(self):
         return self.stats.current()["vcpus"]
 
-    def history(self):
-        whole = self.stats.history()
+    def history(self, since=None):
+        whole = self.stats.history(since)
         return {"interval": whole["interval"],
                 "samples": [{"time": sample["time"], **sample["vcpus"]}
                             for sample in whole["samples"]]}

@@ -2,7 +2,7 @@
 
 import colander
 from pyramid.csrf import get_csrf_token
-from pyramid.interfaces import ISecurityPolicy
+from pyramid.interfaces import IRoutesMapper, ISecurityPolicy
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 
 from .. import answers
@@ -26,8 +26,20 @@ session = Service(name="virtdancer.session", pyramid_route="virtdancer.session",
                   description="Who is logged in, and the CSRF token for writes")
 
 
+def events_offered(registry):
+    """Whether `POST /events` can hand out a channel: its route exists and the channel's
+    asyncio side (the console proxy's) is configured."""
+    # Asked before the page tries: a 404 or 501 on every page load would be a console error
+    # in every browser, and a wasted request.
+    mapper = registry.queryUtility(IRoutesMapper)
+    routed = mapper is not None and any(
+        route.pattern.strip("/") == "events" for route in mapper.get_routes())
+    return routed and bool(registry.settings.get("virtdancer.console.listen"))
+
+
 def session_body(request, user):
-    return {"user": user.name, "role": user.role, "csrf_token": get_csrf_token(request)}
+    return {"user": user.name, "role": user.role, "csrf_token": get_csrf_token(request),
+            "events": events_offered(request.registry)}
 
 
 @login.post(permission=NO_PERMISSION_REQUIRED, schema=LoginBody(),
@@ -63,7 +75,7 @@ def show_session(request):
     """Who is logged in; all null for nobody, which is an answer, not an error."""
     user = request.identity
     if user is None:
-        return {"user": None, "role": None, "csrf_token": None}
+        return {"user": None, "role": None, "csrf_token": None, "events": False}
     return session_body(request, user)
 
 

@@ -30,6 +30,18 @@ export function onSessionEnded(listener) {
   sessionEndedListeners.add(listener);
 }
 
+// Whether the last request reached VirtDancer: the page says "cannot be reached" once, in one
+// place (live.js), rather than each panel saying it on its own.
+const reachableListeners = new Set();
+
+export function onReachable(listener) {
+  reachableListeners.add(listener);
+}
+
+function reached(yes) {
+  for (const listener of reachableListeners) listener(yes);
+}
+
 /** Tell the listeners that the session has ended (a 401 to a request made elsewhere). */
 export function sessionEnded(error) {
   for (const listener of sessionEndedListeners) listener(error);
@@ -115,9 +127,14 @@ export async function request(method, path, options = {}) {
     });
   } catch (problem) {
     if (problem.name === "AbortError") throw problem;
+    reached(false);
     throw new ApiError(0, "VirtDancer cannot be reached: check the network connection");
   }
 
+  // A 502/504 that is not VirtDancer's JSON comes from a reverse proxy whose VirtDancer does
+  // not answer (VirtDancer's own 502, a libvirt failure, is JSON).
+  const json = (response.headers.get("Content-Type") || "").includes("json");
+  reached(json || (response.status !== 502 && response.status !== 504));
   if (response.status === 304) return { status: 304, data: null, etag: options.etag };
   const isXml = (response.headers.get("Content-Type") || "").includes("xml");
   const data = isXml && response.ok ? await response.text() : await jsonOf(response);

@@ -1,8 +1,9 @@
 // The event log panel: the last things that happened to the hosts and VMs the user sees,
 // newest first, each in a sentence ("web-1 paused", "db-1 shut down by the guest", "web-1
-// destroyed by tenant"). It is fed the live channel's messages (POST /events, API.md) one by
-// one; `eventWords` alone turns a message into its sentence, so the words can be tested apart
-// from any channel. The server sends only what the user may see: the log shows all it gets.
+// destroyed by tenant"). It hears the live channel's messages (live.js; POST /events, API.md)
+// one by one, and while the page polls instead, main.js gives it the changes between two
+// listings (ListingChanges). `eventWords` alone turns a message into its sentence, so the
+// words can be tested apart from any channel. The server sends only what the user may see.
 
 import { sentence } from "./format.js";
 
@@ -114,13 +115,21 @@ const STATUS_WORDS = {
 };
 
 export class EventLog {
-  /** root: the [data-event-log] panel, with a [data-event-list] list and a [data-event-status]. */
-  constructor(root) {
+  /**
+   * root: the [data-event-log] panel, with a [data-event-list] list and a [data-event-status];
+   * source: the live channel (live.js's `liveEvents`), whose every event and status it shows.
+   */
+  constructor(root, source = null) {
     this.root = root;
     this.list = root.querySelector("[data-event-list]");
     this.statusLine = root.querySelector("[data-event-status]");
     this.empty = root.querySelector("[data-event-empty]");
     this.seen = new Set();   // seq of the events shown: a resumed channel may send one again
+    if (source) {
+      source.onEvent((event) => this.add(event));
+      source.onStatus((state) => this.status(state));
+      this.status(source.status);
+    }
   }
 
   /** Show one message of the live channel at the top. */

@@ -138,15 +138,21 @@ export class HostGroup {
     }
     button.dataset.state = vm.state_name;
     button.dataset.name = vm.name;
-    button.className = `vm state-${stateSlug(vm.state_name)}${vm.stale ? " is-stale" : ""}`;
+    button.className = `vm state-${stateSlug(vm.state_name)}${vm.stale ? " is-stale" : ""}`
+      + (vm.changedFrom ? " was-changed" : "");
+    if (vm.changedFrom) button.dataset.changedFrom = vm.changedFrom;
+    else delete button.dataset.changedFrom;
     if (vm.stale) button.dataset.stale = "true";
     else delete button.dataset.stale;
     button.querySelector(".vm-name").textContent = vm.name;
-    button.querySelector(".vm-state").textContent = vm.state_name;
+    // Changed while the page was cut off: said in words, not by a colour alone.
+    button.querySelector(".vm-state").textContent = vm.changedFrom
+      ? `${vm.state_name}, was ${vm.changedFrom}` : vm.state_name;
     const facts = `${plural(vm.info.nrVirtCpu, "CPU")} · ${kibibytes(vm.info.memory)}`;
     button.querySelector(".vm-facts").textContent = vm.stale ? `last known · ${facts}` : facts;
     // Stale: the state in words is what the host said last, not what it is now.
-    button.title = vm.stale ? `${vm.name} was ${vm.state_name} when ${vm.host} last answered` : "";
+    button.title = vm.stale ? `${vm.name} was ${vm.state_name} when ${vm.host} last answered`
+      : vm.changedFrom ? `${vm.name} was ${vm.changedFrom} before the page was cut off` : "";
     if (selected) button.setAttribute("aria-current", "true");
     else button.removeAttribute("aria-current");
   }

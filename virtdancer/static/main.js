@@ -17,6 +17,7 @@ import { HostPanel } from "./host.js";
 import { HostFilter } from "./hostfilter.js";
 import { answers, notAnswering, onHost, vmKey } from "./hosts.js";
 import { KnownFleet } from "./known.js";
+import { liveEvents as live } from "./live.js";
 import { LoginForm } from "./login.js";
 import { VMManager } from "./manage.js";
 import { NetworksView } from "./networks.js";
@@ -26,10 +27,13 @@ import { TokensView } from "./tokens.js";
 import { ViewSwitch } from "./views.js";
 import { VMCharts } from "./vmstats.js";
 
-// The fleet — every host's VMs and states, one request — is polled every two seconds: with
-// If-None-Match, an unchanged fleet costs a 304 with no body, so polling this often is cheap,
-// and a change made elsewhere, or a host going away, shows up quickly.
+// Without an event channel the fleet — every host's VMs and states, one request — is polled
+// every two seconds: with If-None-Match, an unchanged fleet costs a 304 with no body, so
+// polling this often is cheap, and a change made elsewhere, or a host going away, shows up
+// quickly. With the channel open, changes come as events, and a rare poll is only a safety
+// net against an event lost on the way.
 const FLEET_POLL_MS = 2000;
+const FLEET_POLL_LIVE_MS = 60000;
 const SELECTED_KEY = "virtdancer.selected";
 // Must match the width at which style.css stacks the list above the detail.
 const NARROW = window.matchMedia("(max-width: 59.99rem)");
@@ -45,6 +49,10 @@ let fleetEtag = null;    // the ETag of the listing on screen, sent back as If-N
 let fleetAsked = 0;      // number of the latest listing request
 let fleetFresh = 0;      // listings asked before this number are older than an action's answer
 let justCreated = null;  // {key, text}: the VM made by the Create dialog, to be told once listed
+let awaited = null;      // {key, state, text}: an action's announced state, told when it comes
+let offline = false;     // VirtDancer cannot be reached: what is shown is what it said last
+let statesBeforeCut = null;  // key → state when the page was cut off, to mark what changed
+let lastUpdated = 0;     // when the fleet on screen was last known current (ms since the epoch)
 
 const banner = $("[data-banner]");
 const workspace = $("[data-workspace]");
@@ -70,9 +78,10 @@ const manager = new VMManager($("[data-detail]"), {
 const creator = new CreateVMDialog(vmCreated);
 const createButton = $("[data-create-vm]");
 const fleetMessage = $("[data-fleet-message]");
-// Until the live channel feeds it (live.js), the event log tells what changed between two
-// listings of the fleet.
-const eventLog = new EventLog($("[data-event-log]"));
+const liveStatus = $("[data-live-status]");
+// The event log hears the live channel itself; while the page polls instead, it is told what
+// changed between two listings of the fleet.
+const eventLog = new EventLog($("[data-event-log]"), live);
 const listingChanges = new ListingChanges();
 
 const isAdmin = () => session?.role === "admin";
@@ -93,27 +102,109 @@ async function pollFleet() {
   try {
     const answer = await get("fleet?detail=1", { etag: fleetEtag });
     if (mine !== generation || number < fleetFresh) return undefined;
+    lastUpdated = Date.now();
     if (answer.status !== 304) {   // 304: the fleet on screen is still the fleet
       fleetEtag = answer.etag;
       const { hosts, vms } = known.take(answer.data);
-      for (const change of listingChanges.compare(hosts, vms)) eventLog.add(change);
-      fleet.update(hosts, vms);
+      const changes = listingChanges.compare(hosts, vms);
+      if (live.status !== "live") changes.forEach((change) => eventLog.add(change));
+      fleet.update(hosts, markChanged(vms));
       fleet.showHost(hostFilter.update(hosts));
       views.setHosts(hosts);
       showSelected();
     }
-    say("");
+    if (!offline) say("");
     return undefined;
   } catch (problem) {
     if (mine !== generation || problem.status === 401) return undefined;
+    if (problem.status === 0) return undefined;   // said once, by showLiveStatus
     const wait = problem.retryAfter ? ` Trying again in ${inWords(problem.retryAfter)}.` : "";
     say(`The list of VMs could not be updated: ${sentence(problem.message)}${wait}`);
     return problem.retryAfter ? problem.retryAfter * 1000 : undefined;
   }
 }
 
+// -- live or not: the event channel, the polling fallback, and being cut off -------------
+
+const STATUS_WORDS = {
+  live: "Live",
+  polling: `Updated every ${FLEET_POLL_MS / 1000} s`,
+  offline: "Offline",
+};
+
+function showLiveStatus(status, why) {
+  liveStatus.dataset.status = status;
+  liveStatus.textContent = STATUS_WORDS[status];
+  liveStatus.title = status === "polling" && why ? `No live updates: ${why}.` : "";
+  const wasOffline = offline;
+  offline = status === "offline";
+  document.body.classList.toggle("is-offline", offline);
+  fleetPoller.intervalMs = status === "live" ? FLEET_POLL_LIVE_MS : FLEET_POLL_MS;
+  if (offline && !wasOffline) {
+    statesBeforeCut = new Map(fleet.vms.filter((vm) => !vm.stale)
+      .map((vm) => [vmKey(vm), vm.state_name]));
+    showLastUpdated();
+    showSelected();
+    return;
+  }
+  if (wasOffline && !offline) {
+    say("");
+    // An error line of the cut (an action that could not reach VirtDancer) is history now.
+    if (detail.message.classList.contains("error")) detail.say("");
+    showSelected();
+  }
+  // Whatever happened while not live is in the fleet as it is now.
+  if (session) refreshFleet();
+}
+
+// One message while cut off, in one place, with the age of what is shown.
+function showLastUpdated() {
+  if (!offline) return;
+  const age = lastUpdated ? Math.round((Date.now() - lastUpdated) / 1000) : null;
+  const when = age === null ? "" : ` What you see was last updated ${inWords(age)} ago;`;
+  say(`VirtDancer cannot be reached.${when} actions wait until it answers again.`);
+}
+
+const changedWhileCut = new Map();   // key → the state it had when the page was cut off
+
+// Mark the VMs whose state changed while the page was cut off (until the user selects one).
+function markChanged(vms) {
+  if (statesBeforeCut && !offline) {
+    for (const vm of vms) {
+      const before = statesBeforeCut.get(vmKey(vm));
+      if (before !== undefined && before !== vm.state_name && !vm.stale) {
+        changedWhileCut.set(vmKey(vm), before);
+      }
+    }
+    statesBeforeCut = null;
+  }
+  return vms.map((vm) => (changedWhileCut.has(vmKey(vm))
+    ? { ...vm, changedFrom: changedWhileCut.get(vmKey(vm)) } : vm));
+}
+
+// An event from the channel: a VM's new summary goes straight to its row; anything the page
+// cannot apply by itself (a VM made or gone, a host's change, a reload) asks for the fleet.
+function applyEvent(event) {
+  if (!session) return;
+  const key = event.vm ? vmKey({ host: event.host, uuid: event.vm.uuid }) : null;
+  if (event.summary && key && fleet.get(key)) {
+    lastUpdated = Date.now();
+    fleet.replace({ ...event.summary, host: event.host });
+    showSelected();
+  } else if (["reload", "host", "lifecycle"].includes(event.type)) {
+    refreshFleet();
+  }
+}
+
 function select(key) {
   selected = key;
+  if (changedWhileCut.delete(key)) {   // seen now: no longer news
+    fleet.update(fleet.hosts, fleet.vms.map((vm) => {
+      if (vmKey(vm) !== key) return vm;
+      const { changedFrom, ...seen } = vm;
+      return seen;
+    }));
+  }
   sessionStorage.setItem(SELECTED_KEY, key);
   const vm = fleet.get(key);
   if (vm) hostShown = vm.host;
@@ -151,24 +242,36 @@ function showSelected() {
     selected = null;
     sessionStorage.removeItem(SELECTED_KEY);
   }
-  const itsHost = vm ? fleet.host(vm.host) : null;
+  let itsHost = vm ? fleet.host(vm.host) : null;
   fleet.select(vm ? vmKey(vm) : null);
-  detail.show(vm, itsHost);
-  actions.show(vm, itsHost);
-  manager.show(vm, isAdmin());
+  if (vm && offline) itsHost = { name: vm.host, state: "out of reach",
+                                 reason: "VirtDancer does not answer" };
+  const shown = vm && offline ? { ...vm, stale: true, seenAt: lastUpdated } : vm;
+  detail.show(shown, itsHost);
+  actions.show(shown, itsHost);
+  if (vm && awaited?.key === vmKey(vm) && vm.state_name === awaited.state) {
+    detail.say(awaited.text);
+    awaited = null;
+  }
+  manager.show(shown, isAdmin());
   if (vm && justCreated?.key === vmKey(vm)) {
     detail.say(justCreated.text);
     justCreated = null;
   }
   // Charts only for a VM the listing has (asking for another would be a 404), and only
   // while its host answers (else each request would be a 503).
-  const away = vm && !answers(itsHost) ? notAnswering(itsHost) || `${vm.host} is away` : "";
+  const away = vm && !offline && !answers(itsHost)
+    ? notAnswering(itsHost) || `${vm.host} is away` : "";
   vmCharts.follow(vm, away);
   if (fleet.loaded) {
     hostShown = panelHost();
     host.follow(fleet.hosts, hostShown);
   }
 }
+
+// The state an action announces, to replace its "asked to" line when the VM gets there.
+const AWAITED_STATE = { start: "running", pause: "paused", resume: "running",
+                        shutdown: "shut off", destroy: "shut off" };
 
 async function runAction(vm, action) {
   const told = (text, options) => { if (selected === vmKey(vm)) detail.say(text, options); };
@@ -179,16 +282,26 @@ async function runAction(vm, action) {
     // A listing asked for before this answer may still be on its way: it is older, drop it.
     fleetFresh = fleetAsked + 1;
     if (data.vm) fleet.replace({ ...data.vm, host: vm.host });
+    const state = AWAITED_STATE[action.name];
+    const now = fleet.get(vmKey(vm));
+    // "asked to shut down" stays only until the VM is shut off: then it says so.
+    const arrived = `${vm.name} is now ${state}.`;
+    awaited = state && now?.state_name !== state ? { key: vmKey(vm), state, text: arrived } : null;
+    // Already there (a guest quick to shut down): no "asked to" that is no longer news.
+    const asked = action.done.startsWith("asked") && state && !awaited;
+    told(asked ? arrived : `${vm.name} ${action.done}.`);
     showSelected();
-    told(`${vm.name} ${action.done}.`);
   } catch (problem) {
-    if (problem.status !== 401) {
+    if (problem.status === 0) {
+      // Why is said once, in the banner; this line only says what did not happen.
+      told(`Could not ${action.label.toLowerCase()} ${vm.name}: no answer.`, { error: true });
+    } else if (problem.status !== 401) {
       told(`Could not ${action.label.toLowerCase()} ${vm.name}: ${sentence(problem.message)}`,
            { error: true });
     }
   } finally {
     // The whole fleet at once, not in two seconds: the action may have changed more.
-    fleetPoller.now();
+    if (live.status !== "live") fleetPoller.now();
   }
 }
 
@@ -253,15 +366,16 @@ function beginSession(data) {
   known.clear();
   listingChanges.reset();
   eventLog.clear();
-  eventLog.status("polling");
   views.start(data);
   fleetPoller.start();
+  live.start(Boolean(data.events));
 }
 
 function endSession(message) {
   session = null;
   generation += 1;
   setCsrfToken(null);
+  live.stop();
   fleetPoller.stop();
   host.stop();
   vmCharts.stop();
@@ -286,6 +400,7 @@ function endSession(message) {
 
 async function logOut() {
   // Quiet first: a poll sent once the answer has cleared the cookie would be a 401.
+  live.stop();
   fleetPoller.stop();
   host.stop();
   vmCharts.stop();
@@ -297,12 +412,16 @@ async function logOut() {
     if (problem.status === 401 || !session) return;   // ended anyway: the form is back
     say(`Logging out failed: ${sentence(problem.message)}`);
     fleetPoller.start();
+    live.start(Boolean(session.events));
     showSelected();
   }
 }
 
 async function start() {
   setUpConfirm();
+  live.onStatus(showLiveStatus);
+  live.onEvent(applyEvent);
+  setInterval(showLastUpdated, 1000);
   onSessionEnded(() => {
     if (session) endSession("Your session has ended. Log in again.");
   });

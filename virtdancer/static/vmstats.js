@@ -70,6 +70,8 @@ export class VMCharts {
       return undefined;
     } catch (problem) {
       if (key !== this.key) return undefined;
+      // VirtDancer unreachable: the page says so once (main.js); the charts keep what they had.
+      if (problem.status === 0) return undefined;
       for (const chart of this.charts) chart.clear(`no data: ${problem.message}`);
       // The VM is gone (404) or the session ended (401): asking again would only fail again.
       if (problem.status === 404 || problem.status === 401) this.poller.stop();

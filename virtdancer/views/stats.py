@@ -25,6 +25,11 @@ def wants_history(request):
     return request.validated["history"]
 
 
+def since(request):
+    """`?since=<Unix time>`: only the samples newer than that (None: every one kept)."""
+    return request.validated["since"]
+
+
 @host_cpu.get(context=HostStatsPart, permission=Permission.READ, query=HistoryQuery(),
               response_schemas={200: answers.HOST_CPU})
 @host_mem.get(context=HostStatsPart, permission=Permission.READ, query=HistoryQuery(),
@@ -34,9 +39,9 @@ def wants_history(request):
 @vm_cpu.get(context=DomainCPUStats, permission=Permission.READ, query=HistoryQuery(),
             response_schemas={200: answers.VM_CPU})
 def show_stats(request):
-    """The newest sample, or with `?history=1` every sample kept."""
+    """The newest sample, or with `?history=1` every sample kept (or newer than `since`)."""
     if wants_history(request):
-        return request.context.history()
+        return request.context.history(since(request))
     return request.context.current()
 
 
@@ -50,7 +55,7 @@ def list_nics(request):
             "network interface counters exist only when libvirt runs on VirtDancer's machine")
     physical_only = request.validated["filter"] == "physical"
     if wants_history(request):
-        return nics.history(physical_only)
+        return nics.history(physical_only, since(request))
     return nics.counters(physical_only)
 
 
@@ -59,7 +64,7 @@ def list_nics(request):
 def show_nic(request):
     """`{rx, tx}` byte counters of one interface."""
     if wants_history(request):
-        return request.context.history()
+        return request.context.history(since(request))
     try:
         return request.context.counters()
     except KeyError:

@@ -1,0 +1,256 @@
+"""The live event channel: POST /events, then libvirt's events over a WebSocket, each only to
+the users who see its VM, resumable by `seq`."""
+
+import asyncio
+import json
+
+import pytest
+import webtest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from virtdancer.interfaces import IConsole, IEventHub
+
+from .conftest import BUILD_1, WEB_1, WEB_2, close_app, make_app
+
+ORIGIN = "http://localhost"
+POLICY_VIOLATION, TRY_AGAIN_LATER = 1008, 1013
+
+
+@pytest.fixture
+def app():
+    app = make_app(**{"virtdancer.console.listen": "127.0.0.1:0",
+                      "virtdancer.events.keep": "5"})
+    yield app
+    close_app(app)
+
+
+def client(app, user):
+    testapp = webtest.TestApp(app)
+    testapp.authorization = ("Basic", (user, user))
+    return testapp
+
+
+def channel_url(app, user, since=None):
+    """The URL POST /events answers `user`, on 127.0.0.1 (the answer names `localhost`)."""
+    url = client(app, user).post("/events").json["url"]
+    url = url.replace("ws://localhost:", "ws://127.0.0.1:")
+    return url if since is None else f"{url}&since={since}"
+
+
+def act(app, uuid, action, user="admin"):
+    client(app, user).post_json(f"/vm/{uuid}/action", {"action": action})
+
+
+async def in_thread(function, *args):
+    """Run a blocking request (WebTest) off the loop that receives the events."""
+    return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+
+
+async def receive(websocket, wanted, timeout=5):
+    """The messages received until one `wanted(message)` is (that one last)."""
+    received = []
+    async with asyncio.timeout(timeout):
+        while True:
+            received.append(json.loads(await websocket.recv()))
+            if wanted(received[-1]):
+                return received
+
+
+def about(uuid, state_name):
+    return lambda message: (message.get("vm") or {}).get("uuid") == uuid \
+        and message.get("state_name") == state_name
+
+
+def test_post_events_answers_a_websocket_url_with_a_ticket(app):
+    answer = client(app, "viewer").post("/events").json
+    assert answer["url"].startswith("ws://localhost:") and "/events?ticket=" in answer["url"]
+    assert answer["expires"] > 0
+
+
+def test_post_events_without_a_proxy_is_a_501():
+    app = make_app()
+    try:
+        response = client(app, "viewer").post("/events", status=501)
+        assert "virtdancer.console.listen" in response.json["message"]
+    finally:
+        close_app(app)
+
+
+def test_a_suspended_vm_is_an_event_with_its_new_state_and_summary(app):
+    async def scenario():
+        async with connect(channel_url(app, "tenant"), origin=ORIGIN, proxy=None) as websocket:
+            await in_thread(act, app, WEB_1, "pause")
+            return await receive(websocket, about(WEB_1, "paused"))
+
+    paused = asyncio.run(scenario())[-1]
+    assert paused["type"] == "lifecycle" and paused["host"] == "default"
+    assert paused["vm"] == {"uuid": WEB_1, "name": "web-1"}
+    assert (paused["event"], paused["detail"], paused["state"]) == ("suspended", "paused", 3)
+    assert paused["summary"] == {"uuid": WEB_1, "name": "web-1", "active": True}
+    assert paused["vm_detail"]["state_name"] == "paused"
+    assert "resume" in paused["vm_detail"]["actions"]
+    assert isinstance(paused["seq"], int) and isinstance(paused["time"], float)
+
+
+def test_a_viewer_gets_the_vms_detail_without_actions(app):
+    async def scenario():
+        async with connect(channel_url(app, "viewer"), origin=ORIGIN, proxy=None) as websocket:
+            await in_thread(act, app, WEB_1, "pause")
+            return await receive(websocket, about(WEB_1, "paused"))
+
+    detail = asyncio.run(scenario())[-1]["vm_detail"]
+    assert (detail["actions"], detail["operable"], detail["console"]) == ([], False, False)
+
+
+def test_a_tenant_never_receives_the_events_of_a_vm_it_does_not_see(app):
+    async def scenario():
+        async with connect(channel_url(app, "tenant"), origin=ORIGIN, proxy=None) as websocket:
+            await in_thread(act, app, BUILD_1, "pause")    # hidden from the tenant
+            await in_thread(act, app, WEB_1, "pause")      # then one it sees
+            return await receive(websocket, about(WEB_1, "paused"))
+
+    received = asyncio.run(scenario())
+    assert all(message["vm"]["name"].startswith("web-") for message in received)
+    # The hidden VM's event was published (it has a seq), and skipped.
+    hub = app.registry.getUtility(IEventHub)
+    assert received[-1]["seq"] == hub.seq
+    assert any(event["vm"] and event["vm"]["uuid"] == BUILD_1 for event in hub._kept)
+
+
+def test_a_client_resumes_from_its_last_seq(app):
+    hub = app.registry.getUtility(IEventHub)
+    last = hub.publish("lifecycle", "default", {"uuid": WEB_1, "name": "web-1"})["seq"]
+    hub.publish("lifecycle", "default", {"uuid": BUILD_1, "name": "build-1"}, state_name="x")
+    missed = hub.publish("lifecycle", "default", {"uuid": WEB_2, "name": "web-2"},
+                         state_name="missed")
+
+    async def scenario():
+        async with connect(channel_url(app, "tenant", since=last), origin=ORIGIN,
+                           proxy=None) as websocket:
+            return await receive(websocket, about(WEB_2, "missed"))
+
+    # Only what the tenant sees of what it missed, and nothing it had already.
+    assert [message["seq"] for message in asyncio.run(scenario())] == [missed["seq"]]
+
+
+def test_a_client_too_far_behind_is_told_to_reload(app):
+    hub = app.registry.getUtility(IEventHub)
+    first = hub.publish("lifecycle", "default", {"uuid": WEB_1, "name": "web-1"})["seq"]
+    for _ in range(6):   # the app keeps 5
+        hub.publish("lifecycle", "default", {"uuid": WEB_1, "name": "web-1"})
+
+    async def first_message(since):
+        async with connect(channel_url(app, "tenant", since=since), origin=ORIGIN,
+                           proxy=None) as websocket:
+            return json.loads(await asyncio.wait_for(websocket.recv(), 5))
+
+    reload = asyncio.run(first_message(first - 1))
+    assert (reload["type"], reload["seq"], reload["vm"]) == ("reload", hub.seq, None)
+    # A seq this process never gave (the server restarted since) is as old.
+    assert asyncio.run(first_message(hub.seq + 100))["type"] == "reload"
+
+
+def refusal(url, origin=ORIGIN):
+    async def scenario():
+        async with connect(url, origin=origin, proxy=None) as websocket:
+            try:
+                async with asyncio.timeout(5):
+                    await websocket.recv()
+            except ConnectionClosed as closed:
+                return closed.rcvd.code, closed.rcvd.reason
+        pytest.fail("the channel accepted the connection")
+
+    return asyncio.run(scenario())
+
+
+def test_a_ticket_opens_one_channel_only(app):
+    url = channel_url(app, "viewer")
+
+    async def use_once():
+        async with connect(url, origin=ORIGIN, proxy=None):
+            pass
+
+    asyncio.run(use_once())
+    assert refusal(url) == (POLICY_VIOLATION,
+                            "event ticket was used already: ask POST /events for another")
+
+
+def test_an_expired_ticket_is_refused(app):
+    tickets = app.registry.getUtility(IConsole).event_tickets
+    url = channel_url(app, "viewer")
+    tickets.clock = lambda: 4e9
+    code, reason = refusal(url)
+    assert (code, reason) == (POLICY_VIOLATION,
+                              "event ticket expired: ask POST /events for another")
+
+
+def test_a_forged_or_missing_ticket_is_refused(app):
+    url = channel_url(app, "viewer")
+    assert refusal(url[:-3] + "AAA")[0] == POLICY_VIOLATION
+    assert refusal(url.split("?")[0])[1] == "no event ticket: ask POST /events for the " \
+                                            "channel's URL"
+
+
+def test_a_page_of_another_origin_is_refused_and_its_ticket_stays_good(app):
+    url = channel_url(app, "viewer")
+    assert refusal(url, origin="http://evil.example") == (
+        POLICY_VIOLATION, "origin http://evil.example may not open the event channel")
+
+    async def scenario():
+        async with connect(url, origin=ORIGIN, proxy=None) as websocket:
+            return websocket.state.name
+
+    assert asyncio.run(scenario()) == "OPEN"
+
+
+def test_a_bad_since_is_refused(app):
+    code, reason = refusal(channel_url(app, "viewer") + "&since=-1")
+    assert (code, reason) == (POLICY_VIOLATION,
+                              "since must be the seq of the last event received")
+
+
+def test_many_clients_each_receive_every_event(app):
+    hub = app.registry.getUtility(IEventHub)
+
+    async def scenario():
+        urls = [channel_url(app, "viewer") for _ in range(20)]
+        websockets = [await connect(url, origin=ORIGIN, proxy=None) for url in urls]
+        try:
+            await in_thread(act, app, WEB_1, "pause")
+            return [(await receive(websocket, about(WEB_1, "paused")))[-1]["seq"]
+                    for websocket in websockets]
+        finally:
+            for websocket in websockets:
+                await websocket.close()
+
+    seqs = asyncio.run(scenario())
+    assert len(seqs) == 20 and len(set(seqs)) == 1
+    assert hub.subscribers == 0
+
+
+def test_a_client_that_does_not_keep_up_is_dropped(app):
+    hub = app.registry.getUtility(IEventHub)
+    console = app.registry.getUtility(IConsole)
+    channel = console.proxy_thread.proxy.events
+    channel.queue_size = 3
+
+    async def scenario():
+        async with connect(channel_url(app, "viewer"), origin=ORIGIN, proxy=None,
+                           max_queue=1) as websocket:
+            # Events come faster than anyone reads them: from another thread, all at once,
+            # while this client reads nothing.
+            def flood():
+                for number in range(20000):
+                    hub.publish("metadata", "default", None, text="x" * 2000, number=number)
+
+            await in_thread(flood)
+            try:
+                async with asyncio.timeout(10):
+                    while True:
+                        await websocket.recv()
+            except ConnectionClosed as closed:
+                return closed.rcvd.code
+
+    assert asyncio.run(scenario()) == TRY_AGAIN_LATER
+    assert hub.subscribers == 0
