@@ -13,23 +13,6 @@ def enabled_actions(page):
         "buttons => buttons.filter(b => !b.disabled && !b.hidden).map(b => b.dataset.action)")
 
 
-def as_if_hosts_had_displays(page):
-    """The demo's test driver has no displays, so the page offers no console there; these
-    tests see the console link follow the VM's state as on a host that has them."""
-    def edited(route):
-        response = route.fetch()
-        if response.status != 200:
-            route.fulfill(response=response)
-            return
-        body = response.json()
-        for host in body["hosts"]:
-            assert host["displays"] is False
-            host["displays"] = True
-        route.fulfill(response=response, json=body)
-
-    page.route(lambda url: "fleet?detail=1" in url, edited)
-
-
 def edit_the_fleet(page, edit):
     """Give the page the fleet's answers with each VM changed by `edit(vm)` on the way: what
     the page shows must follow whatever the server says, not rules of its own. Its hosts are

@@ -52,6 +52,7 @@ let justCreated = null;  // {key, text}: the VM made by the Create dialog, to be
 let awaited = null;      // {key, state, text}: an action's announced state, told when it comes
 let offline = false;     // VirtDancer cannot be reached: what is shown is what it said last
 let statesBeforeCut = null;  // key → state when the page was cut off, to mark what changed
+let focusListOnce = false;  // just logged in with the form: focus the list once it is shown
 let lastUpdated = 0;     // when the fleet on screen was last known current (ms since the epoch)
 
 const banner = $("[data-banner]");
@@ -64,7 +65,7 @@ const actions = new ActionBar($("[data-actions]"), $("[data-actions-note]"), run
 const vmCharts = new VMCharts($("[data-vm-charts]"),
                               (key, seconds) => detail.setCpuSeconds(key, seconds));
 const host = new HostPanel($("[data-host]"), chartHost);
-const login = new LoginForm($("[data-login]"), beginSession);
+const login = new LoginForm($("[data-login]"), (data) => beginSession(data, { fromForm: true }));
 const fleetPoller = new Poller(pollFleet, FLEET_POLL_MS);
 const tokens = new TokensView($("[data-tokens]"));
 const tokensToggle = $("[data-tokens-toggle]");
@@ -112,6 +113,7 @@ async function pollFleet() {
       fleet.showHost(hostFilter.update(hosts));
       views.setHosts(hosts);
       showSelected();
+      if (focusListOnce) focusList();
     }
     if (!offline) say("");
     return undefined;
@@ -194,6 +196,16 @@ function applyEvent(event) {
   } else if (["reload", "host", "lifecycle"].includes(event.type)) {
     refreshFleet();
   }
+}
+
+// The keyboard's place after logging in: the selected VM in the list, else its first VM, else
+// the name filter (an empty list).
+function focusList() {
+  focusListOnce = false;
+  const list = $("[data-fleet]");
+  const target = list.querySelector("[data-uuid][aria-current='true']")
+    || list.querySelector("[data-uuid]") || $("[data-filter]");
+  target?.focus({ preventScroll: true });
 }
 
 function select(key) {
@@ -349,8 +361,10 @@ function showTokens(open) {
   tokensToggle.setAttribute("aria-expanded", String(open));
 }
 
-function beginSession(data) {
+function beginSession(data, { fromForm = false } = {}) {
   session = data;
+  // Logged in with the form, the keyboard goes on in the list once it is there.
+  focusListOnce = fromForm;
   generation += 1;
   setCsrfToken(data.csrf_token);
   login.hide();
@@ -371,7 +385,7 @@ function beginSession(data) {
   live.start(Boolean(data.events));
 }
 
-function endSession(message) {
+function endSession(message, note = "") {
   session = null;
   generation += 1;
   setCsrfToken(null);
@@ -395,7 +409,7 @@ function endSession(message) {
   views.stop();
   $("[data-who]").hidden = true;
   say("");
-  login.show(message);
+  login.show(message, note);
 }
 
 async function logOut() {
@@ -407,7 +421,7 @@ async function logOut() {
   try {
     await post("logout");
     sessionStorage.removeItem(SELECTED_KEY);
-    endSession("");
+    endSession("", "You have logged out.");
   } catch (problem) {
     if (problem.status === 401 || !session) return;   // ended anyway: the form is back
     say(`Logging out failed: ${sentence(problem.message)}`);
