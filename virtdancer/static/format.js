@@ -91,12 +91,6 @@ export function yesNo(value) {
   return value ? "yes" : "no";
 }
 
-// A time window for chart captions: "last 45 s", "last 10 min".
-export function timeWindow(seconds) {
-  if (!known(seconds) || seconds <= 0) return "";
-  return seconds < 90 ? `last ${Math.round(seconds)} s` : `last ${Math.round(seconds / 60)} min`;
-}
-
 // A Unix time as a time of day, with its date unless it is today: "14:02", "3 Mar, 09:15".
 export function clock(unixSeconds) {
   if (!known(unixSeconds)) return "";

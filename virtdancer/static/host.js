@@ -12,7 +12,7 @@
 // settles it for good: the chart says "not available for this host" and the page asks no more.
 
 import { get } from "./api.js";
-import { LineChart } from "./charts.js";
+import { LineChart, SampleHistory, spanMenu } from "./charts.js";
 import { bytes, percent, rate } from "./format.js";
 import { answers, notAnswering, onHost, sinceWords, stateWords, whyNot } from "./hosts.js";
 import { hostStateIcon } from "./icons.js";
@@ -91,8 +91,12 @@ export class HostPanel {
       series: [{ label: "received", value: sumOf("_rx") }, { label: "sent", value: sumOf("_tx") }],
     });
     this.nic.element.dataset.hostNic = "";
-    root.querySelector("[data-host-charts]")
-      .replaceChildren(this.cpu.element, this.memory.element, this.nic.element);
+    const charts = root.querySelector("[data-host-charts]");
+    charts.replaceChildren(this.cpu.element, this.memory.element, this.nic.element);
+    charts.before(spanMenu("host-chart-span"));
+    // Each chart's samples: the whole history once, then only what is new.
+    this.histories = new Map([this.cpu, this.memory, this.nic]
+      .map((chart) => [chart, new SampleHistory()]));
     this.poller = new Poller(() => this.refresh(), POLL_MS);
     this.reset();
   }
@@ -100,6 +104,7 @@ export class HostPanel {
   reset() {
     // null: not known yet; true: ask for it on every poll; false: never ask again.
     this.nicAvailable = null;
+    for (const history of this.histories.values()) history.reset();
     for (const chart of [this.cpu, this.memory, this.nic]) chart.clear();
     this.note.textContent = "";
   }
@@ -177,8 +182,10 @@ export class HostPanel {
     const host = this.host;
     if (!answers(host)) return undefined;
     const on = (path) => onHost(host.name, path);
+    const since = (chart) => this.histories.get(chart).since;
     const [cpu, memory] = await Promise.allSettled([
-      get(on("stats/cpu?history=1")), get(on("stats/mem?history=1")),
+      get(on(`stats/cpu?history=1${since(this.cpu)}`)),
+      get(on(`stats/mem?history=1${since(this.memory)}`)),
     ]);
     if (this.repointed(host)) return undefined;
     // VirtDancer unreachable: the page says so once (main.js); the charts keep what they had.
@@ -190,14 +197,15 @@ export class HostPanel {
     this.note.textContent = failed ? `Statistics unavailable: ${failed.reason.message}` : "";
 
     if (this.nicAvailable === null && memory.status === "fulfilled") {
-      const newest = memory.value.data.samples.at(-1);
+      const newest = this.histories.get(this.memory).samples.at(-1);
       if (newest) this.nicAvailable = Number.isFinite(newest.swapTotal) ? true : false;
       if (this.nicAvailable === false) this.nic.clear(NOT_AVAILABLE);
     }
     if (this.nicAvailable) {
       try {
-        const { data } = await get(on("stats/nic?history=1&filter=physical"));
-        if (!this.repointed(host)) this.nic.update(data);
+        const { data } = await get(
+          on(`stats/nic?history=1&filter=physical${since(this.nic)}`));
+        if (!this.repointed(host)) this.nic.update(this.histories.get(this.nic).take(data));
       } catch (problem) {
         if (problem.status === 501) {
           this.nicAvailable = false;
@@ -212,7 +220,9 @@ export class HostPanel {
   }
 
   show(chart, answer) {
-    if (answer.status === "fulfilled") chart.update(answer.value.data);
+    if (answer.status === "fulfilled") {
+      chart.update(this.histories.get(chart).take(answer.value.data));
+    }
     else chart.clear(`no data: ${answer.reason.message}`);
   }
 }

@@ -1,11 +1,12 @@
 // Live charts of the selected VM — CPU, memory, disk and network — from its host's
 // `GET hosts/<host>/vm/<uuid>/stats?history=1`, polled every few seconds while a VM is
 // selected and its host answers (a stale VM's host would answer 503). The server
-// samples in the background, so a poll costs it no libvirt call. A VM has samples only while
-// it runs; on libvirt's test driver most values are null: the charts then say "no data".
+// samples in the background, so a poll costs it no libvirt call: the first asks for the whole
+// history, the next ones only for what is new (`&since=`). A VM has samples only while it
+// runs; on libvirt's test driver most values are null: the charts then say "no data".
 
 import { get } from "./api.js";
-import { LineChart } from "./charts.js";
+import { LineChart, SampleHistory, spanMenu } from "./charts.js";
 import { bytes, percent, rate } from "./format.js";
 import { onHost, vmKey } from "./hosts.js";
 import { Poller } from "./poll.js";
@@ -35,6 +36,8 @@ export class VMCharts {
                                { label: "sent", value: pick("net", "tx") }] }),
     ];
     container.replaceChildren(...this.charts.map((chart) => chart.element));
+    container.before(spanMenu("vm-chart-span"));
+    this.history = new SampleHistory();
     this.poller = new Poller(() => this.refresh(), POLL_MS);
   }
 
@@ -47,6 +50,7 @@ export class VMCharts {
     if (key === this.key) return;
     this.vm = away ? null : vm;
     this.key = key;
+    this.history.reset();
     for (const chart of this.charts) chart.clear(away ? `no data: ${away}` : "no data");
     this.poller.stop();
     if (this.vm) this.poller.start();
@@ -60,10 +64,11 @@ export class VMCharts {
     const { vm, key } = this;
     if (!vm) return undefined;
     try {
-      const path = `vm/${encodeURIComponent(vm.uuid)}/stats?history=1`;
-      const { data } = await get(onHost(vm.host, path));
+      const path = `vm/${encodeURIComponent(vm.uuid)}/stats?history=1${this.history.since}`;
+      const answer = await get(onHost(vm.host, path));
       if (key !== this.key) return undefined;   // another VM was selected meanwhile
-      const samples = data.samples || [];
+      const data = this.history.take(answer.data);
+      const samples = data.samples;
       const message = samples.length ? "no data" : "no data: not running";
       for (const chart of this.charts) chart.update(data, message);
       this.onCpuSeconds(vmKey(vm), pick("counters", "cpu_seconds")(samples.at(-1) || {}));
