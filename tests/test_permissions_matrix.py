@@ -53,6 +53,9 @@ ALLOWED = {("virtdancer.tokens", "POST"): 201, ("virtdancer.token", "GET"): 404,
            # The matrix's VMs all run: a clone is refused. A replaced XML needs If-Match first.
            ("virtdancer.vm.clone", "POST"): 409, ("virtdancer.vm.xml", "PUT"): 428}
 TOKEN_ID = "0123456789ab"
+# The whole host's figures tell of every VM's load: only for users who see every VM of the
+# host, which the tenant does not on either host (403, whatever its role allows).
+WHOLE_HOST_ROUTES = {"virtdancer.stats.cpu", "virtdancer.stats.mem", "virtdancer.stats.nic"}
 
 # What an allowed request answers where the demo fleet's host cannot give 200: the test
 # driver's host is not this machine, so it has no network interfaces to count, and its VMs have
@@ -130,6 +133,8 @@ def expected_status(route, method, permission, user, vm):
     if vm is not None and vm not in USERS[user]["sees"]:
         return 404   # hidden beats forbidden: the user must not learn the VM exists
     if permission not in USERS[user]["permissions"]:
+        return 403
+    if on_any_host(route) in WHOLE_HOST_ROUTES and user == "tenant":
         return 403
     if (on_any_host(route), method) in ALLOWED_ON_STORAGE:
         return ALLOWED_ON_STORAGE[on_any_host(route), method]

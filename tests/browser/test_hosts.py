@@ -230,3 +230,21 @@ def test_three_hosts_at_360_pixels_nothing_scrolls_sideways(page, server):
     screenshot(page, "hosts-narrow-360")
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "hosts-narrow-360-list", full_page=False)   # the list, at a readable size
+
+
+@pytest.mark.app_settings(TWO_HOSTS)
+def test_a_tenant_limited_to_some_vms_sees_no_whole_host_figures(page, server, record):
+    log_in(page, server.url, "tenant")
+    panel = page.locator("[data-host]")
+    expect(panel.locator("[data-host-note]")).to_have_text(
+        "The whole host's CPU, memory and network are shown only to users who see every VM "
+        "of it: they tell of the other VMs too.")
+    for chart in ("host-cpu", "host-memory", "host-network"):
+        expect(panel.locator(f"[data-chart='{chart}'] .chart-empty")).to_have_text(
+            "not shown to you")
+    page.select_option("#host-choice", "lab")
+    expect(panel.locator("[data-chart='host-cpu'] .chart-empty")).to_have_text(
+        "not shown to you")
+    screenshot(page, "host-panel-tenant")
+    # The page knew from the fleet's answer: it did not ask (a 403 would be a console error).
+    assert not [url for url in record.requests if "/stats/cpu" in url or "/stats/mem" in url]

@@ -20,6 +20,10 @@ import { Poller } from "./poll.js";
 
 const POLL_MS = 3000;
 const NOT_AVAILABLE = "not available for this host";
+// The server keeps the whole host's figures from users who do not see every VM of it (403).
+const NOT_YOURS = "not shown to you";
+const NOT_YOURS_WHY = "The whole host's CPU, memory and network are shown only to users who "
+  + "see every VM of it: they tell of the other VMs too.";
 
 const field = (key) => (sample) => sample[key] ?? null;
 
@@ -124,13 +128,17 @@ export class HostPanel {
       this.reset();
     }
     this.showState();
+    const wasYours = this.yours;
+    this.yours = host?.host_figures !== false;
     if (!answers(host)) {
       this.poller.stop();
       const why = host ? `no data: ${notAnswering(host)}` : "no data";
       for (const chart of [this.cpu, this.memory, this.nic]) chart.clear(why);
       this.note.textContent = host ? whyNot(host) : "";
       this.note.classList.add("is-reason");
-    } else if (changed || !wasAnswering) {
+    } else if (!this.yours) {
+      this.notYours();
+    } else if (changed || !wasAnswering || !wasYours) {
       this.note.textContent = "";
       this.note.classList.remove("is-reason");
       this.poller.start();
@@ -148,6 +156,14 @@ export class HostPanel {
     this.chooser.hidden = hosts.length < 2;
     // With one host, its name stands in the heading instead.
     this.nameLabel.textContent = hosts.length < 2 && host ? host.name : "";
+  }
+
+  // The user does not see every VM of the host: its figures are not theirs to see (API.md).
+  notYours() {
+    this.poller.stop();
+    for (const chart of [this.cpu, this.memory, this.nic]) chart.clear(NOT_YOURS);
+    this.note.classList.remove("is-reason");
+    this.note.textContent = NOT_YOURS_WHY;
   }
 
   showState() {
@@ -190,6 +206,10 @@ export class HostPanel {
     if (this.repointed(host)) return undefined;
     // VirtDancer unreachable: the page says so once (main.js); the charts keep what they had.
     if ([cpu, memory].some((answer) => answer.reason?.status === 0)) return undefined;
+    if ([cpu, memory].some((answer) => answer.reason?.status === 403)) {
+      this.notYours();   // the listing said otherwise a moment ago: the VMs changed meanwhile
+      return undefined;
+    }
     this.show(this.cpu, cpu);
     this.show(this.memory, memory);
     const failed = [cpu, memory].find((answer) => answer.status === "rejected");
