@@ -182,6 +182,11 @@ export class HostPanel {
     this.state.replaceChildren(state, about);
   }
 
+  /** Resolves once a request on its way has come back. */
+  idle() {
+    return this.poller.idle();
+  }
+
   stop() {
     this.poller.stop();
     this.host = null;

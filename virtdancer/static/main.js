@@ -419,6 +419,8 @@ async function logOut() {
   host.stop();
   vmCharts.stop();
   try {
+    // A request still on its way would reach the server after the logout: a 401.
+    await Promise.all([fleetPoller.idle(), host.idle(), vmCharts.idle()]);
     await post("logout");
     sessionStorage.removeItem(SELECTED_KEY);
     endSession("", "You have logged out.");

@@ -56,6 +56,11 @@ export class VMCharts {
     if (this.vm) this.poller.start();
   }
 
+  /** Resolves once a request on its way has come back. */
+  idle() {
+    return this.poller.idle();
+  }
+
   stop() {
     this.follow(null);
   }
