@@ -43,6 +43,8 @@ def test_hosts_lists_every_host_with_its_state_and_counts(two_hosts):
     assert demo["state"] == lab["state"] == "connected"
     assert demo["reason"] is None and demo["since"] <= time.time()
     assert demo["type"] == "TEST" and demo["version"]
+    # The test driver has no graphical displays: the page offers no console there.
+    assert demo["displays"] is False
     assert demo["vms"] == {"running": 3, "total": 4}
     assert lab["vms"] == {"running": 3, "total": 4}   # a paused VM is active too
     assert demo["uri"].startswith("test:///") and demo["uri"].endswith("fleet.xml")

@@ -64,6 +64,9 @@ TASK_ID = "0123456789abcdef"
 # The matrix's snapshot (SNAPSHOT) is no VM's.
 SNAPSHOT = "matrix-snapshot"
 SNAPSHOT_ROUTES = {"virtdancer.vm.snapshot", "virtdancer.vm.snapshot.revert"}
+# The whole host's figures tell of every VM's load: only for users who see every VM of the
+# host, which the tenant does not on either host (403, whatever its role allows).
+WHOLE_HOST_ROUTES = {"virtdancer.stats.cpu", "virtdancer.stats.mem", "virtdancer.stats.nic"}
 
 # What an allowed request answers where the demo fleet's host cannot give 200: the test
 # driver's host is not this machine, so it has no network interfaces to count, and its VMs have
@@ -154,6 +157,8 @@ def expected_status(route, method, permission, user, vm):
     if (on_any_host(route), method) == ("virtdancer.vm.snapshots", "POST") \
             and vm in HOSTS["lab"]:
         return 409   # the lab's VMs have no disk to keep a snapshot in
+    if on_any_host(route) in WHOLE_HOST_ROUTES and user == "tenant":
+        return 403
     if (on_any_host(route), method) in ALLOWED_ON_STORAGE:
         return ALLOWED_ON_STORAGE[on_any_host(route), method]
     if on_any_host(route) in STORAGE_ROUTES:

@@ -183,6 +183,12 @@ class HostAnswer(Answer):
     type = text(nullable=True, description="the hypervisor, as libvirt names it")
     version = text(nullable=True)
     vms = VMCounts(nullable=True, description="null while the host does not answer")
+    displays = boolean(description="its VMs can have a graphical console (false for libvirt's "
+                                   "test driver)")
+    host_figures = boolean(nullable=True,
+                           description="the user sees every VM of the host, and so may see its "
+                                       "whole CPU, memory and network figures (/stats/...); "
+                                       "null while the host does not answer")
     uri = text(missing=colander.drop, description="admins only")
 
 

@@ -156,19 +156,19 @@ def test_an_unreachable_host_is_shown_unavailable_with_its_reason(page, server, 
 def take_lab_away(route, away):
     """The fleet's answer as the server gives it, or, once `away` is set, as it would be with
     lab not answering: lab unavailable and none of its VMs (libvirt's test driver cannot be
-    made to go away, so the answer is edited on its way to the page)."""
-    if not away:
-        route.continue_()
-        return
+    made to go away, so the answer is edited on its way to the page). Its hosts have displays
+    there, so that the console link has something to lose."""
     headers = {key: value for key, value in route.request.headers.items()
                if key.lower() != "if-none-match"}   # a 304 would leave nothing to edit
     answer = route.fetch(headers=headers)
     fleet = answer.json()
     for host in fleet["hosts"]:
-        if host["name"] == "lab":
+        host["displays"] = True
+        if host["name"] == "lab" and away:
             host.update(state="unavailable", reason="Cannot recv data: Connection reset by peer",
                         vms=None, type=None, version=None)
-    fleet["vms"] = [vm for vm in fleet["vms"] if vm["host"] != "lab"]
+    if away:
+        fleet["vms"] = [vm for vm in fleet["vms"] if vm["host"] != "lab"]
     route.fulfill(status=200, content_type="application/json", body=json.dumps(fleet))
 
 
@@ -230,3 +230,21 @@ def test_three_hosts_at_360_pixels_nothing_scrolls_sideways(page, server):
     screenshot(page, "hosts-narrow-360")
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "hosts-narrow-360-list", full_page=False)   # the list, at a readable size
+
+
+@pytest.mark.app_settings(TWO_HOSTS)
+def test_a_tenant_limited_to_some_vms_sees_no_whole_host_figures(page, server, record):
+    log_in(page, server.url, "tenant")
+    panel = page.locator("[data-host]")
+    expect(panel.locator("[data-host-note]")).to_have_text(
+        "The whole host's CPU, memory and network are shown only to users who see every VM "
+        "of it: they tell of the other VMs too.")
+    for chart in ("host-cpu", "host-memory", "host-network"):
+        expect(panel.locator(f"[data-chart='{chart}'] .chart-empty")).to_have_text(
+            "not shown to you")
+    page.select_option("#host-choice", "lab")
+    expect(panel.locator("[data-chart='host-cpu'] .chart-empty")).to_have_text(
+        "not shown to you")
+    screenshot(page, "host-panel-tenant")
+    # The page knew from the fleet's answer: it did not ask (a 403 would be a console error).
+    assert not [url for url in record.requests if "/stats/cpu" in url or "/stats/mem" in url]

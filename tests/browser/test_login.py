@@ -21,6 +21,9 @@ def test_admin_logs_in_with_the_form(page, server):
     expect(form).to_be_hidden()
     expect(page.locator("[data-user]")).to_have_text("admin (admin)")
     expect(page.locator("[data-workspace]")).to_be_visible()
+    # The keyboard goes on in the list: its first VM has the focus, and the arrow keys or
+    # Enter work from there without a click.
+    expect(page.locator("[data-fleet] [data-uuid]").first).to_be_focused()
 
 
 def test_the_session_survives_a_reload(page, server):
@@ -35,6 +38,8 @@ def test_log_out_ends_the_session(page, server):
     log_in(page, server.url, "admin")
     page.click("[data-logout]")
     expect(page.locator(LOGIN_FORM)).to_be_visible()
+    expect(page.locator("[data-login-note]")).to_have_text("You have logged out.")
+    expect(page.locator("[data-login-error]")).to_be_hidden()
     expect(page.locator("[data-workspace]")).to_be_hidden()
     expect(page.locator("[data-summary]")).to_have_text("")
     assert page.evaluate("""async () => (await (await fetch("session", {
@@ -70,6 +75,33 @@ def test_throttling_says_when_to_try_again_in_words(page, server):
         expect(message).not_to_have_text("")
     expect(message).to_have_text(re.compile(
         r"^Too many failed logins .*Try again in (5 minutes|4 minutes and \d+ seconds)\.$"))
+
+
+@pytest.mark.app_settings({"virtdancer.login.max_failures_per_user": "1",
+                           "virtdancer.login.failure_window": "4"})
+@pytest.mark.console_errors(r"status of 401", r"status of 429")
+def test_a_lockout_counts_down_with_the_button_disabled(page, server):
+    page.goto(server.url)
+    message = page.locator("[data-login-error]")
+    button = page.locator(f"{LOGIN_FORM} button[type=submit]")
+    page.fill("input[name=username]", "tenant")
+    page.fill("input[name=password]", "wrong")
+    button.click()
+    expect(message).to_have_text("Wrong user name or password.")
+    page.fill("input[name=password]", "wrong")
+    button.click()
+    expect(message).to_have_text(
+        re.compile(r"^Too many failed logins .*Try again in \d seconds?\.$"))
+    expect(button).to_be_disabled()
+    first = message.text_content()
+    page.keyboard.press("Enter")   # the form cannot be sent meanwhile either
+    expect(message).not_to_have_text(first, timeout=2500)   # it counts down
+    expect(message).to_have_text(re.compile(r"Try again in \d seconds?\.$"))
+    screenshot(page, "login-locked-out")
+    expect(button).to_be_enabled(timeout=6000)
+    expect(message).to_be_hidden()
+    expect(page.locator("[data-login-note]")).to_have_text("You may try again now.")
+    log_in(page, server.url, "tenant")
 
 
 @pytest.mark.console_errors(r"status of 401")

@@ -14,7 +14,7 @@ from ..settings import value
 from .cloning import Cloning
 from .connection import HostConnection
 from .devices import Devices
-from .display import has_display_state  # noqa: F401  (the service's API)
+from .display import driver_has_displays, has_display_state  # noqa: F401  (its API)
 from .editing import Editing, xml_version  # noqa: F401  (the service's API)
 from .fleet import ACTIONS, STATE_NAMES, Fleet, allowed_actions, state_name  # noqa: F401  (the service's API)
 from .hostinfo import is_local_uri, runs_in_process

@@ -46,6 +46,9 @@ class Root:
         identity = request.identity
         self.sees = getattr(identity, "sees", None) or _sees_everything
         self.sees_host = getattr(identity, "sees_host", None) or _sees_everything
+        # No VM filter at all: every VM of every host it sees, without asking a host.
+        self.sees_all_vms = (self.sees is _sees_everything
+                             or bool(getattr(identity, "all_vms", False)))
 
     def __getitem__(self, name):
         if name == "hosts":
@@ -78,6 +81,7 @@ class Hosts:
         self.registry = parent.registry
         self.sees = parent.sees
         self.sees_host = parent.sees_host
+        self.sees_all_vms = parent.sees_all_vms
 
     def __getitem__(self, name):
         hypervisor = self.registry.get(name)
@@ -103,6 +107,7 @@ class Host:
         self.local = hypervisor.local
         self.storage = getattr(hypervisor, "storage", None)
         self.sees = parent.sees
+        self.sees_all_vms = parent.sees_all_vms
         self.is_default = name == parent.registry.default_name
 
     def __getitem__(self, name):
@@ -121,6 +126,11 @@ class Host:
     def status(self):
         """`{state, reason, since}` of the host's connection, and its type and version."""
         return {**self.hypervisor.connection.status(), **self.hypervisor.connection.facts}
+
+    def sees_every_vm(self):
+        """Whether the user sees every VM of this host (shut-off ones too): the whole host's
+        CPU, memory and network figures tell of all its VMs, the hidden ones' load as well."""
+        return self["vm"].summaries_seen()[1]
 
     def visible_vm_samples(self):
         """The newest sample of every running VM the user sees, by UUID (for /metrics)."""
@@ -156,11 +166,25 @@ class VMCollection:
 
     def summaries(self):
         """The `VMSummary` of every VM the user sees."""
-        return [vm for vm in self.fleet.summaries() if self.sees(vm.name)]
+        return self.summaries_seen()[0]
 
     def details(self):
         """The `VMDetail` of every VM the user sees."""
-        return [vm for vm in self.fleet.details() if self.sees(vm.name)]
+        return self.details_seen()[0]
+
+    def summaries_seen(self):
+        """(the `VMSummary` of every VM the user sees, whether those are all of the host's)."""
+        return self._seen(self.fleet.summaries())
+
+    def details_seen(self):
+        """(the `VMDetail` of every VM the user sees, whether those are all of the host's)."""
+        return self._seen(self.fleet.details())
+
+    def _seen(self, every):
+        if self.host.sees_all_vms:
+            return every, True
+        seen = [vm for vm in every if self.sees(vm.name)]
+        return seen, len(seen) == len(every)
 
     def create(self, spec):
         """Make the VM `spec` describes; answer it as a `Domain`."""

@@ -63,9 +63,13 @@ export class ActionBar {
     this.console.textContent = "Console";
   }
 
-  /** Show `vm`'s buttons, enabled as its `actions` say, and its console link if `console`. */
-  show(vm) {
+  /**
+   * Show `vm`'s buttons, enabled as its `actions` say, and its console link if `console` and
+   * its `host` (the fleet's host answer) has graphical displays at all.
+   */
+  show(vm, host = null) {
     this.vm = vm;
+    this.host = host;
     const operable = Boolean(vm?.operable);
     this.note.hidden = !vm || operable;
     this.note.textContent = vm && !operable
@@ -79,14 +83,18 @@ export class ActionBar {
       this.container.append(...this.buttons.values(), this.console);
     }
     this.container.hidden = false;
-    this.console.hidden = !vm.console || Boolean(vm.stale);
+    this.console.hidden = !vm.console || Boolean(vm.stale) || host?.displays === false;
     // The console page asks the VM's own host for its ticket.
     this.console.href = `console?host=${encodeURIComponent(vm.host)}`
       + `&vm=${encodeURIComponent(vm.uuid)}`;
     this.console.setAttribute("aria-label", `Open the console of ${vm.name}`);
     const possible = new Set(vm.actions || []);
+    // The server lets Start resume a paused VM (as the first VirtDancer did); one button for
+    // one thing is clearer, so a paused VM offers Resume alone.
+    const startResumes = possible.has("start") && possible.has("resume");
     for (const action of ACTIONS) {
       const button = this.buttons.get(action.name);
+      button.hidden = action.name === "start" && startResumes;
       const allowed = !vm.stale && possible.has(action.name);
       button.disabled = this.busy || !allowed;
       if (vm.stale) button.title = `Not possible while ${vm.host} does not answer`;
@@ -99,12 +107,27 @@ export class ActionBar {
     if (!vm || this.busy) return;
     if (action.confirm && !(await confirmAction(action.confirm(vm)))) return;
     this.busy = true;
+    const pressed = this.buttons.get(action.name);
     for (const button of this.buttons.values()) button.disabled = true;
     try {
       await this.run(vm, action);
     } finally {
       this.busy = false;
-      this.show(this.vm);   // the selected VM as it is now, perhaps another one
+      this.show(this.vm, this.host);   // the selected VM as it is now, perhaps another one
+      this.keepFocus(pressed);
     }
+  }
+
+  /**
+   * A disabled button loses the focus to the page's body; bring it back to the action bar
+   * (the pressed button, or the first one still enabled), so that the keyboard stays here.
+   */
+  keepFocus(pressed) {
+    const active = document.activeElement;
+    if (active && active !== document.body && active !== pressed) return;
+    if (this.container.hidden) return;
+    const usable = [pressed, ...this.buttons.values(), this.console]
+      .find((control) => !control.hidden && !control.disabled);
+    usable?.focus();
   }
 }

@@ -7,8 +7,13 @@
 // Values may be null — the host's driver does not report them, or the VM was not running —
 // and a null breaks the line rather than drawing a false zero. A chart whose values are all
 // null says "no data".
+//
+// Every chart of the page shows the same time span, chosen in a menu by each group of charts
+// (the last minute, the last 10 minutes, or all the history the server keeps), and says it
+// under its plot. A chart's samples are asked for once in full and then only the new ones
+// (`?since=`, kept in a `SampleWindow` of history.js).
 
-import { timeWindow } from "./format.js";
+import { duration } from "./format.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 300;
@@ -16,6 +21,59 @@ const HEIGHT = 100;
 const HEADROOM = 4;          // the top of the scale sits a little below the top edge
 const MIN_WINDOW_S = 60;     // a chart of a fresh start still spans a minute, not two points
 const GAP_INTERVALS = 2.5;   // samples further apart than this many intervals: a gap, not a line
+
+// The spans to choose from: seconds, or null for all the history the server keeps.
+const SPANS = [
+  { value: "60", seconds: 60, label: "Last minute", says: "last minute" },
+  { value: "600", seconds: 600, label: "Last 10 minutes", says: "last 10 minutes" },
+  { value: "all", seconds: null, label: "Whole history", says: "whole history" },
+];
+const SPAN_KEY = "virtdancer.chartSpan";
+
+/** The time span every chart shows; menus made by `spanMenu` choose it. */
+class ChartSpan {
+  constructor() {
+    const stored = SPANS.find((span) => span.value === localStorage.getItem(SPAN_KEY));
+    this.span = stored || SPANS[1];
+    this.listeners = new Set();
+  }
+
+  get seconds() {
+    return this.span.seconds;
+  }
+
+  get says() {
+    return this.span.says;
+  }
+
+  choose(value) {
+    this.span = SPANS.find((span) => span.value === value) || SPANS[1];
+    localStorage.setItem(SPAN_KEY, this.span.value);
+    for (const listener of this.listeners) listener();
+  }
+
+  onChange(listener) {
+    this.listeners.add(listener);
+  }
+}
+
+export const chartSpan = new ChartSpan();
+
+/** A labelled menu of the spans (for a group of charts), kept in step with every other one. */
+export function spanMenu(id) {
+  const wrap = htmlElement("div", "chart-span");
+  const label = htmlElement("label", "", "Show");
+  label.htmlFor = id;
+  const select = htmlElement("select");
+  select.id = id;
+  select.dataset.chartSpan = "";
+  select.append(...SPANS.map((span) => new Option(span.label, span.value)));
+  select.value = chartSpan.span.value;
+  select.addEventListener("change", () => chartSpan.choose(select.value));
+  chartSpan.onChange(() => { select.value = chartSpan.span.value; });
+  wrap.append(label, select);
+  return wrap;
+}
 
 function svgElement(tag, attributes = {}) {
   const element = document.createElementNS(SVG, tag);
@@ -142,6 +200,11 @@ export class LineChart {
 
     this.element.append(caption, this.legend, scale, plot);
     this.clear();
+    chartSpan.onChange(() => this.redraw());
+  }
+
+  redraw() {
+    if (this.shown) this.update(...this.shown);
   }
 
   /** Show nothing: no samples yet, or `message` (say "not available for this host"). */
@@ -150,7 +213,13 @@ export class LineChart {
   }
 
   /** Draw a `?history=1` answer: {interval, samples: [{time, ...}]}, oldest first. */
-  update({ interval, samples }, emptyMessage = "no data") {
+  update({ interval, samples: all }, emptyMessage = "no data") {
+    this.shown = [{ interval, samples: all }, emptyMessage];
+    // Only the chosen span, up to the newest sample.
+    const newestTime = all.at(-1)?.time;
+    const spanSeconds = chartSpan.seconds;
+    const samples = spanSeconds === null || newestTime === undefined ? all
+      : all.filter((sample) => sample.time >= newestTime - spanSeconds);
     const columns = this.series.map((line) => samples.map((sample) => {
       const value = line.value(sample);
       return Number.isFinite(value) ? value : null;
@@ -179,7 +248,8 @@ export class LineChart {
     top = Math.max(top, highest);
 
     const last = samples.at(-1).time;
-    const span = Math.max(MIN_WINDOW_S, last - samples[0].time);
+    // A chosen span is the width of the plot even while the samples do not fill it yet.
+    const span = spanSeconds ?? Math.max(MIN_WINDOW_S, last - samples[0].time);
     const first = last - span;
     const maxGap = GAP_INTERVALS * (interval || 2);
 
@@ -193,6 +263,8 @@ export class LineChart {
       if (index === 0) this.area.setAttribute("d", areaPath(points, maxGap));
     });
     this.topLabel.textContent = this.format(top);
-    this.windowLabel.textContent = timeWindow(span);
+    this.windowLabel.textContent = spanSeconds === null
+      ? `whole history: ${duration(last - samples[0].time)}`
+      : chartSpan.says;
   }
 }

@@ -3,9 +3,20 @@
 // host it runs on, and the line where the outcome of an action is told. A VM whose host does
 // not answer shows its last known facts, under a line that says they are no more than that.
 
-import { clock, kibibytes, nanoseconds, duration, sentence, UNKNOWN, yesNo } from "./format.js";
+import { clock, cpuTime, kibibytes, sentence, UNKNOWN, yesNo } from "./format.js";
 import { vmKey, whyNot } from "./hosts.js";
 import { stateIcon, stateSlug } from "./icons.js";
+
+// libvirt's OS types that have a plain name; the others ("linux", "xen": what each driver
+// means by them differs) are shown as libvirt says them.
+const GUEST_KINDS = {
+  hvm: "full virtualisation (hvm)",
+  exe: "container (exe)",
+};
+
+function guestKind(os) {
+  return os ? GUEST_KINDS[os] || os : UNKNOWN;
+}
 
 export class DetailPanel {
   constructor(root) {
@@ -57,15 +68,16 @@ export class DetailPanel {
     }
 
     const info = vm.info || {};
-    this.set("id", vm.id >= 0 ? String(vm.id) : `${UNKNOWN} (not running)`);
+    this.set("id", vm.id >= 0 ? String(vm.id) : "none (not running)");
     this.set("uuid", vm.uuid);
     this.set("name", vm.name);
     this.set("host", vm.host);
     this.set("active", yesNo(vm.active));
-    this.set("persistent", yesNo(vm.persistent));
-    this.set("updated", yesNo(vm.updated));
+    this.set("persistent", vm.persistent === false
+      ? "no: it is gone once it stops" : yesNo(vm.persistent));
+    this.set("updated", vm.updated ? "yes: they apply when it next starts" : yesNo(vm.updated));
     this.set("autostart", yesNo(vm.autostart));
-    this.set("os", vm.os ?? UNKNOWN);
+    this.set("os", guestKind(vm.os));
     this.set("cpus", info.nrVirtCpu ?? UNKNOWN);
     this.set("memory", kibibytes(info.memory));
     this.set("maxmemory", kibibytes(info.maxMem));
@@ -87,7 +99,9 @@ export class DetailPanel {
   showCpuTime() {
     if (!this.vm) return;
     const fresh = this.cpuSeconds !== null && this.vm.active && !this.vm.stale;
-    this.set("cputime", fresh ? duration(this.cpuSeconds) : nanoseconds(this.vm.info?.cpuTime));
+    const info = this.vm.info || {};
+    const seconds = fresh ? this.cpuSeconds : (info.cpuTime ?? NaN) / 1e9;
+    this.set("cputime", this.vm.active ? cpuTime(seconds, info.nrVirtCpu) : "none (not running)");
   }
 
   set(field, text) {

@@ -60,6 +60,17 @@ export function nanoseconds(value) {
   return known(value) ? duration(value / 1e9) : UNKNOWN;
 }
 
+// No guest keeps every one of its CPUs busy for years on end, so more CPU time than that is a
+// driver's made-up figure (libvirt's test driver reports the Unix time, "56 y"): unknown.
+const PLAUSIBLE_CPU_SECONDS = 3 * 365 * 86400;
+
+/** A VM's CPU time (seconds) used by `vcpus` CPUs, or UNKNOWN when it cannot be true. */
+export function cpuTime(seconds, vcpus) {
+  if (!known(seconds) || seconds < 0) return UNKNOWN;
+  if (seconds > PLAUSIBLE_CPU_SECONDS * Math.max(1, vcpus || 1)) return UNKNOWN;
+  return duration(seconds);
+}
+
 // Seconds in words, for messages: "1 second", "45 seconds", "4 minutes and 30 seconds".
 export function inWords(seconds) {
   if (!known(seconds)) return "a while";
@@ -78,12 +89,6 @@ export function inWords(seconds) {
 export function yesNo(value) {
   if (value === null || value === undefined) return UNKNOWN;
   return value ? "yes" : "no";
-}
-
-// A time window for chart captions: "last 45 s", "last 10 min".
-export function timeWindow(seconds) {
-  if (!known(seconds) || seconds <= 0) return "";
-  return seconds < 90 ? `last ${Math.round(seconds)} s` : `last ${Math.round(seconds / 60)} min`;
 }
 
 // A Unix time as a time of day, with its date unless it is today: "14:02", "3 Mar, 09:15".

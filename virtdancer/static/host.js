@@ -12,7 +12,7 @@
 // settles it for good: the chart says "not available for this host" and the page asks no more.
 
 import { get } from "./api.js";
-import { LineChart } from "./charts.js";
+import { LineChart, spanMenu } from "./charts.js";
 import { bytes, percent, rate } from "./format.js";
 import { SampleWindow } from "./history.js";
 import { answers, notAnswering, onHost, sinceWords, stateWords, whyNot } from "./hosts.js";
@@ -21,6 +21,10 @@ import { Poller } from "./poll.js";
 
 const POLL_MS = 3000;
 const NOT_AVAILABLE = "not available for this host";
+// The server keeps the whole host's figures from users who do not see every VM of it (403).
+const NOT_YOURS = "not shown to you";
+const NOT_YOURS_WHY = "The whole host's CPU, memory and network are shown only to users who "
+  + "see every VM of it: they tell of the other VMs too.";
 
 const field = (key) => (sample) => sample[key] ?? null;
 
@@ -92,8 +96,9 @@ export class HostPanel {
       series: [{ label: "received", value: sumOf("_rx") }, { label: "sent", value: sumOf("_tx") }],
     });
     this.nic.element.dataset.hostNic = "";
-    root.querySelector("[data-host-charts]")
-      .replaceChildren(this.cpu.element, this.memory.element, this.nic.element);
+    const charts = root.querySelector("[data-host-charts]");
+    charts.replaceChildren(this.cpu.element, this.memory.element, this.nic.element);
+    charts.before(spanMenu("host-chart-span"));
     this.poller = new Poller(() => this.refresh(), POLL_MS);
     this.reset();
   }
@@ -123,6 +128,8 @@ export class HostPanel {
       this.reset();
     }
     this.showState();
+    const wasYours = this.yours;
+    this.yours = host?.host_figures !== false;
     if (!answers(host)) {
       this.poller.stop();
       const why = host ? `no data: ${notAnswering(host)}` : "no data";
@@ -132,7 +139,9 @@ export class HostPanel {
       }
       this.note.textContent = host ? whyNot(host) : "";
       this.note.classList.add("is-reason");
-    } else if (changed || !wasAnswering) {
+    } else if (!this.yours) {
+      this.notYours();
+    } else if (changed || !wasAnswering || !wasYours) {
       this.note.textContent = "";
       this.note.classList.remove("is-reason");
       this.poller.start();
@@ -152,6 +161,14 @@ export class HostPanel {
     this.nameLabel.textContent = hosts.length < 2 && host ? host.name : "";
   }
 
+  // The user does not see every VM of the host: its figures are not theirs to see (API.md).
+  notYours() {
+    this.poller.stop();
+    for (const chart of [this.cpu, this.memory, this.nic]) chart.clear(NOT_YOURS);
+    this.note.classList.remove("is-reason");
+    this.note.textContent = NOT_YOURS_WHY;
+  }
+
   showState() {
     const host = this.host;
     if (!host) {
@@ -166,6 +183,11 @@ export class HostPanel {
     about.textContent = [sinceWords(host), answers(host) && host.type
       ? `${host.type} ${host.version ?? ""}`.trim() : ""].filter(Boolean).join(" · ");
     this.state.replaceChildren(state, about);
+  }
+
+  /** Resolves once a request on its way has come back. */
+  idle() {
+    return this.poller.idle();
   }
 
   stop() {
@@ -194,6 +216,10 @@ export class HostPanel {
     if (this.repointed(host)) return undefined;
     // VirtDancer unreachable: the page says so once (main.js); the charts keep what they had.
     if ([cpu, memory].some((answer) => answer.reason?.status === 0)) return undefined;
+    if ([cpu, memory].some((answer) => answer.reason?.status === 403)) {
+      this.notYours();   // the listing said otherwise a moment ago: the VMs changed meanwhile
+      return undefined;
+    }
     this.show(this.cpu, cpu);
     this.show(this.memory, memory);
     const failed = [cpu, memory].find((answer) => answer.status === "rejected");
@@ -201,7 +227,7 @@ export class HostPanel {
     this.note.textContent = failed ? `Statistics unavailable: ${failed.reason.message}` : "";
 
     if (this.nicAvailable === null && memory.status === "fulfilled") {
-      const newest = memory.value.data.samples.at(-1);
+      const newest = this.windows.get(this.memory).data?.samples.at(-1);
       if (newest) this.nicAvailable = Number.isFinite(newest.swapTotal) ? true : false;
       if (this.nicAvailable === false) this.nic.clear(NOT_AVAILABLE);
     }

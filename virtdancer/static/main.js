@@ -13,6 +13,7 @@ import { CutOff } from "./cutoff.js";
 import { CreateVMDialog } from "./createvm.js";
 import { deletedWords } from "./deletevm.js";
 import { DetailPanel } from "./detail.js";
+import { EventLog, ListingChanges } from "./eventlog.js";
 import { FleetList } from "./fleet.js";
 import { inWords, sentence } from "./format.js";
 import { HostPanel } from "./host.js";
@@ -55,6 +56,7 @@ let fleetFresh = 0;      // listings asked before this number are older than an 
 let justCreated = null;  // {key, text}: the VM made by the Create dialog, to be told once listed
 let awaited = null;      // {key, state, text}: an action's announced state, told when it comes
 let offline = false;     // VirtDancer cannot be reached: what is shown is what it said last
+let focusListOnce = false;  // just logged in with the form: focus the list once it is shown
 let lastUpdated = 0;     // when the fleet on screen was last known current (ms since the epoch)
 
 const banner = $("[data-banner]");
@@ -72,7 +74,7 @@ const actions = new ActionBar($("[data-actions]"), $("[data-actions-note]"), run
 const vmCharts = new VMCharts($("[data-vm-charts]"),
                               (key, seconds) => detail.setCpuSeconds(key, seconds));
 const host = new HostPanel($("[data-host]"), chartHost);
-const login = new LoginForm($("[data-login]"), beginSession);
+const login = new LoginForm($("[data-login]"), (data) => beginSession(data, { fromForm: true }));
 const fleetPoller = new Poller(pollFleet, FLEET_POLL_MS);
 const tokens = new TokensView($("[data-tokens]"));
 const tokensToggle = $("[data-tokens-toggle]");
@@ -88,6 +90,10 @@ const createButton = $("[data-create-vm]");
 const fleetMessage = $("[data-fleet-message]");
 const liveStatus = $("[data-live-status]");
 const cut = new CutOff();
+// The event log hears the live channel itself; while the page polls instead, it is told what
+// changed between two listings of the fleet.
+const eventLog = new EventLog($("[data-event-log]"), live);
+const listingChanges = new ListingChanges();
 
 const isAdmin = () => session?.role === "admin";
 
@@ -111,10 +117,13 @@ async function pollFleet() {
     if (answer.status !== 304) {   // 304: the fleet on screen is still the fleet
       fleetEtag = answer.etag;
       const { hosts, vms } = known.take(answer.data);
+      const changes = listingChanges.compare(hosts, vms);
+      if (live.status !== "live") changes.forEach((change) => eventLog.add(change));
       fleet.update(hosts, offline ? vms : cut.marked(vms));
       fleet.showHost(hostFilter.update(hosts));
       views.setHosts(hosts);
       showSelected();
+      if (focusListOnce) focusList();
     }
     if (!offline) say("");
     return undefined;
@@ -185,6 +194,16 @@ function applyEvent(event) {
   }
 }
 
+// The keyboard's place after logging in: the selected VM in the list, else its first VM, else
+// the name filter (an empty list).
+function focusList() {
+  focusListOnce = false;
+  const list = $("[data-fleet]");
+  const target = list.querySelector("[data-uuid][aria-current='true']")
+    || list.querySelector("[data-uuid]") || $("[data-filter]");
+  target?.focus({ preventScroll: true });
+}
+
 /** Select a VM (its key); fromUrl: the URL already names it (a link, the Back button). */
 function select(key, { fromUrl = false } = {}) {
   selected = key;
@@ -246,7 +265,7 @@ function showSelected() {
                                  reason: "VirtDancer does not answer" };
   const shown = vm && offline ? { ...vm, stale: true, seenAt: lastUpdated } : vm;
   detail.show(shown, itsHost);
-  actions.show(shown);
+  actions.show(shown, itsHost);
   if (vm && awaited?.key === vmKey(vm) && vm.state_name === awaited.state) {
     detail.say(awaited.text);
     awaited = null;
@@ -347,8 +366,10 @@ function showTokens(open) {
   tokensToggle.setAttribute("aria-expanded", String(open));
 }
 
-function beginSession(data) {
+function beginSession(data, { fromForm = false } = {}) {
   session = data;
+  // Logged in with the form, the keyboard goes on in the list once it is there.
+  focusListOnce = fromForm;
   generation += 1;
   setCsrfToken(data.csrf_token);
   login.hide();
@@ -362,13 +383,15 @@ function beginSession(data) {
   hostShown = "";
   fleetEtag = null;
   known.clear();
+  listingChanges.reset();
+  eventLog.clear();
   views.start(data);
   fleetPoller.start();
   cpuColumn.start();
   live.start(Boolean(data.events));
 }
 
-function endSession(message) {
+function endSession(message, note = "") {
   session = null;
   generation += 1;
   setCsrfToken(null);
@@ -382,6 +405,8 @@ function endSession(message) {
   fleet.clear();
   known.clear();
   cut.clear();
+  listingChanges.reset();
+  eventLog.clear();
   selected = null;
   detail.show(null);
   actions.show(null);
@@ -394,7 +419,7 @@ function endSession(message) {
   views.stop();
   $("[data-who]").hidden = true;
   say("");
-  login.show(message);
+  login.show(message, note);
 }
 
 async function logOut() {
@@ -405,9 +430,11 @@ async function logOut() {
   host.stop();
   vmCharts.stop();
   try {
+    // A request still on its way would reach the server after the logout: a 401.
+    await Promise.all([fleetPoller.idle(), host.idle(), vmCharts.idle()]);
     await post("logout");
     sessionStorage.removeItem(SELECTED_KEY);
-    endSession("");
+    endSession("", "You have logged out.");
   } catch (problem) {
     if (problem.status === 401 || !session) return;   // ended anyway: the form is back
     say(`Logging out failed: ${sentence(problem.message)}`);

@@ -14,6 +14,7 @@ export class Poller {
     this.running = false;
     this.again = false;     // now() was called during a run: run once more right after it
     this.active = false;
+    this.current = null;    // the run in progress (its promise), if any
   }
 
   start() {
@@ -27,6 +28,11 @@ export class Poller {
     this.again = false;
     clearTimeout(this.timer);
     this.timer = null;
+  }
+
+  /** Resolves once the run in progress, if any, has ended (after `stop()`, none follows). */
+  async idle() {
+    await this.current?.catch(() => {});
   }
 
   // Run at once (or right after the run in progress), then keep the usual rhythm.
@@ -45,13 +51,15 @@ export class Poller {
     this.running = true;
     let delay = this.intervalMs;
     try {
-      const wanted = await this.task();
+      this.current = this.task();
+      const wanted = await this.current;
       if (typeof wanted === "number" && wanted > 0) delay = wanted;
     } catch (problem) {
       // The task reports its own failures; a bug here must not stop the polling for good.
       console.warn("poll task failed:", problem);
     } finally {
       this.running = false;
+      this.current = null;
     }
     if (!this.active) return;
     if (this.again) {

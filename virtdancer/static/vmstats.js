@@ -1,11 +1,12 @@
 // Live charts of the selected VM — CPU, memory, disk and network — from its host's
 // `GET hosts/<host>/vm/<uuid>/stats?history=1`, polled every few seconds while a VM is
 // selected and its host answers (a stale VM's host would answer 503). The server
-// samples in the background, so a poll costs it no libvirt call. A VM has samples only while
-// it runs; on libvirt's test driver most values are null: the charts then say "no data".
+// samples in the background, so a poll costs it no libvirt call: the first asks for the whole
+// history, the next ones only for what is new (`&since=`). A VM has samples only while it
+// runs; on libvirt's test driver most values are null: the charts then say "no data".
 
 import { get } from "./api.js";
-import { LineChart } from "./charts.js";
+import { LineChart, spanMenu } from "./charts.js";
 import { bytes, percent, rate } from "./format.js";
 import { SampleWindow } from "./history.js";
 import { onHost, vmKey } from "./hosts.js";
@@ -36,6 +37,7 @@ export class VMCharts {
                                { label: "sent", value: pick("net", "tx") }] }),
     ];
     container.replaceChildren(...this.charts.map((chart) => chart.element));
+    container.before(spanMenu("vm-chart-span"));
     this.poller = new Poller(() => this.refresh(), POLL_MS);
     this.window = new SampleWindow();   // the whole history once, then only what is new
   }
@@ -53,6 +55,11 @@ export class VMCharts {
     for (const chart of this.charts) chart.clear(away ? `no data: ${away}` : "no data");
     this.poller.stop();
     if (this.vm) this.poller.start();
+  }
+
+  /** Resolves once a request on its way has come back. */
+  idle() {
+    return this.poller.idle();
   }
 
   stop() {

@@ -6,6 +6,7 @@ these answers into a 503.
 """
 
 from .. import answers
+from ..hypervisor import driver_has_displays
 from ..openapi.links import Link
 from ..permissions import Permission
 from ..resources import Host, Hosts, Root
@@ -23,10 +24,11 @@ fleet = VirtDancerService(name="virtdancer.fleet", pyramid_route="virtdancer.fle
                           description="Every VM of every host the user sees")
 
 
-def host_answer(request, resource, active=None, error=None):
+def host_answer(request, resource, active=None, error=None, every=None):
     """One host as the API shows it; the URI only to admins (it can hold names and paths).
 
-    `active`: for each of its VMs the user sees, whether it runs (None: the host did not say).
+    `active`: for each of its VMs the user sees, whether it runs (None: the host did not say);
+    `every`: whether those are all of its VMs (None: the host did not say).
     """
     status = resource.status()
     if error is not None and status["state"] == "connected":
@@ -41,6 +43,8 @@ def host_answer(request, resource, active=None, error=None):
         "type": status.get("type"),
         "version": status.get("version"),
         "vms": None if active is None else {"running": sum(active), "total": len(active)},
+        "displays": driver_has_displays(resource.hypervisor.uri),
+        "host_figures": every,
     }
     if request.has_permission(Permission.ADMIN, resource):
         answer["uri"] = resource.hypervisor.uri
@@ -56,7 +60,18 @@ def ask_hosts(parent, resources, question):
 
 
 def activity_of(resource):
-    return [vm.active for vm in resource["vm"].summaries()]
+    """(whether each VM the user sees runs, whether those are all of the host's VMs)."""
+    seen, every = resource["vm"].summaries_seen()
+    return [vm.active for vm in seen], every
+
+
+def host_answers(request, asked):
+    """The host answers of `[(Host, (active, every) or None, error or None)]`."""
+    answered = []
+    for resource, answer, error in asked:
+        active, every = answer if answer is not None else (None, None)
+        answered.append(host_answer(request, resource, active, error, every))
+    return answered
 
 
 @hosts.get(context=Hosts, permission=Permission.READ,
@@ -70,17 +85,14 @@ def activity_of(resource):
 def list_hosts(request):
     """Every host the user sees, in the settings' order, with its state and VM counts."""
     collection = request.context
-    return [host_answer(request, resource, active, error)
-            for resource, active, error in ask_hosts(collection, collection.visible(),
-                                                     activity_of)]
+    return host_answers(request, ask_hosts(collection, collection.visible(), activity_of))
 
 
 @host.get(context=Host, permission=Permission.READ,
           response_schemas={200: answers.HostAnswer()})
 def show_host(request):
     resource = request.context
-    [(_, active, error)] = ask_hosts(resource.__parent__, [resource], activity_of)
-    return host_answer(request, resource, active, error)
+    return host_answers(request, ask_hosts(resource.__parent__, [resource], activity_of))[0]
 
 
 @fleet.get(context=Root, permission=Permission.READ, query=DetailQuery(),
@@ -98,19 +110,21 @@ def list_fleet(request):
     def vms_of(resource):
         collection = resource["vm"]
         if detailed:
-            listed = [detail_answer(vm, operates[resource.name]) for vm in collection.details()]
+            seen, every = collection.details_seen()
+            listed = [detail_answer(vm, operates[resource.name]) for vm in seen]
         else:
-            listed = [summary_answer(vm) for vm in collection.summaries()]
+            seen, every = collection.summaries_seen()
+            listed = [summary_answer(vm) for vm in seen]
         # Each VM's answer is made in its host's own thread: name its host there too.
         for vm in listed:
             vm["host"] = resource.name
-        return listed
+        return listed, every
 
     answers = ask_hosts(root, visible, vms_of)
     # With an ETag like /vm's: a page polling the whole fleet gets 304s while nothing changes.
     return unless_unchanged(request, {
-        "hosts": [host_answer(request, resource,
-                              None if listed is None else [vm["active"] for vm in listed],
-                              error)
-                  for resource, listed, error in answers],
-        "vms": [vm for _, listed, _ in answers for vm in (listed or ())]})
+        "hosts": host_answers(request, [
+            (resource, None if answer is None
+             else ([vm["active"] for vm in answer[0]], answer[1]), error)
+            for resource, answer, error in answers]),
+        "vms": [vm for _, answer, _ in answers for vm in (answer[0] if answer else ())]})

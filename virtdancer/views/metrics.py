@@ -1,7 +1,8 @@
 """GET /metrics: the sampler's newest figures in the Prometheus text format.
 
 For users who already run Prometheus and Grafana. Authentication is the API's; a user's VM
-filters apply, so a tenant's Prometheus sees only the tenant's VMs.
+filters apply, so a tenant's Prometheus sees only the tenant's VMs, and a host's own CPU,
+memory and network figures only where the tenant sees every VM of it (as /stats/cpu says).
 """
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -10,6 +11,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from ..hypervisor import hostinfo
+from ..hypervisor.errors import HypervisorError
 from ..permissions import Permission
 from ..resources import Root
 
@@ -19,14 +21,23 @@ VM_LABELS = ["host", "name", "uuid"]
 
 class HostFigures:
     """What /metrics says of one host: its newest sample (filtered to the VMs the user sees),
-    its NIC counters (local hosts only) and its sampler's rounds."""
+    its NIC counters (local hosts only) and its sampler's rounds. The whole host's figures
+    (CPU, memory, NICs) only to a user who sees every VM of it."""
 
     def __init__(self, host):
         self.name = host.name
         self.sample = host.sampler.latest()
         self.vms = host.visible_vm_samples()
-        self.nics = hostinfo.nic_counters() if host.local else None
+        self.whole_host = _sees_every_vm(host)
+        self.nics = hostinfo.nic_counters() if host.local and self.whole_host else None
         self.rounds = host.sampler.rounds
+
+
+def _sees_every_vm(host):
+    try:
+        return host.sees_every_vm()
+    except HypervisorError:   # the host does not answer now: whether it would is unknown
+        return False
 
 
 class SampleCollector:
@@ -53,6 +64,7 @@ class SampleCollector:
             rounds.add_metric([host.name], host.rounds)
             if host.sample is not None:
                 times.add_metric([host.name], host.sample["time"])
+            if host.sample is not None and host.whole_host:
                 for mode, value in (host.sample["host"]["cpu"] or {}).items():
                     if value is not None:
                         cpu.add_metric([host.name, mode], value)

@@ -1,6 +1,6 @@
 """Statistics of the host and of each VM, current or as a series for charts (`?history=1`)."""
 
-from pyramid.httpexceptions import HTTPNotFound, HTTPNotImplemented
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPNotImplemented
 
 from .. import answers
 from ..permissions import Permission
@@ -19,6 +19,27 @@ host_nics = _service("virtdancer.stats.nic", "The host's network interfaces, byt
 host_nic = _service("virtdancer.stats.nic.one", "One host network interface, byte counters")
 vm_stats = _service("virtdancer.vm.stats", "One VM's CPU, memory, disk and network use")
 vm_cpu = _service("virtdancer.vm.stats.cpu", "One VM's use of each vCPU, in percent")
+
+
+# The whole host's figures (CPU, memory, network traffic) are the sum of every VM's load: to a
+# user whose filters hide some of its VMs they would tell of those (that a hidden VM is busy,
+# how much memory the others take). They are for users who see every VM of the host.
+WHOLE_HOST_WORDS = ("the whole host's figures are for users who see every VM of the host; "
+                    "your VM filters leave some of host {host}'s VMs out")
+
+
+def host_of(context):
+    node = context
+    while not hasattr(node, "sees_every_vm"):
+        node = node.__parent__
+    return node
+
+
+def check_whole_host(request):
+    """403 unless the user sees every VM of the host whose figures are asked for."""
+    host = host_of(request.context)
+    if not host.sees_every_vm():
+        raise HTTPForbidden(WHOLE_HOST_WORDS.format(host=host.name))
 
 
 def wants_history(request):
@@ -40,6 +61,8 @@ def since(request):
             response_schemas={200: answers.VM_CPU})
 def show_stats(request):
     """The newest sample, or with `?history=1` every sample kept (or newer than `since`)."""
+    if isinstance(request.context, HostStatsPart):
+        check_whole_host(request)
     if wants_history(request):
         return request.context.history(since(request))
     return request.context.current()
@@ -49,6 +72,7 @@ def show_stats(request):
                response_schemas={200: answers.NIC_LIST}, errors=(501,))
 def list_nics(request):
     """`{<if>_rx, <if>_tx}`; `?filter=physical` keeps interfaces backed by a device."""
+    check_whole_host(request)
     nics = request.context
     if not nics.local:
         raise HTTPNotImplemented(
@@ -63,6 +87,7 @@ def list_nics(request):
               response_schemas={200: answers.NIC})
 def show_nic(request):
     """`{rx, tx}` byte counters of one interface."""
+    check_whole_host(request)
     if wants_history(request):
         return request.context.history(since(request))
     try:
