@@ -25,7 +25,7 @@ from .errors import (
     Refused,
     Unsupported,
 )
-from .events import HostEvent, lifecycle_event
+from .events import CHANGE_EVENTS, HostEvent, lifecycle_event
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,10 @@ class HostConnection:
         self.connect_wait = connect_wait
         self.connections_opened = 0
         self.events_supported = False
-        self._event_callback = None
+        # Whether libvirt also announces device, medium and metadata changes on this
+        # connection: only then may a VM's devices be remembered between requests.
+        self.change_events_supported = False
+        self._event_callbacks = ()
         self._cond = threading.Condition()
         self._conn = None
         self._stopping = False
@@ -97,6 +100,11 @@ class HostConnection:
 
     def add_listener(self, listener):
         self._listeners.append(listener)
+
+    def changed(self, uuid=None):
+        """VirtDancer itself changed the domain `uuid` (None: possibly every domain, as a
+        volume's resize does): listeners forget it now, not when libvirt's event comes."""
+        self._tell_changed(uuid)
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -236,18 +244,28 @@ class HostConnection:
             pass
         conn.registerCloseCallback(self._on_close, None)
         self.facts = _facts(conn)
+        callbacks = []
         try:
-            self._event_callback = conn.domainEventRegisterAny(
-                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle, None)
+            callbacks.append(conn.domainEventRegisterAny(
+                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle, None))
             self.events_supported = True
         except libvirt.libvirtError:
-            self._event_callback = None
             self.events_supported = False
+        changes = 0
+        for event_id in CHANGE_EVENTS if self.events_supported else ():
+            try:
+                callbacks.append(conn.domainEventRegisterAny(
+                    None, event_id, self._on_change, None))
+                changes += 1
+            except libvirt.libvirtError:
+                pass    # a driver without this event: nothing may be remembered (below)
+        self.change_events_supported = changes == len(CHANGE_EVENTS)
+        self._event_callbacks = tuple(callbacks)
         return conn
 
-    def _release(self, conn, event_callback):
+    def _release(self, conn, event_callbacks):
         """Drop the callbacks, which hold references to the connection and so keep it open."""
-        if event_callback is not None:
+        for event_callback in event_callbacks:
             try:
                 conn.domainEventDeregisterAny(event_callback)
             except libvirt.libvirtError:
@@ -259,7 +277,7 @@ class HostConnection:
 
     def _dispose(self, conn):
         """Release and close a connection no request can be using any more."""
-        self._release(conn, self._event_callback)
+        self._release(conn, self._event_callbacks)
         try:
             conn.close()
         except libvirt.libvirtError:
@@ -271,8 +289,8 @@ class HostConnection:
         # errors. Without its callbacks, a connection is freed with its last reference.
         with self._cond:
             retired, self._retired = self._retired, []
-        for conn, event_callback in retired:
-            self._release(conn, event_callback)
+        for conn, event_callbacks in retired:
+            self._release(conn, event_callbacks)
 
     def _lost(self, conn, why):
         with self._cond:
@@ -285,7 +303,7 @@ class HostConnection:
             self._cond.notify_all()
             # Released later by the supervisor: this may run inside libvirt's close callback,
             # where unregistering that callback would deadlock.
-            self._retired.append((conn, self._event_callback))
+            self._retired.append((conn, self._event_callbacks))
         log.warning("lost the libvirt connection to %s: %s", self.uri, why)
         self._tell(HostEvent(self.name, "lost", why))
 
@@ -293,6 +311,11 @@ class HostConnection:
         for listener in self._listeners:
             if hasattr(listener, "on_host_event"):
                 listener.on_host_event(event)
+
+    def _tell_changed(self, uuid):
+        for listener in self._listeners:
+            if hasattr(listener, "on_domain_changed"):
+                listener.on_domain_changed(uuid)
 
     # Both callbacks run on the libvirt event loop thread.
 
@@ -303,6 +326,11 @@ class HostConnection:
         typed = lifecycle_event(self.name, dom, event, detail)
         for listener in self._listeners:
             listener.on_domain_event(typed)
+
+    def _on_change(self, _conn, dom, *_details):
+        # Every CHANGE_EVENTS callback starts with the connection and the domain; what follows
+        # (a device's alias, a tray's reason, ...) differs, and only "it changed" matters here.
+        self._tell_changed(dom.UUIDString())
 
 
 def _facts(conn):

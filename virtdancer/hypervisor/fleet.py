@@ -144,9 +144,10 @@ class Fleet:
         dom = ref.handle
         with self.host.session() as conn:
             stats = self._stats_of_one(conn, dom, ref.active)
-            persistent = bool(dom.isPersistent())
+            persistent = self._facts.persistent(dom, ref.uuid)
             return self._detail(dom, ref.uuid, ref.name, ref.id, stats, persistent,
-                                bool(dom.autostart()), description_of(dom, persistent))
+                                bool(dom.autostart()),
+                                self._facts.description(dom, ref.uuid, persistent))
 
     def run(self, ref, action):
         """Run a lifecycle action; `InvalidState` if the domain's state does not allow it.
@@ -170,6 +171,9 @@ class Fleet:
                     if refusal is not None:
                         raise refusal from None
                     raise
+                finally:
+                    # Its lifecycle event says so too, but after the answer may be read.
+                    self.host.changed(ref.uuid)
             try:
                 return DomainRef(conn.lookupByUUIDString(ref.uuid), ref.uuid)
             except libvirt.libvirtError as error:
@@ -194,8 +198,9 @@ class Fleet:
     # -- helpers ---------------------------------------------------------------------------
 
     def forget(self, uuid):
-        """Drop what is remembered of a domain whose definition VirtDancer just changed."""
-        self._facts.forget(uuid)
+        """Drop what is remembered of a domain whose definition VirtDancer just changed (here
+        and in every other listener of the host: its devices too)."""
+        self.host.changed(uuid.lower())
 
     def _stats_of_one(self, conn, dom, active):
         """One domain's bulk stats groups, or {} where its driver lacks them."""
@@ -234,17 +239,6 @@ class Fleet:
             self._facts.os_type(dom, uuid), autostart,
             int(max_mem), int(mem), int(cpu_time), int(vcpus), int(state), state_name(state),
             description)
-
-
-def description_of(dom, persistent):
-    """The domain's <description> (of its definition, when it has one), "" when none."""
-    flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG if persistent else libvirt.VIR_DOMAIN_AFFECT_LIVE
-    try:
-        return dom.metadata(libvirt.VIR_DOMAIN_METADATA_DESCRIPTION, None, flags) or ""
-    except libvirt.libvirtError as error:
-        if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
-            return ""
-        raise
 
 
 _by_name = attrgetter("name")
