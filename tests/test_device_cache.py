@@ -10,6 +10,7 @@ import pytest
 
 from virtdancer.hypervisor.device_cache import DeviceCache, DeviceEntry
 from virtdancer.hypervisor.events import CHANGE_EVENTS, DomainEvent
+from virtdancer.hypervisor.fleet import DomainRef
 
 from .conftest import DB_1, WEB_1
 
@@ -194,3 +195,38 @@ def test_a_reconnection_forgets_every_vm(testapp, hypervisor):
     assert cache.entry(WEB_1, hypervisor.fleet.find(WEB_1).id)[0] is not None
     cache.on_connected()
     assert cache.entry(WEB_1, hypervisor.fleet.find(WEB_1).id)[0] is None
+
+
+# -- the domain found by UUID ---------------------------------------------------------------------
+
+def test_a_found_domain_is_kept_until_an_event_or_virtdancer_changes_it(hypervisor):
+    fleet = hypervisor.fleet
+    found = fleet.find(WEB_1.upper())
+    assert fleet.find(WEB_1) is found
+    hypervisor.connection.changed(WEB_1)               # VirtDancer changed it
+    again = fleet.find(WEB_1)
+    assert again is not found and again.id == found.id
+    fleet._known.on_domain_event(DomainEvent("default", WEB_1, "web-1", "stopped", 0))
+    assert fleet.find(WEB_1) is not again
+    kept = fleet.find(WEB_1)
+    fleet._known.on_connected()                         # handles belong to their connection
+    assert fleet.find(WEB_1) is not kept
+
+
+def test_a_vm_started_before_its_event_came_shows_its_new_id(testapp, hypervisor):
+    fleet = hypervisor.fleet
+    running = fleet.find(WEB_1)
+    # What a kept ref is between `virsh start` and its event: the ID of the VM shut off.
+    stale = DomainRef(running.handle, WEB_1)
+    stale.id, stale.active = -1, False
+    fleet._known._refs[WEB_1] = stale
+    detail = testapp.get(f"/vm/{WEB_1}").json
+    assert detail["id"] == running.id >= 0 and detail["active"]
+    assert detail["state_name"] == "running"
+    assert fleet.find(WEB_1).id == running.id
+
+
+def test_a_vm_deleted_by_virtdancer_is_gone_at_once(testapp, hypervisor):
+    testapp.get(f"/vm/{DB_1}")
+    testapp.delete(f"/vm/{DB_1}")
+    testapp.get(f"/vm/{DB_1}", status=404)

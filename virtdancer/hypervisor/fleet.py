@@ -17,6 +17,7 @@ import libvirt
 from . import display
 from .errors import InvalidState
 from .facts import DomainFacts
+from .known_domains import KnownDomains
 from .overlaps import ActionOverlaps
 
 ACTIONS = ("start", "pause", "resume", "shutdown", "reboot", "reset", "destroy")
@@ -105,6 +106,7 @@ class Fleet:
     def __init__(self, host):
         self.host = host
         self._facts = DomainFacts(host)
+        self._known = KnownDomains(host)
         self._overlaps = ActionOverlaps()
         self._lacks_stats = None    # the connection whose driver lacks the stats groups
 
@@ -135,19 +137,34 @@ class Fleet:
         return sorted(rows, key=_by_name)
 
     def find(self, uuid):
-        """The domain with this UUID (hyphenated, either case), or `NoSuchDomain`."""
-        with self.host.session() as conn:
-            return DomainRef(conn.lookupByUUIDString(uuid), uuid)
+        """The domain with this UUID (hyphenated, either case), or `NoSuchDomain`: as found
+        before, until an event says it changed (see known_domains)."""
+        uuid = uuid.lower()
+        ref, stamp = self._known.get(uuid)
+        if ref is None:
+            with self.host.session() as conn:
+                ref = DomainRef(conn.lookupByUUIDString(uuid), uuid)
+            self._known.keep(uuid, stamp, ref)
+        return ref
 
     def detail(self, ref):
         """The `VMDetail` of one domain."""
-        dom = ref.handle
         with self.host.session() as conn:
-            stats = self._stats_of_one(conn, dom, ref.active)
-            persistent = self._facts.persistent(dom, ref.uuid)
-            return self._detail(dom, ref.uuid, ref.name, ref.id, stats, persistent,
-                                bool(dom.autostart()),
-                                self._facts.description(dom, ref.uuid, persistent))
+            detail = self._detail_of(conn, ref)
+            if (detail.state == libvirt.VIR_DOMAIN_SHUTOFF) == ref.active:
+                # Started or stopped behind VirtDancer's back, its event not here yet: the
+                # kept ID is not the domain's any more.
+                self._known.forget(ref.uuid)
+                detail = self._detail_of(conn, self.find(ref.uuid))
+            return detail
+
+    def _detail_of(self, conn, ref):
+        dom = ref.handle
+        stats = self._stats_of_one(conn, dom, ref.active)
+        persistent = self._facts.persistent(dom, ref.uuid)
+        return self._detail(dom, ref.uuid, ref.name, ref.id, stats, persistent,
+                            bool(dom.autostart()),
+                            self._facts.description(dom, ref.uuid, persistent))
 
     def run(self, ref, action):
         """Run a lifecycle action; `InvalidState` if the domain's state does not allow it.
