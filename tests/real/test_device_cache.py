@@ -96,3 +96,11 @@ def test_changes_made_with_virsh_show_at_the_next_get(testapp, hypervisor, runni
     # The description edited: the metadata event.
     virsh("desc", name, "--config", "after")
     assert testapp.get(url).json["description"] == "after"
+
+    # Stopped and started again with virsh: the kept domain's ID is never shown stale.
+    virsh("destroy", name)
+    stopped = testapp.get(url).json
+    assert (stopped["id"], stopped["active"], stopped["state_name"]) == (-1, False, "shut off")
+    virsh("start", name)
+    started = testapp.get(url).json
+    assert started["active"] and started["id"] == int(virsh("domid", name))
