@@ -147,8 +147,19 @@ def credentials(server):
 
 # -- load ---------------------------------------------------------------------------------------
 
-def throughput(port, headers, seconds, connections):
-    """Requests per second of `connections` keep-alive clients asking GET /vm/<WEB_1>."""
+def cpu_seconds(pid):
+    """The CPU time (user + system, every thread) process `pid` used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def throughput(server, headers, seconds, connections):
+    """`(requests per second, server CPU µs per request)` of `connections` keep-alive clients
+    asking GET /vm/<WEB_1>. The CPU figure hardly moves with other users of the machine,
+    which make the rates of the kinds differ by chance more than by what they cost."""
+    port = server.port
+    cpu_before = cpu_seconds(server.process.pid)
     stop = time.monotonic() + seconds
     counts, failures = [0] * connections, []
 
@@ -174,7 +185,9 @@ def throughput(port, headers, seconds, connections):
         thread.join()
     if failures:
         raise RuntimeError(f"a request answered {failures[0]}")
-    return sum(counts) / (time.monotonic() - started)
+    elapsed = time.monotonic() - started
+    cpu = cpu_seconds(server.process.pid) - cpu_before
+    return sum(counts) / elapsed, cpu / max(sum(counts), 1) * 1e6
 
 
 # -- in-process ---------------------------------------------------------------------------------
@@ -238,34 +251,45 @@ def run(args):
         bare = Served("bare", body.decode())
         try:
             rates = {kind: [] for kind in ("bare", *kinds)}
+            cpu = {kind: [] for kind in rates}
             for round_number in range(args.rounds):
-                log(f"round {round_number + 1}/{args.rounds}")
+                log(f"round {round_number + 1}/{args.rounds} (load average "
+                    f"{os.getloadavg()[0]:.1f})")
                 for kind in rates:
                     server = bare if kind == "bare" else virtdancer
                     headers = {"Accept": "application/json"} if kind == "bare" else kinds[kind]
-                    rates[kind].append(throughput(server.port, headers, args.seconds,
-                                                  args.connections))
+                    rate, cpu_us = throughput(server, headers, args.seconds, args.connections)
+                    rates[kind].append(rate)
+                    cpu[kind].append(cpu_us)
         finally:
             bare.close()
     finally:
         virtdancer.close()
     times, profiles = in_process(args.reps)
-    return {"rates": rates, "in_process_us": times, "profiles": profiles}
+    return {"rates": rates, "server_cpu_us": cpu, "in_process_us": times,
+            "profiles": profiles}
 
 
 def report(results, args):
     rates = {kind: sorted(values)[len(values) // 2] for kind, values in results["rates"].items()}
+    cpu = {kind: sorted(values)[len(values) // 2]
+           for kind, values in results["server_cpu_us"].items()}
     bare = rates["bare"]
     print(f"\nGET /vm/<uuid> over waitress ({THREADS} threads), {args.connections} keep-alive "
-          f"clients, {args.rounds} rounds of {args.seconds:g} s; median requests per second")
-    print(f"{'kind':<10}{'req/s':>10}{'x bare':>10}{'in-process':>14}  target")
+          f"clients, {args.rounds} rounds of {args.seconds:g} s; medians; load average now "
+          f"{os.getloadavg()[0]:.1f}")
+    print(f"{'kind':<10}{'req/s':>10}{'x bare':>10}{'server CPU':>14}{'CPU x bare':>12}"
+          f"{'in-process':>14}  target")
     failed = False
     for kind, rate in rates.items():
         ratio = rate / bare
         verdict = "" if kind == "bare" else ("PASS" if ratio >= TARGET else "FAIL")
         failed |= verdict == "FAIL"
-        print(f"{kind:<10}{rate:>10,.0f}{ratio:>9.2f}x{results['in_process_us'][kind]:>11,.0f} us"
-              f"  {verdict}")
+        # Bare's CPU per request over this kind's: the rate ratio a machine with a free core
+        # per server would show.
+        print(f"{kind:<10}{rate:>10,.0f}{ratio:>9.2f}x{cpu[kind]:>11,.0f} us"
+              f"{cpu['bare'] / cpu[kind]:>11.2f}x"
+              f"{results['in_process_us'][kind]:>11,.0f} us  {verdict}")
     for kind, text in results["profiles"].items():
         print(f"\nwhere an in-process request with {kind} spends its time (200 calls):")
         print("\n".join(line for line in text.splitlines()[:40] if line.strip()))

@@ -25,7 +25,7 @@ from .errors import (
     Refused,
     Unsupported,
 )
-from .events import OTHER_EVENTS, HostEvent, lifecycle_event
+from .events import CHANGE_EVENTS, OTHER_EVENTS, HostEvent, lifecycle_event
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,10 @@ class HostConnection:
         self.connect_wait = connect_wait
         self.connections_opened = 0
         self.events_supported = False
-        self._event_callbacks = None   # libvirt's ids of this connection's event callbacks
+        # Whether libvirt also announces device, medium and metadata changes on this
+        # connection: only then may a VM's devices be remembered between requests.
+        self.change_events_supported = False
+        self._event_callbacks = ()
         self._cond = threading.Condition()
         self._conn = None
         self._stopping = False
@@ -98,6 +101,11 @@ class HostConnection:
 
     def add_listener(self, listener):
         self._listeners.append(listener)
+
+    def changed(self, uuid=None):
+        """VirtDancer itself changed the domain `uuid` (None: possibly every domain, as a
+        volume's resize does): listeners forget it now, not when libvirt's event comes."""
+        self._tell_changed(uuid)
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -238,21 +246,33 @@ class HostConnection:
             pass
         conn.registerCloseCallback(self._on_close, None)
         self.facts = _facts(conn)
+        callbacks = []
         try:
-            callbacks = [conn.domainEventRegisterAny(
-                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle, None)]
+            callbacks.append(conn.domainEventRegisterAny(
+                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._on_lifecycle, None))
             self.events_supported = True
         except libvirt.libvirtError:
-            callbacks = []
             self.events_supported = False
+        changes = 0
         if self.events_supported:
+            # The typed events its listeners hear (the live channel among them) ...
             for event_id, typed in OTHER_EVENTS.items():
                 try:
                     callbacks.append(conn.domainEventRegisterAny(
                         None, event_id, self._on_other(typed), None))
                 except libvirt.libvirtError:
                     pass   # a driver without this event: the others still come
-        self._event_callbacks = callbacks
+            # ... and, registered apart (libvirt calls every callback of an event), the
+            # events that say a VM's kept devices are stale.
+            for event_id in CHANGE_EVENTS:
+                try:
+                    callbacks.append(conn.domainEventRegisterAny(
+                        None, event_id, self._on_change, None))
+                    changes += 1
+                except libvirt.libvirtError:
+                    pass    # a driver without this event: nothing may be remembered (below)
+        self.change_events_supported = changes == len(CHANGE_EVENTS)
+        self._event_callbacks = tuple(callbacks)
         return conn
 
     def _release(self, conn, event_callbacks):
@@ -311,6 +331,11 @@ class HostConnection:
             if hasattr(listener, "on_host_event"):
                 listener.on_host_event(event)
 
+    def _tell_changed(self, uuid):
+        for listener in self._listeners:
+            if hasattr(listener, "on_domain_changed"):
+                listener.on_domain_changed(uuid)
+
     # Both callbacks run on the libvirt event loop thread.
 
     def _on_close(self, conn, reason, _opaque):
@@ -329,6 +354,11 @@ class HostConnection:
     def _tell_domain(self, event):
         for listener in self._listeners:
             listener.on_domain_event(event)
+
+    def _on_change(self, _conn, dom, *_details):
+        # Every CHANGE_EVENTS callback starts with the connection and the domain; what follows
+        # (a device's alias, a tray's reason, ...) differs, and only "it changed" matters here.
+        self._tell_changed(dom.UUIDString())
 
 
 def _facts(conn):

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import libvirt
 
 from . import domainxml
+from .device_cache import DeviceCache, DeviceEntry
 from .device_detail import cdrom_answer, disk_answer, guest_addresses, nic_answer
 from .errors import (
     HypervisorFailure,
@@ -47,6 +48,7 @@ class Devices:
 
     def __init__(self, host):
         self.host = host
+        self.cache = DeviceCache(host)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -57,27 +59,57 @@ class Devices:
 
         All from the one XML it reads: a running VM's as it runs, so a boot order changed in
         its definition shows from its next boot on (the PATCH answer's `next_boot` says so).
+        The XML's parse is kept until libvirt says the VM changed; volumes and addresses are
+        asked again when older than the cache's `fresh_for` (see device_cache).
         """
+        cache = self.cache
         with self.host.session() as conn:
             dom = ref.handle
-            found = domainxml.parse(dom.XMLDesc(0))
-            addresses = guest_addresses(dom, found) if ref.active else {}
+            entry, stamp = cache.entry(ref.uuid, ref.id)
+            if entry is None:
+                entry = DeviceEntry(ref.id, domainxml.parse(dom.XMLDesc(0)))
+                cache.keep(ref.uuid, stamp, entry)
+            found = entry.found
+            if cache.stale(entry.sizes_at):
+                disks = [disk_answer(conn, dom, disk) for disk in found.disks
+                         if disk.device != "cdrom"]
+                cdroms = [cdrom_answer(conn, disk) for disk in found.disks
+                          if disk.device == "cdrom"]
+                entry.disks, entry.cdroms, entry.sizes_at = disks, cdroms, cache.clock()
+            else:
+                disks, cdroms = entry.disks, entry.cdroms
+            if not ref.active:
+                addresses = {}
+            elif cache.stale(entry.addresses_at):
+                addresses = guest_addresses(dom, found)
+                entry.addresses, entry.addresses_at = addresses, cache.clock()
+            else:
+                addresses = entry.addresses
+            # Fresh lists each time: the entry's are shared by every request that reads it.
             return {
-                "disks": [disk_answer(conn, dom, disk) for disk in found.disks
-                          if disk.device != "cdrom"],
-                "cdroms": [cdrom_answer(conn, disk) for disk in found.disks
-                           if disk.device == "cdrom"],
+                "disks": list(disks),
+                "cdroms": list(cdroms),
                 "nics": [nic_answer(nic, addresses.get(nic.mac, [])) for nic in found.nics],
                 "graphics": [graphics._asdict() for graphics in found.graphics],
                 "boot": list(found.boot),
             }
+
+    @contextmanager
+    def _changing(self, uuid):
+        """The session of a change to the VM `uuid`: whatever came of it, its devices are
+        read again at its next detail (libvirt's event would say so, but later)."""
+        try:
+            with self.host.session() as conn:
+                yield conn
+        finally:
+            self.host.changed(uuid)
 
     # -- CD-ROM media ----------------------------------------------------------------------
 
     def change_medium(self, uuid, target, pool=None, volume=None):
         """Insert the ISO `volume` of `pool` into the CD-ROM drive `target`, or eject its
         medium (no volume); in the running VM and in its definition."""
-        with self.host.session() as conn:
+        with self._changing(uuid) as conn:
             dom = conn.lookupByUUIDString(uuid)
             path = _volume(conn, pool, volume).path() if volume else None
             if path is not None:
@@ -97,7 +129,7 @@ class Devices:
     def attach_disk(self, uuid, spec):
         """Attach an existing volume or a new one (`size_gib`, `format`) of `spec["pool"]`;
         answer the disk as the detail shows it."""
-        with self.host.session() as conn:
+        with self._changing(uuid) as conn:
             dom = conn.lookupByUUIDString(uuid)
             flags = _flags(dom, spec.get("live"), spec.get("persistent"))
             bus = spec.get("bus") or "virtio"
@@ -135,7 +167,7 @@ class Devices:
     def detach_disk(self, uuid, target, live=None, persistent=None):
         """Detach the disk `target` (its volume stays); `{..., pending}` says when the running
         VM has not let go of it yet (its guest must agree)."""
-        with self.host.session() as conn:
+        with self._changing(uuid) as conn:
             dom = conn.lookupByUUIDString(uuid)
             placed = _placed(dom, target, live, persistent)
             if placed.device.device == "cdrom":
@@ -152,7 +184,7 @@ class Devices:
     def attach_nic(self, uuid, spec):
         """Attach a NIC on a virtual network or a host bridge; answer it as the detail shows
         it (a MAC libvirt chose when none was asked)."""
-        with self.host.session() as conn:
+        with self._changing(uuid) as conn:
             dom = conn.lookupByUUIDString(uuid)
             flags = _flags(dom, spec.get("live"), spec.get("persistent"))
             if spec.get("network"):
@@ -172,7 +204,7 @@ class Devices:
     def detach_nic(self, uuid, mac, live=None, persistent=None):
         """Detach the NIC with this MAC; `{..., pending}` as `detach_disk`'s."""
         mac = mac.lower()
-        with self.host.session() as conn:
+        with self._changing(uuid) as conn:
             dom = conn.lookupByUUIDString(uuid)
             placed = _placed_nic(dom, mac, live, persistent)
             with _refusing(dom, f"detach the NIC {mac}"):

@@ -54,6 +54,22 @@ METADATA_KINDS = {
     libvirt.VIR_DOMAIN_METADATA_ELEMENT: "element",
 }
 
+# libvirt's other events that say a domain's devices, media, sources or metadata changed
+# without a lifecycle event: a device hot-plugged or unplugged (by anyone, virsh included), a
+# CD-ROM tray opened or a medium ejected, a block job that moved a disk to another file, a
+# migration finished, the guest agent (dis)connected, the description edited.
+CHANGE_EVENTS = (
+    libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED,
+    libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+    libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED,
+    libvirt.VIR_DOMAIN_EVENT_ID_TRAY_CHANGE,
+    libvirt.VIR_DOMAIN_EVENT_ID_DISK_CHANGE,
+    libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2,
+    libvirt.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+    libvirt.VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE,
+    libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+)
+
 
 @dataclass(frozen=True)
 class DomainEvent:
@@ -96,6 +112,10 @@ class IEventListener(Interface):
 
     def on_host_event(event):
         """A `HostEvent`."""
+
+    def on_domain_changed(uuid):
+        """The devices, media or metadata of the domain `uuid` changed (one of `CHANGE_EVENTS`,
+        or VirtDancer's own change); None: perhaps of every domain. Optional."""
 
 
 def lifecycle_event(host, dom, event, detail):

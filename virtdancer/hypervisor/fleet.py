@@ -17,6 +17,7 @@ import libvirt
 from . import display
 from .errors import InvalidState
 from .facts import DomainFacts
+from .known_domains import KnownDomains
 from .overlaps import ActionOverlaps
 
 ACTIONS = ("start", "pause", "resume", "shutdown", "reboot", "reset", "destroy")
@@ -105,6 +106,7 @@ class Fleet:
     def __init__(self, host):
         self.host = host
         self._facts = DomainFacts(host)
+        self._known = KnownDomains(host)
         self._overlaps = ActionOverlaps()
         self._lacks_stats = None    # the connection whose driver lacks the stats groups
 
@@ -135,18 +137,34 @@ class Fleet:
         return sorted(rows, key=_by_name)
 
     def find(self, uuid):
-        """The domain with this UUID (hyphenated, either case), or `NoSuchDomain`."""
-        with self.host.session() as conn:
-            return DomainRef(conn.lookupByUUIDString(uuid), uuid)
+        """The domain with this UUID (hyphenated, either case), or `NoSuchDomain`: as found
+        before, until an event says it changed (see known_domains)."""
+        uuid = uuid.lower()
+        ref, stamp = self._known.get(uuid)
+        if ref is None:
+            with self.host.session() as conn:
+                ref = DomainRef(conn.lookupByUUIDString(uuid), uuid)
+            self._known.keep(uuid, stamp, ref)
+        return ref
 
     def detail(self, ref):
         """The `VMDetail` of one domain."""
-        dom = ref.handle
         with self.host.session() as conn:
-            stats = self._stats_of_one(conn, dom, ref.active)
-            persistent = bool(dom.isPersistent())
-            return self._detail(dom, ref.uuid, ref.name, ref.id, stats, persistent,
-                                bool(dom.autostart()), description_of(dom, persistent))
+            detail = self._detail_of(conn, ref)
+            if (detail.state == libvirt.VIR_DOMAIN_SHUTOFF) == ref.active:
+                # Started or stopped behind VirtDancer's back, its event not here yet: the
+                # kept ID is not the domain's any more.
+                self._known.forget(ref.uuid)
+                detail = self._detail_of(conn, self.find(ref.uuid))
+            return detail
+
+    def _detail_of(self, conn, ref):
+        dom = ref.handle
+        stats = self._stats_of_one(conn, dom, ref.active)
+        persistent = self._facts.persistent(dom, ref.uuid)
+        return self._detail(dom, ref.uuid, ref.name, ref.id, stats, persistent,
+                            bool(dom.autostart()),
+                            self._facts.description(dom, ref.uuid, persistent))
 
     def run(self, ref, action):
         """Run a lifecycle action; `InvalidState` if the domain's state does not allow it.
@@ -170,6 +188,9 @@ class Fleet:
                     if refusal is not None:
                         raise refusal from None
                     raise
+                finally:
+                    # Its lifecycle event says so too, but after the answer may be read.
+                    self.host.changed(ref.uuid)
             try:
                 return DomainRef(conn.lookupByUUIDString(ref.uuid), ref.uuid)
             except libvirt.libvirtError as error:
@@ -201,8 +222,9 @@ class Fleet:
     # -- helpers ---------------------------------------------------------------------------
 
     def forget(self, uuid):
-        """Drop what is remembered of a domain whose definition VirtDancer just changed."""
-        self._facts.forget(uuid)
+        """Drop what is remembered of a domain whose definition VirtDancer just changed (here
+        and in every other listener of the host: its devices too)."""
+        self.host.changed(uuid.lower())
 
     def _stats_of_one(self, conn, dom, active):
         """One domain's bulk stats groups, or {} where its driver lacks them."""
@@ -241,17 +263,6 @@ class Fleet:
             self._facts.os_type(dom, uuid), autostart,
             int(max_mem), int(mem), int(cpu_time), int(vcpus), int(state), state_name(state),
             description)
-
-
-def description_of(dom, persistent):
-    """The domain's <description> (of its definition, when it has one), "" when none."""
-    flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG if persistent else libvirt.VIR_DOMAIN_AFFECT_LIVE
-    try:
-        return dom.metadata(libvirt.VIR_DOMAIN_METADATA_DESCRIPTION, None, flags) or ""
-    except libvirt.libvirtError as error:
-        if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
-            return ""
-        raise
 
 
 _by_name = attrgetter("name")

@@ -4,6 +4,7 @@ Which VMs use a volume is found once per question: one `listAllDomains` and each
 matched against every volume's path, never one scan of the domains per volume.
 """
 
+import functools
 import os
 import xml.etree.ElementTree as ET
 from typing import NamedTuple
@@ -54,6 +55,18 @@ class VolumeInfo(NamedTuple):
     users: tuple            # of VolumeUser: every VM whose disks name the volume's path
 
 
+def _shown_in_details(method):
+    """A change that may alter what VMs' details show of their disks (a volume's pool, its
+    sizes): their kept devices are read again (device_cache), not a few seconds later."""
+    @functools.wraps(method)
+    def changing(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self.host.changed(None)
+    return changing
+
+
 class Storage:
     """Queries and changes of the storage pools of one host."""
 
@@ -73,6 +86,7 @@ class Storage:
         with self.host.session() as conn:
             return _pool_info(_lookup_pool(conn, name))
 
+    @_shown_in_details
     def define_dir_pool(self, name, path, *, autostart=False, start=True):
         """Define a `dir` pool at `path`; build the folder and start it when asked."""
         xml = (f"<pool type='dir'><name>{escape(name)}</name>"
@@ -100,6 +114,7 @@ class Storage:
                 raise
             return _pool_info(pool)
 
+    @_shown_in_details
     def run(self, name, action):
         """Run a pool action (`POOL_ACTIONS`); answer the pool as it is afterwards."""
         if action not in POOL_ACTIONS:
@@ -123,6 +138,7 @@ class Storage:
                 pool.setAutostart(1 if action == "autostart" else 0)
             return _pool_info(pool)
 
+    @_shown_in_details
     def delete_pool(self, name, *, delete_files=False):
         """Stop and undefine a pool; refuse one whose volumes a VM uses.
 
@@ -161,6 +177,7 @@ class Storage:
             pool = _running_pool(conn, pool_name)
             return _volume_info(_lookup_volume(pool, name), _users_by_path(conn))
 
+    @_shown_in_details
     def create_volume(self, pool_name, name, fmt, capacity_mib):
         """Make a volume of `capacity_mib` MiB; refuse more than the pool has available."""
         if fmt not in VOLUME_FORMATS:
@@ -173,6 +190,7 @@ class Storage:
             return _volume_info(pool.createXML(volume_xml(name, capacity_mib * MIB, fmt), 0),
                                 {})
 
+    @_shown_in_details
     def resize_volume(self, pool_name, name, capacity_mib):
         """Grow a volume to `capacity_mib` MiB (shrinking is refused: it loses data)."""
         with self.host.session() as conn:
@@ -188,6 +206,7 @@ class Storage:
                 vol.resize(wanted, 0)
             return _volume_info(vol, _users_by_path(conn))
 
+    @_shown_in_details
     def delete_volume(self, pool_name, name):
         """Delete a volume and its data; refuse one a VM uses."""
         with self.host.session() as conn:
@@ -198,6 +217,7 @@ class Storage:
                 raise VolumesInUse(pool_name, [(name, users)])
             vol.delete(0)
 
+    @_shown_in_details
     def upload(self, pool_name, name, body, length, *, fmt="raw", chunk=256 * 1024):
         """Stream `length` bytes of the file-like `body` into a volume, `chunk` at a time.
 

@@ -299,8 +299,11 @@ class Domain:
 
     def delete(self, force=False, remove_volumes=False):
         """Undefine the VM; `{removed, kept}` of its disk volumes."""
-        outcome = self.host.hypervisor.provisioning.delete(
-            self.uuid, force=force, remove_volumes=remove_volumes)
+        try:
+            outcome = self.host.hypervisor.provisioning.delete(
+                self.uuid, force=force, remove_volumes=remove_volumes)
+        finally:
+            self.fleet.forget(self.uuid)
         self.sampler.forget(self.uuid)
         return outcome
 

@@ -15,13 +15,13 @@ the prefix VirtDancer is included at: a configuration where they are not is refu
 """
 
 from pyramid.exceptions import ConfigurationError
-from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 
 from ..interfaces import IApiTokens, IAuditTrail, IStateStore
 from ..published_secrets import PublishedSecret, refuse_published_secret
 from ..routes import mount_path
 from ..settings import SettingsError, check, value
 from .policy import Authenticator, VirtDancerSecurityPolicy
+from .session_cookies import session_factory
 from .throttle import LoginThrottle
 from .tokens import ApiTokens
 from .users import UsersFile, UsersFileError
@@ -67,7 +67,7 @@ def security_from_settings(settings):
     session_max_age = value(settings, "virtdancer.session.max_age")
     policy = VirtDancerSecurityPolicy(Authenticator(users, throttle), session_lifetime,
                                       session_max_age)
-    sessions = SignedCookieSessionFactory(
+    sessions = session_factory(
         secret,
         cookie_name=SESSION_COOKIE,
         secure=value(settings, "virtdancer.session.secure"),
@@ -77,7 +77,6 @@ def security_from_settings(settings):
         # Renewed often enough that activity keeps even a short session alive (Pyramid counts
         # whole seconds), and not at every request.
         reissue_time=max(1, min(60, session_lifetime // 10)),
-        serializer=JSONSerializer(),
     )
     return policy, sessions
 

@@ -22,6 +22,7 @@ REVALIDATE = "private, no-cache"
 _CPU_TIME = re.compile(rb'"cpuTime": -?\d+')
 # What the JSON renderer of VirtDancer's services offers, in its order of preference.
 _MEDIA_TYPES = ("application/json", "text/plain")
+_HEADERS_SET_HERE = frozenset({"content-type", "etag", "cache-control"})
 
 
 def unless_unchanged(request, body):
@@ -33,11 +34,24 @@ def unless_unchanged(request, body):
     if etag in request.if_none_match:
         raise HTTPNotModified(headers={"ETag": f'W/"{etag}"', "Cache-Control": REVALIDATE})
     response = request.response
-    response.content_type = _media_type(request.environ.get("HTTP_ACCEPT"))
     response.body = encoded
-    response.etag = (etag, False)
-    response.cache_control = REVALIDATE
+    # The headers written at once, as WebOb's setters would write them (each of which scans
+    # and rewrites the header list: a tenth of a small answer's time).
+    response.headerlist[:] = [
+        *(header for header in response.headerlist
+          if header[0].lower() not in _HEADERS_SET_HERE),
+        ("Content-Type", _content_type(request.environ.get("HTTP_ACCEPT"))),
+        ("ETag", f'W/"{etag}"'),
+        ("Cache-Control", REVALIDATE),
+    ]
     return response
+
+
+def _content_type(accept):
+    """The Content-Type header of an answer to this Accept header, with the charset WebOb
+    adds to a text type."""
+    media_type = _media_type(accept)
+    return f"{media_type}; charset=UTF-8" if media_type.startswith("text/") else media_type
 
 
 @functools.lru_cache(maxsize=256)

@@ -134,10 +134,16 @@ def add_security_headers(event):
     request, response = event.request, event.response
     if not is_virtdancers(request):
         return
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy(request))
+    # The header list is read once: each `headers.setdefault` would scan it again.
+    headerlist = response.headerlist
+    present = {name.lower() for name, _ in headerlist}
+    if "content-security-policy" not in present:
+        headerlist.append(("Content-Security-Policy", content_security_policy(request)))
     for name, header in SECURITY_HEADERS.items():
-        headers.setdefault(name, header)
+        if name.lower() not in present:
+            headerlist.append((name, header))
     route = request.matched_route
-    if response.status_code >= 400 or route is None or route.name not in CACHEABLE_ROUTES:
-        headers.setdefault("Cache-Control", "no-store")
+    if "cache-control" not in present and (
+            response.status_code >= 400 or route is None
+            or route.name not in CACHEABLE_ROUTES):
+        headerlist.append(("Cache-Control", "no-store"))
