@@ -9,7 +9,7 @@ import libvirt
 import pytest
 
 from virtdancer.hypervisor.device_cache import DeviceCache, DeviceEntry
-from virtdancer.hypervisor.events import CHANGE_EVENTS, DomainEvent
+from virtdancer.hypervisor.events import CHANGE_EVENTS, OTHER_EVENTS, DomainEvent
 from virtdancer.hypervisor.fleet import DomainRef
 
 from .conftest import DB_1, WEB_1
@@ -118,7 +118,8 @@ def test_figures_are_stale_once_older_than_fresh_for():
 def test_the_connection_listens_to_every_change_event(hypervisor):
     connection = hypervisor.connection
     assert connection.change_events_supported
-    assert len(connection._event_callbacks) == 1 + len(CHANGE_EVENTS)
+    # The lifecycle's, and one each for the change events and the live channel's others.
+    assert len(connection._event_callbacks) == 1 + len(set(CHANGE_EVENTS) | set(OTHER_EVENTS))
 
 
 def test_a_disk_defined_behind_virtdancers_back_shows_at_the_next_get(testapp, hypervisor):
@@ -146,9 +147,10 @@ def test_a_device_event_makes_the_next_get_read_the_xml_again(testapp, hyperviso
     testapp.get(f"/vm/{WEB_1}")
     assert xml_reads == []
     dom = hypervisor.connection.get().lookupByUUIDString(WEB_1)
-    # What libvirt's event loop calls on `virsh attach-disk` (DEVICE_ADDED) or a medium's
-    # change (TRAY_CHANGE), with their own arguments after the domain.
-    hypervisor.connection._on_change(None, dom, "virtio-disk1", None)
+    # What libvirt's event loop calls on `virsh attach-disk` (DEVICE_ADDED), with its own
+    # arguments after the domain and the opaque value last.
+    on_device_added = hypervisor.connection._on_other(libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED)
+    on_device_added(None, dom, "virtio-disk1", None)
     testapp.get(f"/vm/{WEB_1}")
     assert len(xml_reads) == 1
     testapp.get(f"/vm/{WEB_1}")

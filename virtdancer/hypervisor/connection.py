@@ -254,23 +254,16 @@ class HostConnection:
         except libvirt.libvirtError:
             self.events_supported = False
         changes = 0
-        if self.events_supported:
-            # The typed events its listeners hear (the live channel among them) ...
-            for event_id, typed in OTHER_EVENTS.items():
-                try:
-                    callbacks.append(conn.domainEventRegisterAny(
-                        None, event_id, self._on_other(typed), None))
-                except libvirt.libvirtError:
-                    pass   # a driver without this event: the others still come
-            # ... and, registered apart (libvirt calls every callback of an event), the
-            # events that say a VM's kept devices are stale.
-            for event_id in CHANGE_EVENTS:
-                try:
-                    callbacks.append(conn.domainEventRegisterAny(
-                        None, event_id, self._on_change, None))
-                    changes += 1
-                except libvirt.libvirtError:
-                    pass    # a driver without this event: nothing may be remembered (below)
+        # libvirt takes one callback per event of a connection: each of the other events has
+        # one that forgets what the VM's kept devices may no longer be, then tells the
+        # listeners (the live channel among them) the typed event.
+        for event_id in _other_event_ids() if self.events_supported else ():
+            try:
+                callbacks.append(conn.domainEventRegisterAny(
+                    None, event_id, self._on_other(event_id), None))
+            except libvirt.libvirtError:
+                continue   # a driver without this event: the others still come
+            changes += event_id in CHANGE_EVENTS
         self.change_events_supported = changes == len(CHANGE_EVENTS)
         self._event_callbacks = tuple(callbacks)
         return conn
@@ -344,21 +337,26 @@ class HostConnection:
     def _on_lifecycle(self, _conn, dom, event, detail, _opaque):
         self._tell_domain(lifecycle_event(self.name, dom, event, detail))
 
-    def _on_other(self, typed):
-        """The callback of one of `events.OTHER_EVENTS`: libvirt passes the connection, the
-        domain, the event's own arguments and the opaque value."""
+    def _on_other(self, event_id):
+        """The callback of one of `events.CHANGE_EVENTS` or `events.OTHER_EVENTS`: libvirt
+        passes the connection, the domain, the event's own arguments and the opaque value."""
+        changes = event_id in CHANGE_EVENTS
+        typed = OTHER_EVENTS.get(event_id)
+
         def callback(_conn, dom, *arguments):
-            self._tell_domain(typed(self.name, dom, *arguments[:-1]))
+            if changes:
+                self._tell_changed(dom.UUIDString())
+            if typed is not None:
+                self._tell_domain(typed(self.name, dom, *arguments[:-1]))
         return callback
 
     def _tell_domain(self, event):
         for listener in self._listeners:
             listener.on_domain_event(event)
 
-    def _on_change(self, _conn, dom, *_details):
-        # Every CHANGE_EVENTS callback starts with the connection and the domain; what follows
-        # (a device's alias, a tray's reason, ...) differs, and only "it changed" matters here.
-        self._tell_changed(dom.UUIDString())
+def _other_event_ids():
+    """The events besides the lifecycle's, each once, in a stable order."""
+    return sorted(set(CHANGE_EVENTS) | set(OTHER_EVENTS))
 
 
 def _facts(conn):
