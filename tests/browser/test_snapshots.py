@@ -1,0 +1,130 @@
+"""The Snapshots view of a VM: the tree, taking, reverting and deleting, each task followed to
+its end in words; refusals shown as the server's reason; viewers see the tree only."""
+
+import pytest
+
+from ..conftest import DB_1, WEB_1
+from .pages import expect, log_in, screenshot, select
+
+
+def open_snapshots(page, uuid, name):
+    select(page, uuid, name)
+    page.click("[data-view=snapshots]")
+    expect(page.locator("[data-view=snapshots]")).to_have_attribute("aria-pressed", "true")
+    return page.locator("[data-vm-snapshots]")
+
+
+def take(view, name, description=""):
+    form = view.locator("[data-snapshot-form]")
+    form.get_by_label("Name").fill(name)
+    form.get_by_label("Description").fill(description)
+    form.get_by_role("button", name="Take snapshot").click()
+
+
+def message(view):
+    return view.locator("[data-snapshot-message]")
+
+
+def tree(view):
+    return view.locator("[data-snapshot]")
+
+
+def test_an_admin_takes_reverts_and_deletes_snapshots_of_a_shut_off_vm(page, server, api):
+    log_in(page, server.url, "admin")
+    view = open_snapshots(page, DB_1, "db-1")
+    expect(view.get_by_text("No snapshots yet.")).to_be_visible()
+    # A shut-off VM's snapshot keeps its disks alone: no memory to offer.
+    expect(view.get_by_label("With its memory")).to_be_hidden()
+    take(view, "before-upgrade", "v1.2 still")
+    expect(message(view)).to_have_text("Took snapshot before-upgrade of db-1.")
+    take(view, "after-upgrade")
+    expect(message(view)).to_have_text("Took snapshot after-upgrade of db-1.")
+
+    expect(tree(view)).to_have_count(2)
+    first, second = tree(view).nth(0), tree(view).nth(1)
+    expect(first).to_contain_text("before-upgrade")
+    expect(first).to_contain_text("disks only; taken today")
+    expect(first).to_contain_text("while shut off")
+    expect(first.locator(".description")).to_have_text("v1.2 still")
+    # The child is indented under its parent and is the current one.
+    expect(second).to_contain_text("after before-upgrade")
+    assert second.bounding_box()["x"] > first.bounding_box()["x"]
+    expect(second.locator(".badge")).to_have_text("current")
+    expect(first.locator(".badge")).to_have_count(0)
+    screenshot(page, "snapshots-light")
+    page.emulate_media(color_scheme="dark")
+    screenshot(page, "snapshots-dark")
+    page.emulate_media(color_scheme="light")
+
+    # Revert: the question says the present state is discarded; cancelling changes nothing.
+    first.get_by_role("button", name="Revert to before-upgrade").click()
+    dialog = page.locator("[data-snapshot-dialog]")
+    expect(dialog).to_contain_text("This discards its present state")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    assert api.get(f"vm/{DB_1}/snapshots/after-upgrade")["current"] is True
+    first.get_by_role("button", name="Revert to before-upgrade").click()
+    dialog.get_by_label("Start db-1 afterwards").check()
+    dialog.get_by_role("button", name="Revert").click()
+    expect(message(view)).to_have_text("db-1 is back at before-upgrade; it is running now.")
+    assert api.state(DB_1) == "running"
+    expect(first.locator(".badge")).to_have_text("current")
+    # The fleet hears of the new state too.
+    expect(page.locator("[data-detail-state]")).to_contain_text("running")
+
+    # Delete with its children: both go.
+    first.get_by_role("button", name="Delete before-upgrade").click()
+    expect(dialog).to_contain_text("deleted for good")
+    dialog.get_by_label("Delete what was taken after it too (after-upgrade)").check()
+    dialog.get_by_role("button", name="Delete").click()
+    expect(message(view)).to_have_text("Deleted before-upgrade, after-upgrade.")
+    expect(tree(view)).to_have_count(0)
+    assert api.get(f"vm/{DB_1}/snapshots") == []
+
+
+def test_deleting_a_parent_alone_keeps_its_child(page, server, api):
+    log_in(page, server.url, "admin")
+    view = open_snapshots(page, DB_1, "db-1")
+    take(view, "a")
+    expect(message(view)).to_have_text("Took snapshot a of db-1.")
+    take(view, "b")
+    expect(message(view)).to_have_text("Took snapshot b of db-1.")
+    tree(view).nth(0).get_by_role("button", name="Delete a").click()
+    page.locator("[data-snapshot-dialog]").get_by_role("button", name="Delete").click()
+    expect(message(view)).to_have_text("Deleted snapshot a.")
+    expect(tree(view)).to_have_count(1)
+    expect(tree(view).nth(0)).not_to_contain_text("after ")
+    assert [one["name"] for one in api.get(f"vm/{DB_1}/snapshots")] == ["b"]
+
+
+@pytest.mark.console_errors("status of 409")
+def test_a_running_vms_memory_is_offered_and_refusals_are_the_servers_reason(page, server, api):
+    log_in(page, server.url, "tenant")
+    view = open_snapshots(page, WEB_1, "web-1")
+    memory = view.get_by_label("With its memory")
+    expect(memory).to_be_checked()
+    memory.uncheck()
+    take(view, "disks-alone")
+    expect(message(view)).to_contain_text("disks-alone was not taken: ")
+    expect(message(view)).to_have_attribute("role", "alert")
+    assert api.get(f"vm/{WEB_1}/snapshots") == []
+    memory.check()
+    take(view, "with-memory")
+    expect(message(view)).to_have_text("Took snapshot with-memory of web-1.")
+    expect(tree(view).nth(0)).to_contain_text("memory and disks; taken today")
+    expect(tree(view).nth(0)).to_contain_text("while running")
+    # The same name again: the server's 409, in its words.
+    take(view, "with-memory")
+    expect(message(view)).to_contain_text("with-memory was not taken: ")
+    expect(tree(view)).to_have_count(1)
+
+
+def test_a_viewer_sees_the_tree_without_buttons(page, server, api):
+    status, _ = api.call("POST", f"vm/{DB_1}/snapshots", {"name": "kept"})
+    assert status == 202
+    log_in(page, server.url, "viewer")
+    view = open_snapshots(page, DB_1, "db-1")
+    expect(tree(view)).to_have_count(1)
+    expect(tree(view).nth(0)).to_contain_text("kept")
+    expect(view.locator("[data-snapshot-form]")).to_be_hidden()
+    expect(view.get_by_role("button")).to_have_count(0)

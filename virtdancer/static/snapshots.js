@@ -1,0 +1,372 @@
+// The selected VM's Snapshots view: the tree (each child under its parent, the current one
+// marked), and for operators and admins Create, Revert and Delete. Taking and reverting are
+// tasks on the server: the view follows each one to its end (`GET tasks/<id>`) and says the
+// outcome in words. A refusal (409) is shown as the server's reason. Viewers see the tree only;
+// the server checks the role again.
+
+import { del, get, post } from "./api.js";
+import { checkbox, element, field } from "./fields.js";
+import { clock, sentence } from "./format.js";
+import { onHost } from "./hosts.js";
+import { FollowedTask, snapshotTaskWords } from "./snapshottask.js";
+
+// libvirt's names of a VM's state when a snapshot was taken, as the page says them elsewhere.
+const STATES = { shutoff: "shut off", running: "running", paused: "paused", crashed: "crashed",
+                 "disk-snapshot": "running (disks only)", pmsuspended: "suspended" };
+
+function stateWords(state) {
+  return STATES[state] || state || "unknown";
+}
+
+function takenWords(created) {
+  if (!Number.isFinite(created)) return "when unknown";
+  // clock() says the day only when it is not today.
+  const time = clock(created);
+  return time.includes(",") ? time : `today, ${time}`;
+}
+
+/** The tree's snapshots with their depth: the answer lists each parent before its children. */
+function withDepth(snapshots) {
+  const depth = new Map();
+  return snapshots.map((one) => {
+    const level = one.parent && depth.has(one.parent) ? depth.get(one.parent) + 1 : 0;
+    depth.set(one.name, level);
+    return { snapshot: one, level };
+  });
+}
+
+/** The names of every descendant of `name` in the tree. */
+function descendants(snapshots, name) {
+  const found = [];
+  const parents = new Set([name]);
+  for (const one of snapshots) {
+    if (parents.has(one.parent)) {
+      found.push(one.name);
+      parents.add(one.name);
+    }
+  }
+  return found;
+}
+
+export class SnapshotsView {
+  /** root: the view's element; changed(vm): the VM may have changed (a revert). */
+  constructor(root, changed) {
+    this.root = root;
+    this.changed = changed;
+    this.vm = null;
+    this.snapshots = [];
+    this.asked = 0;
+    this.follows = new Set();   // the tasks followed now, stopped on reset
+
+    this.heading = element("h3", "", "Snapshots");
+    this.intro = element("p", "muted", "A snapshot keeps the VM's disks (and its memory, "
+      + "when taken while it runs) inside its qcow2 disks, to come back to later.");
+    this.form = this.createForm();
+    this.message = element("p", "message");
+    this.message.dataset.snapshotMessage = "";
+    this.message.hidden = true;
+    this.tree = element("ul", "snapshot-tree");
+    this.tree.dataset.snapshotTree = "";
+    this.empty = element("p", "muted", "No snapshots yet.");
+    this.root.append(this.heading, this.intro, this.form, this.message, this.empty, this.tree);
+    this.dialog = new SnapshotDialog();
+  }
+
+  createForm() {
+    const form = element("form", "snapshot-form");
+    form.dataset.snapshotForm = "";
+    form.noValidate = true;
+    this.name = field("Name", { name: "snapshot-name", attributes: {
+      maxlength: "64", autocomplete: "off", spellcheck: "false", required: "",
+      pattern: "[A-Za-z0-9_][A-Za-z0-9._\\-]*" },
+      hint: "Letters, digits, . _ and -, up to 64." });
+    this.description = field("Description", { tag: "textarea", name: "snapshot-description",
+                                              attributes: { rows: "2", maxlength: "1000" } });
+    this.memory = checkbox("With its memory (it comes back running)", "snapshot-memory");
+    this.memoryHint = element("p", "field-hint");
+    const take = element("button", "primary", "Take snapshot");
+    take.type = "submit";
+    this.takeButton = take;
+    form.append(this.name.wrap, this.description.wrap, this.memory.wrap, this.memoryHint, take);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.create();
+    });
+    return form;
+  }
+
+  /** Show the snapshots of `vm` (a fleet VM), or nothing for null. */
+  show(vm) {
+    const other = vm?.uuid !== this.vm?.uuid || vm?.host !== this.vm?.host;
+    this.vm = vm;
+    if (!vm) {
+      this.snapshots = [];
+      this.tree.replaceChildren();
+      return;
+    }
+    if (other) {
+      this.say("");
+      this.name.control.value = "";
+      this.description.control.value = "";
+      this.snapshots = [];
+      this.tree.replaceChildren();
+    }
+    this.offerActions();
+    this.load();
+  }
+
+  /** Whether `vm` is the VM shown (the fleet hands a new object for it at each refresh). */
+  shows(vm) {
+    return Boolean(this.vm && vm && this.vm.uuid === vm.uuid && this.vm.host === vm.host);
+  }
+
+  /** Whether the user may act on the shown VM now (the server checks again). */
+  operable() {
+    return Boolean(this.vm?.operable && !this.vm.stale);
+  }
+
+  offerActions() {
+    const vm = this.vm;
+    this.form.hidden = !this.operable();
+    // Only a running VM's snapshot keeps its memory; libvirt keeps a running VM's internal
+    // snapshot only with it, so the box starts ticked there and is not offered elsewhere.
+    const running = vm.state_name === "running";
+    if (running !== this.wasRunning) this.memory.control.checked = running;
+    this.wasRunning = running;
+    this.memory.wrap.hidden = !running;
+    this.memoryHint.textContent = running
+      ? `${vm.name} runs: its snapshot keeps its memory; shut it down for its disks alone.`
+      : `${vm.name} is not running: its snapshot keeps its disks alone.`;
+  }
+
+  /** Ask for the tree again and draw it. */
+  async load() {
+    const vm = this.vm;
+    if (!vm) return;
+    const number = ++this.asked;
+    try {
+      const path = `vm/${encodeURIComponent(vm.uuid)}/snapshots`;
+      const { data } = await get(onHost(vm.host, path));
+      if (number !== this.asked || !this.shows(vm)) return;
+      this.snapshots = data;
+      this.draw();
+    } catch (problem) {
+      if (number !== this.asked || problem.status === 401) return;
+      this.say(`The snapshots of ${vm.name} could not be read: ${sentence(problem.message)}`,
+               { error: true });
+    }
+  }
+
+  draw() {
+    this.empty.hidden = this.snapshots.length > 0;
+    this.tree.replaceChildren(...withDepth(this.snapshots).map(
+      ({ snapshot, level }) => this.row(snapshot, level)));
+  }
+
+  row(snapshot, level) {
+    const row = element("li", "snapshot");
+    row.dataset.snapshot = snapshot.name;
+    row.style.setProperty("--level", String(level));
+    if (snapshot.current) row.classList.add("is-current");
+    const head = element("div", "snapshot-head");
+    const name = element("strong", "snapshot-name", snapshot.name);
+    head.append(name);
+    if (snapshot.current) {
+      const mark = element("span", "badge", "current");
+      mark.title = "The VM's disks now build on this snapshot";
+      head.append(mark);
+    }
+    const facts = element("p", "snapshot-facts",
+      `${snapshot.memory ? "memory and disks" : "disks only"}; taken `
+      + `${takenWords(snapshot.created)} while ${stateWords(snapshot.state)}`
+      + (level ? `; after ${snapshot.parent}` : ""));
+    row.append(head, facts);
+    if (snapshot.description) row.append(element("p", "description", snapshot.description));
+    if (this.operable()) {
+      const tools = element("div", "snapshot-tools");
+      const revert = element("button", "", "Revert…");
+      revert.type = "button";
+      revert.setAttribute("aria-label", `Revert to ${snapshot.name}`);
+      revert.addEventListener("click", () => this.askRevert(snapshot));
+      const remove = element("button", "danger", "Delete…");
+      remove.type = "button";
+      remove.setAttribute("aria-label", `Delete ${snapshot.name}`);
+      remove.addEventListener("click", () => this.askDelete(snapshot));
+      tools.append(revert, remove);
+      row.append(tools);
+    }
+    return row;
+  }
+
+  async create() {
+    const vm = this.vm;
+    const name = this.name.control.value.trim();
+    if (!this.name.control.checkValidity() || !name) {
+      this.say("Give the snapshot a name of letters, digits, . _ and - (not starting with . "
+               + "or -).", { error: true });
+      this.name.control.focus();
+      return;
+    }
+    const body = { name, memory: !this.memory.wrap.hidden && this.memory.control.checked };
+    const description = this.description.control.value.trim();
+    if (description) body.description = description;
+    await this.start(vm, "snapshot", name, () => post(
+      onHost(vm.host, `vm/${encodeURIComponent(vm.uuid)}/snapshots`), body));
+    if (this.shows(vm)) {
+      this.name.control.value = "";
+      this.description.control.value = "";
+    }
+  }
+
+  async askRevert(snapshot) {
+    const vm = this.vm;
+    const answer = await this.dialog.ask({
+      title: `Revert ${vm.name} to ${snapshot.name}?`,
+      text: `${vm.name} goes back to how it was when ${snapshot.name} was taken. This `
+        + `discards its present state: what its disks${vm.active ? " and memory" : ""} hold `
+        + "now is lost, unless another snapshot keeps it.",
+      choice: snapshot.memory ? "" : `Start ${vm.name} afterwards`,
+      choiceNote: snapshot.memory ? `${snapshot.name} keeps the memory: ${vm.name} comes back `
+        + `${stateWords(snapshot.state)}.` : "",
+      confirmLabel: "Revert",
+    });
+    if (!answer) return;
+    const path = `vm/${encodeURIComponent(vm.uuid)}/snapshots/`
+      + `${encodeURIComponent(snapshot.name)}/revert`;
+    await this.start(vm, "revert", snapshot.name, () => post(
+      onHost(vm.host, path), { start: answer.choice }));
+  }
+
+  async askDelete(snapshot) {
+    const vm = this.vm;
+    const below = descendants(this.snapshots, snapshot.name);
+    const answer = await this.dialog.ask({
+      title: `Delete snapshot ${snapshot.name}?`,
+      text: `${snapshot.name} of ${vm.name} is deleted for good; ${vm.name} itself stays as it `
+        + "is." + (below.length ? ` Its children are kept under its parent unless you tick `
+        + "the box." : ""),
+      choice: below.length ? `Delete what was taken after it too (${below.join(", ")})` : "",
+      confirmLabel: "Delete",
+    });
+    if (!answer) return;
+    const path = `vm/${encodeURIComponent(vm.uuid)}/snapshots/`
+      + `${encodeURIComponent(snapshot.name)}${answer.choice ? "?children=1" : ""}`;
+    this.say(`Deleting ${snapshot.name}…`);
+    try {
+      const { data } = await del(onHost(vm.host, path));
+      const removed = data.removed || [snapshot.name];
+      if (this.shows(vm)) {
+        this.say(removed.length > 1 ? `Deleted ${removed.join(", ")}.`
+          : `Deleted snapshot ${snapshot.name}.`);
+      }
+    } catch (problem) {
+      if (problem.status === 401) return;
+      if (this.shows(vm)) {
+        this.say(`${snapshot.name} was not deleted: ${sentence(problem.message)}`,
+                 { error: true });
+      }
+    }
+    if (this.shows(vm)) this.load();
+  }
+
+  /** Send the request that makes a task of `type` about snapshot `name`, then follow it. */
+  async start(vm, type, name, send) {
+    this.say(type === "snapshot" ? `Asking to take ${name}…` : `Asking to revert to ${name}…`);
+    let task;
+    try {
+      task = (await send()).data;
+    } catch (problem) {
+      if (problem.status === 401) return;
+      if (this.shows(vm)) {
+        this.say(snapshotTaskWords({ type, state: "refused", error: problem.message }, vm, name),
+                 { error: true });
+      }
+      return;
+    }
+    const followed = new FollowedTask(task, (now) => {
+      if (!this.shows(vm)) return;
+      const ended = ["done", "failed", "cancelled"].includes(now.state);
+      this.say(snapshotTaskWords(now, vm, name), { error: ended && now.state !== "done" });
+      if (ended) {
+        this.follows.delete(followed);
+        this.load();
+      }
+    }, () => {
+      // A revert changes the VM's state: the fleet and the detail should hear of it.
+      if (type === "revert") this.changed(vm);
+    });
+    this.follows.add(followed);
+    followed.begin();
+  }
+
+  say(text, { error = false } = {}) {
+    this.message.textContent = text;
+    this.message.hidden = !text;
+    this.message.classList.toggle("error", error);
+    this.message.setAttribute("role", error ? "alert" : "status");
+  }
+
+  /** The session ended: stop following, close the question. */
+  reset() {
+    for (const followed of this.follows) followed.stop();
+    this.follows.clear();
+    this.dialog.close();
+    this.show(null);
+  }
+}
+
+/** The Revert and Delete question: a text, at most one tick box, Cancel and a danger button. */
+class SnapshotDialog {
+  constructor() {
+    this.dialog = element("dialog", "sheet narrow");
+    this.dialog.dataset.snapshotDialog = "";
+    this.dialog.setAttribute("aria-labelledby", "snapshot-dialog-title");
+    this.title = element("h2");
+    this.title.id = "snapshot-dialog-title";
+    const form = element("form", "sheet-form");
+    form.method = "dialog";
+    this.text = element("p");
+    this.note = element("p", "muted");
+    this.choice = checkbox("", "snapshot-choice");
+    const cancel = element("button", "", "Cancel");
+    cancel.type = "button";
+    cancel.autofocus = true;   // Enter never discards a VM's state by accident
+    this.confirm = element("button", "danger", "");
+    this.confirm.type = "submit";
+    this.confirm.value = "confirm";
+    const buttons = element("div", "dialog-buttons");
+    buttons.append(cancel, this.confirm);
+    form.append(this.text, this.note, this.choice.wrap, buttons);
+    this.dialog.append(this.title, form);
+    document.body.append(this.dialog);
+    cancel.addEventListener("click", () => this.dialog.close(""));
+    this.dialog.addEventListener("close", () => {
+      const confirmed = this.dialog.returnValue === "confirm";
+      this.dialog.returnValue = "";
+      if (this.pending) this.pending(confirmed ? { choice: this.choice.control.checked } : null);
+      this.pending = null;
+    });
+  }
+
+  /** Resolve to {choice} when confirmed, null when cancelled (or Escape). */
+  ask({ title, text, choice = "", choiceNote = "", confirmLabel }) {
+    this.close();
+    this.title.textContent = title;
+    this.text.textContent = text;
+    this.note.textContent = choiceNote;
+    this.note.hidden = !choiceNote;
+    this.choice.wrap.querySelector("label").textContent = choice;
+    this.choice.wrap.hidden = !choice;
+    this.choice.control.checked = false;
+    this.confirm.textContent = confirmLabel;
+    this.dialog.returnValue = "";
+    return new Promise((resolve) => {
+      this.pending = resolve;
+      this.dialog.showModal();
+    });
+  }
+
+  close() {
+    if (this.dialog.open) this.dialog.close("");
+  }
+}
