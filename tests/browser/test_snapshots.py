@@ -1,6 +1,8 @@
 """The Snapshots view of a VM: the tree, taking, reverting and deleting, each task followed to
 its end in words; refusals shown as the server's reason; viewers see the tree only."""
 
+import time
+
 import pytest
 
 from ..conftest import DB_1, WEB_1
@@ -60,6 +62,7 @@ def test_an_admin_takes_reverts_and_deletes_snapshots_of_a_shut_off_vm(page, ser
     first.get_by_role("button", name="Revert to before-upgrade").click()
     dialog = page.locator("[data-snapshot-dialog]")
     expect(dialog).to_contain_text("This discards its present state")
+    screenshot(page, "snapshots-revert", full_page=False)
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
     assert api.get(f"vm/{DB_1}/snapshots/after-upgrade")["current"] is True
@@ -120,8 +123,13 @@ def test_a_running_vms_memory_is_offered_and_refusals_are_the_servers_reason(pag
 
 
 def test_a_viewer_sees_the_tree_without_buttons(page, server, api):
-    status, _ = api.call("POST", f"vm/{DB_1}/snapshots", {"name": "kept"})
+    status, task = api.call("POST", f"vm/{DB_1}/snapshots", {"name": "kept"})
     assert status == 202
+    for _ in range(50):   # the task ends at once on the test driver; wait for it all the same
+        if api.get(f"tasks/{task['id']}")["state"] not in ("queued", "running"):
+            break
+        time.sleep(0.1)
+    assert api.get(f"tasks/{task['id']}")["state"] == "done"
     log_in(page, server.url, "viewer")
     view = open_snapshots(page, DB_1, "db-1")
     expect(tree(view)).to_have_count(1)

@@ -68,7 +68,7 @@ export class SnapshotsView {
     this.tree = element("ul", "snapshot-tree");
     this.tree.dataset.snapshotTree = "";
     this.empty = element("p", "muted", "No snapshots yet.");
-    this.root.append(this.heading, this.intro, this.form, this.message, this.empty, this.tree);
+    this.root.append(this.heading, this.intro, this.message, this.empty, this.tree, this.form);
     this.dialog = new SnapshotDialog();
   }
 
@@ -84,10 +84,11 @@ export class SnapshotsView {
                                               attributes: { rows: "2", maxlength: "1000" } });
     this.memory = checkbox("With its memory (it comes back running)", "snapshot-memory");
     this.memoryHint = element("p", "field-hint");
+    const title = element("h4", "", "Take a snapshot");
     const take = element("button", "primary", "Take snapshot");
     take.type = "submit";
     this.takeButton = take;
-    form.append(this.name.wrap, this.description.wrap, this.memory.wrap, this.memoryHint, take);
+    form.append(title, this.name.wrap, this.description.wrap, this.memory.wrap, this.memoryHint, take);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.create();
@@ -178,7 +179,7 @@ export class SnapshotsView {
     }
     const facts = element("p", "snapshot-facts",
       `${snapshot.memory ? "memory and disks" : "disks only"}; taken `
-      + `${takenWords(snapshot.created)} while ${stateWords(snapshot.state)}`
+      + `${takenWords(snapshot.created)}, while ${stateWords(snapshot.state)}`
       + (level ? `; after ${snapshot.parent}` : ""));
     row.append(head, facts);
     if (snapshot.description) row.append(element("p", "description", snapshot.description));
