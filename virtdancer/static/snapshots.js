@@ -87,8 +87,8 @@ export class SnapshotsView {
     const title = element("h4", "", "Take a snapshot");
     const take = element("button", "primary", "Take snapshot");
     take.type = "submit";
-    this.takeButton = take;
-    form.append(title, this.name.wrap, this.description.wrap, this.memory.wrap, this.memoryHint, take);
+    form.append(title, this.name.wrap, this.description.wrap, this.memory.wrap,
+                this.memoryHint, take);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.create();
