@@ -136,3 +136,19 @@ def test_a_viewer_sees_the_tree_without_buttons(page, server, api):
     expect(tree(view).nth(0)).to_contain_text("kept")
     expect(view.locator("[data-snapshot-form]")).to_be_hidden()
     expect(view.get_by_role("button")).to_have_count(0)
+
+
+@pytest.mark.app_settings({"virtdancer.console.listen": "127.0.0.1:0"})
+def test_snapshots_taken_or_deleted_elsewhere_show_up_live(page, server, api):
+    log_in(page, server.url, "admin")
+    expect(page.locator("[data-live-status]")).to_have_text("Live")
+    view = open_snapshots(page, DB_1, "db-1")
+    expect(view.get_by_text("No snapshots yet.")).to_be_visible()
+    status, _ = api.call("POST", f"vm/{DB_1}/snapshots", {"name": "by-a-script"})
+    assert status == 202
+    expect(tree(view)).to_have_count(1)
+    expect(tree(view).nth(0)).to_contain_text("by-a-script")
+    status, _ = api.call("DELETE", f"vm/{DB_1}/snapshots/by-a-script")
+    assert status == 200
+    expect(tree(view)).to_have_count(0)
+    expect(view.get_by_text("No snapshots yet.")).to_be_visible()

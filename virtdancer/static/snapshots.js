@@ -2,13 +2,17 @@
 // marked), and for operators and admins Create, Revert and Delete. Taking and reverting are
 // tasks on the server: the view follows each one to its end (`GET tasks/<id>`) and says the
 // outcome in words. A refusal (409) is shown as the server's reason. Viewers see the tree only;
-// the server checks the role again.
+// the server checks the role again. Where the live channel is offered, a snapshot taken or
+// deleted elsewhere (another tab, a script) shows up too.
 
 import { del, get, post } from "./api.js";
 import { checkbox, element, field } from "./fields.js";
 import { clock, sentence } from "./format.js";
 import { onHost } from "./hosts.js";
+import { liveEvents } from "./live.js";
 import { FollowedTask, snapshotTaskWords } from "./snapshottask.js";
+
+const ENDED = new Set(["done", "failed", "cancelled"]);
 
 // libvirt's names of a VM's state when a snapshot was taken, as the page says them elsewhere.
 const STATES = { shutoff: "shut off", running: "running", paused: "paused", crashed: "crashed",
@@ -70,6 +74,19 @@ export class SnapshotsView {
     this.empty = element("p", "muted", "No snapshots yet.");
     this.root.append(this.heading, this.intro, this.message, this.empty, this.tree, this.form);
     this.dialog = new SnapshotDialog();
+    liveEvents.onEvent((event) => this.heard(event));
+  }
+
+  /** A live event: read the tree again when it tells of a change to the shown VM's snapshots. */
+  heard(event) {
+    if (!this.vm || this.root.hidden || event.host !== this.vm.host
+        || event.vm?.uuid !== this.vm.uuid) return;
+    const task = event.type === "task" ? event.task || {} : null;
+    const taskEnded = task && ["snapshot", "revert"].includes(task.type) && ENDED.has(task.state);
+    // A deletion is no task: its audit record ("snapshot.delete") is what the channel says.
+    const audited = event.type === "audit"
+      && String(event.audit?.action || "").startsWith("snapshot.");
+    if (taskEnded || audited) this.load();
   }
 
   createForm() {
@@ -286,7 +303,7 @@ export class SnapshotsView {
     }
     const followed = new FollowedTask(task, (now) => {
       if (!this.shows(vm)) return;
-      const ended = ["done", "failed", "cancelled"].includes(now.state);
+      const ended = ENDED.has(now.state);
       this.say(snapshotTaskWords(now, vm, name), { error: ended && now.state !== "done" });
       if (ended) {
         this.follows.delete(followed);
