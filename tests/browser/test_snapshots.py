@@ -8,6 +8,8 @@ import pytest
 from ..conftest import DB_1, WEB_1
 from .pages import expect, log_in, screenshot, select
 
+PHONE = {"width": 360, "height": 740}   # as test_layout.py
+
 
 def open_snapshots(page, uuid, name):
     select(page, uuid, name)
@@ -122,14 +124,19 @@ def test_a_running_vms_memory_is_offered_and_refusals_are_the_servers_reason(pag
     expect(tree(view)).to_have_count(1)
 
 
-def test_a_viewer_sees_the_tree_without_buttons(page, server, api):
-    status, task = api.call("POST", f"vm/{DB_1}/snapshots", {"name": "kept"})
+def taken_by_script(api, uuid, name, **fields):
+    """Take a snapshot through the API and wait for its task to end."""
+    status, task = api.call("POST", f"vm/{uuid}/snapshots", {"name": name, **fields})
     assert status == 202
     for _ in range(50):   # the task ends at once on the test driver; wait for it all the same
         if api.get(f"tasks/{task['id']}")["state"] not in ("queued", "running"):
             break
         time.sleep(0.1)
     assert api.get(f"tasks/{task['id']}")["state"] == "done"
+
+
+def test_a_viewer_sees_the_tree_without_buttons(page, server, api):
+    taken_by_script(api, DB_1, "kept")
     log_in(page, server.url, "viewer")
     view = open_snapshots(page, DB_1, "db-1")
     expect(tree(view)).to_have_count(1)
@@ -152,3 +159,19 @@ def test_snapshots_taken_or_deleted_elsewhere_show_up_live(page, server, api):
     assert status == 200
     expect(tree(view)).to_have_count(0)
     expect(view.get_by_text("No snapshots yet.")).to_be_visible()
+
+
+def test_a_deep_tree_fits_a_phone(page, server, api):
+    for number in range(1, 9):
+        taken_by_script(api, DB_1, f"step-{number}-with-a-rather-long-name",
+                        description="A description long enough to wrap on a small screen.")
+    page.set_viewport_size(PHONE)
+    log_in(page, server.url, "admin")
+    view = open_snapshots(page, DB_1, "db-1")
+    expect(tree(view)).to_have_count(8)
+    # The indentation stops growing, so the deepest snapshot keeps room for its words.
+    last = tree(view).nth(7).bounding_box()
+    assert last["width"] > PHONE["width"] / 2
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    tree(view).nth(4).scroll_into_view_if_needed()
+    screenshot(page, "snapshots-phone", full_page=False)
