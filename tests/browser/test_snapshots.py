@@ -108,6 +108,11 @@ def test_a_running_vms_memory_is_offered_and_refusals_are_the_servers_reason(pag
     view = open_snapshots(page, WEB_1, "web-1")
     memory = view.get_by_label("With its memory")
     expect(memory).to_be_checked()
+    # A malformed name is refused before anything is sent.
+    take(view, "-not-a-name")
+    expect(message(view)).to_contain_text("Give the snapshot a name of letters, digits")
+    take(view, "café")
+    expect(message(view)).to_contain_text("Give the snapshot a name of letters, digits")
     memory.uncheck()
     take(view, "disks-alone")
     expect(message(view)).to_contain_text("disks-alone was not taken: ")
