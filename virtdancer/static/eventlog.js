@@ -34,6 +34,10 @@ const DONE = {
   reboot: "asked to reboot", reset: "reset", destroy: "destroyed", create: "created",
   edit: "edited", delete: "deleted", clone: "cloned", console: "opened on the console",
   migrate: "migrated",
+  // The snapshots' (a task's acceptance for the first two: the task event tells its end).
+  "snapshot.create": "had a snapshot requested",
+  "snapshot.revert": "had a revert to a snapshot requested",
+  "snapshot.delete": "had a snapshot deleted",
 };
 
 function vmName(event) {
