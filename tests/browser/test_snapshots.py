@@ -6,6 +6,7 @@ import time
 import pytest
 
 from ..conftest import DB_1, WEB_1
+from ..test_tasks import ignored_shutdown  # noqa: F401  (a fixture)
 from .pages import expect, log_in, screenshot, select
 
 PHONE = {"width": 360, "height": 740}   # as test_layout.py
@@ -180,3 +181,30 @@ def test_a_deep_tree_fits_a_phone(page, server, api):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     tree(view).nth(4).scroll_into_view_if_needed()
     screenshot(page, "snapshots-phone", full_page=False)
+
+
+@pytest.mark.app_settings({"virtdancer.tasks.per_host": "1"})
+def test_a_snapshot_waiting_for_its_turn_is_cancelled(page, server, api,
+                                                     ignored_shutdown):  # noqa: F811
+    # web-1's guest ignores the shutdown: its task holds the host's only turn for a minute.
+    status, shutdown = api.call("POST", f"vm/{WEB_1}/action?wait=60", {"action": "shutdown"})
+    assert status == 202
+    try:
+        log_in(page, server.url, "admin")
+        view = open_snapshots(page, DB_1, "db-1")
+        take(view, "waits")
+        expect(message(view)).to_have_text("Waiting for a free turn on default to take waits…")
+        cancel = view.get_by_role("button", name="Cancel it")
+        screenshot(page, "snapshots-queued", full_page=False)
+        cancel.click()
+        expect(message(view)).to_have_text(
+            "Taking waits was cancelled: cancelled before it started.")
+        expect(cancel).to_be_hidden()
+        assert api.get(f"vm/{DB_1}/snapshots") == []
+    finally:
+        api.call("DELETE", f"tasks/{shutdown['id']}")
+    for _ in range(50):
+        if api.get(f"tasks/{shutdown['id']}")["state"] == "cancelled":
+            break
+        time.sleep(0.1)
+    assert api.get(f"tasks/{shutdown['id']}")["state"] == "cancelled"

@@ -53,8 +53,10 @@ def running_qcow2_vm():
 
 
 @pytest.mark.app_settings({"virtdancer.libvirt_uri": QEMU})
-def test_a_memory_snapshot_taken_reverted_to_and_deleted_on_qemu(page, server,
-                                                                 running_qcow2_vm):
+def test_a_memory_snapshot_taken_reverted_to_and_deleted_on_qemu(running_qcow2_vm, page,
+                                                                 server):
+    # The VM first: it is then removed after the page has closed, which would otherwise see
+    # it go (a 404 in its console).
     name, uuid = running_qcow2_vm
     log_in(page, server.url, "admin")
     select(page, uuid, name)

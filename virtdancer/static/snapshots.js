@@ -70,10 +70,20 @@ export class SnapshotsView {
     this.message = element("p", "message");
     this.message.dataset.snapshotMessage = "";
     this.message.hidden = true;
+    // Stops the task followed now (a snapshot or revert aborts libvirt's job; a queued one
+    // never starts).
+    this.cancelButton = element("button", "", "Cancel it");
+    this.cancelButton.type = "button";
+    this.cancelButton.dataset.snapshotCancel = "";
+    this.cancelButton.hidden = true;
+    this.cancelButton.addEventListener("click", () => this.cancel());
+    this.active = null;   // the FollowedTask of the shown VM, while it has not ended
+    const status = element("div", "snapshot-status");
+    status.append(this.message, this.cancelButton);
     this.tree = element("ul", "snapshot-tree");
     this.tree.dataset.snapshotTree = "";
     this.empty = element("p", "muted", "No snapshots yet.");
-    this.root.append(this.heading, this.intro, this.message, this.empty, this.tree, this.form);
+    this.root.append(this.heading, this.intro, status, this.empty, this.tree, this.form);
     this.dialog = new SnapshotDialog();
     liveEvents.onEvent((event) => this.heard(event));
   }
@@ -125,6 +135,7 @@ export class SnapshotsView {
     }
     if (other) {
       this.say("");
+      this.showCancel(null);
       this.name.control.value = "";
       this.description.control.value = "";
       this.snapshots = [];
@@ -303,19 +314,45 @@ export class SnapshotsView {
       return;
     }
     const followed = new FollowedTask(task, (now) => {
+      if (ENDED.has(now.state)) this.follows.delete(followed);
       if (!this.shows(vm)) return;
       const ended = ENDED.has(now.state);
-      this.say(snapshotTaskWords(now, vm, name), { error: ended && now.state !== "done" });
-      if (ended) {
-        this.follows.delete(followed);
-        this.load();
-      }
+      const refusal = followed.refusal && !ended ? ` ${followed.refusal}` : "";
+      this.say(snapshotTaskWords(now, vm, name) + refusal,
+               { error: ended && now.state !== "done" });
+      this.showCancel(ended || followed.refusal ? null : followed);
+      if (ended) this.load();
     }, () => {
       // A revert changes the VM's state: the fleet and the detail should hear of it.
       if (type === "revert") this.changed(vm);
     });
     this.follows.add(followed);
     followed.begin();
+  }
+
+  showCancel(followed) {
+    this.active = followed;
+    this.cancelButton.hidden = !followed;
+    this.cancelButton.disabled = false;
+  }
+
+  /** Ask the server to cancel the task followed now; it ends "cancelled" when it can. */
+  async cancel() {
+    const followed = this.active;
+    if (!followed) return;
+    this.cancelButton.disabled = true;
+    try {
+      await del(`tasks/${encodeURIComponent(followed.task.id)}`);
+    } catch (problem) {
+      if (problem.status === 401) return;
+      // Ended meanwhile, or not to be stopped half-way: the server's reason, beside the task's
+      // own words, which the next look at the task keeps.
+      followed.refusal = `It could not be cancelled: ${sentence(problem.message)}`;
+      if (this.active === followed) {
+        this.say(`${this.message.textContent} ${followed.refusal}`);
+        this.showCancel(null);
+      }
+    }
   }
 
   say(text, { error = false } = {}) {
@@ -329,6 +366,7 @@ export class SnapshotsView {
   reset() {
     for (const followed of this.follows) followed.stop();
     this.follows.clear();
+    this.showCancel(null);
     this.dialog.close();
     this.show(null);
   }
