@@ -34,6 +34,10 @@ const DONE = {
   reboot: "asked to reboot", reset: "reset", destroy: "destroyed", create: "created",
   edit: "edited", delete: "deleted", clone: "cloned", console: "opened on the console",
   migrate: "migrated",
+  // The snapshots' (a task's acceptance for the first two: the task event tells its end).
+  "snapshot.create": "had a snapshot requested",
+  "snapshot.revert": "had a revert to a snapshot requested",
+  "snapshot.delete": "had a snapshot deleted",
 };
 
 function vmName(event) {
@@ -60,13 +64,20 @@ function auditWords(event) {
   return `${subject} ${DONE[what] || what}${by}`;
 }
 
+// A task's `type` in words; `progress` is a fraction (0 to 1), `error` says why it ended badly.
+const TASK_NAMES = { shutdown: "shutdown", snapshot: "snapshot", revert: "revert",
+                     migrate: "migration" };
+
 function taskWords(event) {
   const task = event.task || {};
-  const what = task.title || task.kind || task.action || "a task";
-  const state = task.state || task.status || "changed";
-  const progress = Number.isFinite(task.progress) ? ` (${Math.round(task.progress)} %)` : "";
+  const what = TASK_NAMES[task.type] || task.type || "a task";
+  const state = task.state || "changed";
+  const progress = state === "running" && Number.isFinite(task.progress)
+    ? ` (${Math.round(task.progress * 100)} %)` : "";
+  const why = task.error && (state === "failed" || state === "cancelled")
+    ? `: ${task.error}` : "";
   const of = event.vm ? ` of ${vmName(event)}` : "";
-  return `Task ${what}${of}: ${state}${progress}`;
+  return `Task ${what}${of}: ${state}${progress}${why}`;
 }
 
 // A change seen between two listings (ListingChanges, below): what, not how.

@@ -1,5 +1,5 @@
 // The selected VM beyond its lifecycle: its views (Overview with its devices, Edit for admins,
-// XML), the Clone and Delete buttons for admins, and the VM's own detail (`GET vm/<uuid>`),
+// XML, Snapshots), the Clone and Delete buttons for admins, and the VM's own detail (`GET vm/<uuid>`),
 // which carries what the fleet's listing leaves out (description, disks, CD-ROMs, NICs). What
 // the user may do is decided by the session's role for the admin's tools and by the VM's
 // `operable` for media; the server checks both again.
@@ -12,12 +12,14 @@ import { EditPanel } from "./editvm.js";
 import { element } from "./fields.js";
 import { sentence } from "./format.js";
 import { onHost, vmKey } from "./hosts.js";
+import { SnapshotsView } from "./snapshots.js";
 import { XMLPanel } from "./vmxml.js";
 
 const VIEWS = [
   { name: "overview", label: "Overview" },
   { name: "edit", label: "Edit", admin: true },
   { name: "xml", label: "XML" },
+  { name: "snapshots", label: "Snapshots" },
 ];
 
 // What in a fleet VM, when it changes, may change its detail too (CPU time is left out: it
@@ -41,11 +43,13 @@ export class VMManager {
       overview: root.querySelector("[data-vm-overview]"),
       edit: root.querySelector("[data-vm-edit]"),
       xml: root.querySelector("[data-vm-xml]"),
+      snapshots: root.querySelector("[data-vm-snapshots]"),
     };
     this.devices = new DevicesView(root.querySelector("[data-devices]"),
                                    () => this.reload(true));
     this.edit = new EditPanel(this.views.edit, (detail) => this.savedEdit(detail));
     this.xml = new XMLPanel(this.views.xml, () => this.reload(true));
+    this.snapshots = new SnapshotsView(this.views.snapshots, () => this.reload(true));
     this.deleteDialog = new DeleteVMDialog(hooks.deleted);
     this.cloneDialog = new CloneVMDialog(hooks.cloned);
     this.vm = null;
@@ -96,6 +100,7 @@ export class VMManager {
       this.detail = null;
       this.seen = "";
       this.devices.show(null, null);
+      this.snapshots.reset();
       this.deleteDialog.close();
       this.cloneDialog.close();
       return;
@@ -113,11 +118,14 @@ export class VMManager {
     if (other) {
       this.detail = null;
       this.devices.show(null, null);
+      this.snapshots.show(null);
       this.open("overview");
     }
     if (other || signature(vm) !== this.seen) {
       this.seen = signature(vm);
       if (!vm.stale) this.reload(false);
+      // A new state changes what the Snapshots view offers (memory only while it runs).
+      if (!other && this.view === "snapshots") this.snapshots.show(vm);
     }
   }
 
@@ -150,7 +158,7 @@ export class VMManager {
     this.hooks.changed(this.vm);
   }
 
-  /** Show one view of the VM: "overview", "edit" or "xml". */
+  /** Show one view of the VM: "overview", "edit", "xml" or "snapshots". */
   open(name) {
     if (name === "edit" && !this.admin) name = "overview";
     this.view = name;
@@ -164,6 +172,7 @@ export class VMManager {
       this.editFilled = true;
     }
     if (name === "xml" && this.vm) this.xml.load(this.vm, this.admin);
+    if (name === "snapshots" && this.vm) this.snapshots.show(this.vm);
   }
 
   /** The session ended or the user changed: close what is open. */
