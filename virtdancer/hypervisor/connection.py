@@ -25,7 +25,9 @@ from .errors import (
     Refused,
     Unsupported,
 )
-from .events import OTHER_EVENTS, HostEvent, lifecycle_event
+from .events import (
+    NETWORK_EVENTS, OTHER_EVENTS, POOL_EVENTS, HostEvent, NetworkEvent, PoolEvent, in_words,
+    lifecycle_event)
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,7 @@ class HostConnection:
         self.connections_opened = 0
         self.events_supported = False
         self._event_callbacks = None   # libvirt's ids of this connection's event callbacks
+        self._object_callbacks = None  # (deregister, id) of its pools' and networks' callbacks
         self._cond = threading.Condition()
         self._conn = None
         self._stopping = False
@@ -253,13 +256,36 @@ class HostConnection:
                 except libvirt.libvirtError:
                     pass   # a driver without this event: the others still come
         self._event_callbacks = callbacks
+        self._object_callbacks = self._register_object_events(conn)
         return conn
 
-    def _release(self, conn, event_callbacks):
+    def _register_object_events(self, conn):
+        """Register the storage pools' and networks' events; answer how to deregister each."""
+        registrations = (
+            (conn.storagePoolEventRegisterAny, conn.storagePoolEventDeregisterAny,
+             libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE, self._on_pool_lifecycle),
+            (conn.storagePoolEventRegisterAny, conn.storagePoolEventDeregisterAny,
+             libvirt.VIR_STORAGE_POOL_EVENT_ID_REFRESH, self._on_pool_refresh),
+            (conn.networkEventRegisterAny, conn.networkEventDeregisterAny,
+             libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, self._on_network_lifecycle))
+        deregistrations = []
+        for register, deregister, event_id, callback in registrations:
+            try:
+                deregistrations.append((deregister, register(None, event_id, callback, None)))
+            except libvirt.libvirtError:
+                pass   # a driver without pools or networks, or without their events
+        return deregistrations
+
+    def _release(self, conn, event_callbacks, object_callbacks=()):
         """Drop the callbacks, which hold references to the connection and so keep it open."""
         for callback_id in event_callbacks or ():
             try:
                 conn.domainEventDeregisterAny(callback_id)
+            except libvirt.libvirtError:
+                pass
+        for deregister, callback_id in object_callbacks or ():
+            try:
+                deregister(callback_id)
             except libvirt.libvirtError:
                 pass
         try:
@@ -269,7 +295,7 @@ class HostConnection:
 
     def _dispose(self, conn):
         """Release and close a connection no request can be using any more."""
-        self._release(conn, self._event_callbacks)
+        self._release(conn, self._event_callbacks, self._object_callbacks)
         try:
             conn.close()
         except libvirt.libvirtError:
@@ -281,8 +307,8 @@ class HostConnection:
         # errors. Without its callbacks, a connection is freed with its last reference.
         with self._cond:
             retired, self._retired = self._retired, []
-        for conn, event_callbacks in retired:
-            self._release(conn, event_callbacks)
+        for conn, event_callbacks, object_callbacks in retired:
+            self._release(conn, event_callbacks, object_callbacks)
 
     def _lost(self, conn, why):
         with self._cond:
@@ -297,7 +323,7 @@ class HostConnection:
             self._telling_loss = True
             # Released later by the supervisor: this may run inside libvirt's close callback,
             # where unregistering that callback would deadlock.
-            self._retired.append((conn, self._event_callbacks))
+            self._retired.append((conn, self._event_callbacks, self._object_callbacks))
         log.warning("lost the libvirt connection to %s: %s", self.uri, why)
         try:
             self._tell(HostEvent(self.name, "lost", why))
@@ -329,6 +355,21 @@ class HostConnection:
     def _tell_domain(self, event):
         for listener in self._listeners:
             listener.on_domain_event(event)
+
+    def _on_pool_lifecycle(self, _conn, pool, event, _detail, _opaque):
+        self._tell_object(PoolEvent(self.name, pool.name(), in_words(POOL_EVENTS, event)))
+
+    def _on_pool_refresh(self, _conn, pool, _opaque):
+        self._tell_object(PoolEvent(self.name, pool.name(), "refreshed"))
+
+    def _on_network_lifecycle(self, _conn, network, event, _detail, _opaque):
+        self._tell_object(NetworkEvent(self.name, network.name(),
+                                        in_words(NETWORK_EVENTS, event)))
+
+    def _tell_object(self, event):
+        for listener in self._listeners:
+            if hasattr(listener, "on_object_event"):
+                listener.on_object_event(event)
 
 
 def _facts(conn):
