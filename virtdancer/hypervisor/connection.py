@@ -68,7 +68,8 @@ class HostConnection:
     Listeners added with `add_listener` (see `events.IEventListener`) are told when a new
     connection is established (`on_connected()`), when it comes or goes (`on_host_event`, a
     `HostEvent`) and when a domain's lifecycle changes (`on_domain_event`, a `DomainEvent`), so
-    that caches above can stay true without asking libvirt on every request.
+    that caches above can stay true without asking libvirt on every request; those with an
+    `on_object_event` also when a storage pool or network changes (`PoolEvent`, `NetworkEvent`).
     """
 
     def __init__(self, uri, *, name="default", keepalive_interval=5, keepalive_count=3,
