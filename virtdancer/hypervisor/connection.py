@@ -25,7 +25,17 @@ from .errors import (
     Refused,
     Unsupported,
 )
-from .events import CHANGE_EVENTS, OTHER_EVENTS, HostEvent, lifecycle_event
+from .events import (
+    CHANGE_EVENTS,
+    NETWORK_EVENTS,
+    OTHER_EVENTS,
+    POOL_EVENTS,
+    HostEvent,
+    NetworkEvent,
+    PoolEvent,
+    in_words,
+    lifecycle_event,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +76,8 @@ class HostConnection:
     Listeners added with `add_listener` (see `events.IEventListener`) are told when a new
     connection is established (`on_connected()`), when it comes or goes (`on_host_event`, a
     `HostEvent`) and when a domain's lifecycle changes (`on_domain_event`, a `DomainEvent`), so
-    that caches above can stay true without asking libvirt on every request.
+    that caches above can stay true without asking libvirt on every request; those with an
+    `on_object_event` also when a storage pool or network changes (`PoolEvent`, `NetworkEvent`).
     """
 
     def __init__(self, uri, *, name="default", keepalive_interval=5, keepalive_count=3,
@@ -84,6 +95,7 @@ class HostConnection:
         # connection: only then may a VM's devices be remembered between requests.
         self.change_events_supported = False
         self._event_callbacks = ()
+        self._object_callbacks = None  # (deregister, id) of its pools' and networks' callbacks
         self._cond = threading.Condition()
         self._conn = None
         self._stopping = False
@@ -266,13 +278,36 @@ class HostConnection:
             changes += event_id in CHANGE_EVENTS
         self.change_events_supported = changes == len(CHANGE_EVENTS)
         self._event_callbacks = tuple(callbacks)
+        self._object_callbacks = self._register_object_events(conn)
         return conn
 
-    def _release(self, conn, event_callbacks):
+    def _register_object_events(self, conn):
+        """Register the storage pools' and networks' events; answer how to deregister each."""
+        registrations = (
+            (conn.storagePoolEventRegisterAny, conn.storagePoolEventDeregisterAny,
+             libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE, self._on_pool_lifecycle),
+            (conn.storagePoolEventRegisterAny, conn.storagePoolEventDeregisterAny,
+             libvirt.VIR_STORAGE_POOL_EVENT_ID_REFRESH, self._on_pool_refresh),
+            (conn.networkEventRegisterAny, conn.networkEventDeregisterAny,
+             libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, self._on_network_lifecycle))
+        deregistrations = []
+        for register, deregister, event_id, callback in registrations:
+            try:
+                deregistrations.append((deregister, register(None, event_id, callback, None)))
+            except libvirt.libvirtError:
+                pass   # a driver without pools or networks, or without their events
+        return deregistrations
+
+    def _release(self, conn, event_callbacks, object_callbacks=()):
         """Drop the callbacks, which hold references to the connection and so keep it open."""
         for callback_id in event_callbacks or ():
             try:
                 conn.domainEventDeregisterAny(callback_id)
+            except libvirt.libvirtError:
+                pass
+        for deregister, callback_id in object_callbacks or ():
+            try:
+                deregister(callback_id)
             except libvirt.libvirtError:
                 pass
         try:
@@ -282,7 +317,7 @@ class HostConnection:
 
     def _dispose(self, conn):
         """Release and close a connection no request can be using any more."""
-        self._release(conn, self._event_callbacks)
+        self._release(conn, self._event_callbacks, self._object_callbacks)
         try:
             conn.close()
         except libvirt.libvirtError:
@@ -294,8 +329,8 @@ class HostConnection:
         # errors. Without its callbacks, a connection is freed with its last reference.
         with self._cond:
             retired, self._retired = self._retired, []
-        for conn, event_callbacks in retired:
-            self._release(conn, event_callbacks)
+        for conn, event_callbacks, object_callbacks in retired:
+            self._release(conn, event_callbacks, object_callbacks)
 
     def _lost(self, conn, why):
         with self._cond:
@@ -310,7 +345,7 @@ class HostConnection:
             self._telling_loss = True
             # Released later by the supervisor: this may run inside libvirt's close callback,
             # where unregistering that callback would deadlock.
-            self._retired.append((conn, self._event_callbacks))
+            self._retired.append((conn, self._event_callbacks, self._object_callbacks))
         log.warning("lost the libvirt connection to %s: %s", self.uri, why)
         try:
             self._tell(HostEvent(self.name, "lost", why))
@@ -353,6 +388,22 @@ class HostConnection:
     def _tell_domain(self, event):
         for listener in self._listeners:
             listener.on_domain_event(event)
+
+    def _on_pool_lifecycle(self, _conn, pool, event, _detail, _opaque):
+        self._tell_object(PoolEvent(self.name, pool.name(), in_words(POOL_EVENTS, event)))
+
+    def _on_pool_refresh(self, _conn, pool, _opaque):
+        self._tell_object(PoolEvent(self.name, pool.name(), "refreshed"))
+
+    def _on_network_lifecycle(self, _conn, network, event, _detail, _opaque):
+        self._tell_object(NetworkEvent(self.name, network.name(),
+                                        in_words(NETWORK_EVENTS, event)))
+
+    def _tell_object(self, event):
+        for listener in self._listeners:
+            if hasattr(listener, "on_object_event"):
+                listener.on_object_event(event)
+
 
 def _other_event_ids():
     """The events besides the lifecycle's, each once, in a stable order."""

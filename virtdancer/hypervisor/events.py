@@ -2,7 +2,8 @@
 
 libvirt announces a domain's changes (started, suspended, a device added, its metadata
 changed, a job completed, ...) on its event loop. A host's connection turns each into a
-`DomainEvent`, and its own coming and going into a `HostEvent`, and hands them to every listener
+`DomainEvent`, a storage pool's or virtual network's into a `PoolEvent` or `NetworkEvent`,
+and its own coming and going into a `HostEvent`, and hands them to every listener
 added with `add_listener` (a host's `HostConnection`, or the `HostRegistry` for every host at
 once): caches stay true with them, and live updates in the browser are built on them.
 
@@ -91,6 +92,36 @@ class DomainEvent:
     info: dict = field(default_factory=dict, compare=False)
 
 
+# A storage pool's lifecycle events, in words, by libvirt's number (its enum counts from 0 in
+# this order); a refresh comes as an event of its own (VIR_STORAGE_POOL_EVENT_ID_REFRESH).
+POOL_EVENTS = ("defined", "undefined", "started", "stopped", "created", "deleted")
+# A virtual network's lifecycle events, likewise.
+NETWORK_EVENTS = ("defined", "undefined", "started", "stopped")
+
+
+@dataclass(frozen=True)
+class PoolEvent:
+    """The storage pool `name` of `host` was `event` ("defined", "started", "refreshed", ...)."""
+
+    host: str
+    name: str
+    event: str
+
+
+@dataclass(frozen=True)
+class NetworkEvent:
+    """The virtual network `name` of `host` was `event` ("defined", "started", ...)."""
+
+    host: str
+    name: str
+    event: str
+
+
+def in_words(words, number):
+    """libvirt's event `number` in `words`; one libvirt adds later is said as a number."""
+    return words[number] if 0 <= number < len(words) else f"event {number}"
+
+
 @dataclass(frozen=True)
 class HostEvent:
     """The connection to `host` was made (`connected`) or `lost`, with libvirt's reason."""
@@ -116,6 +147,9 @@ class IEventListener(Interface):
     def on_domain_changed(uuid):
         """The devices, media or metadata of the domain `uuid` changed (one of `CHANGE_EVENTS`,
         or VirtDancer's own change); None: perhaps of every domain. Optional."""
+
+    def on_object_event(event):
+        """A `PoolEvent` or `NetworkEvent` (optional: a listener without it is not told)."""
 
 
 def lifecycle_event(host, dom, event, detail):

@@ -13,7 +13,7 @@ import threading
 from zope.interface import implementer
 
 from ..hypervisor.errors import HypervisorError
-from ..hypervisor.events import HostEvent
+from ..hypervisor.events import HostEvent, NetworkEvent, PoolEvent
 from ..interfaces import IEventFeed
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,9 @@ class HostEventFeed:
     def on_host_event(self, event):
         self._take(event)
 
+    def on_object_event(self, event):
+        self._take(event)
+
     def _take(self, event):
         try:
             self._queues[event.host].put_nowait(event)
@@ -87,9 +90,16 @@ class HostEventFeed:
                 log.exception("live events: cannot publish %r", event)
 
     def publish(self, event):
-        """Publish one typed event of a host (`HostEvent` or `DomainEvent`) on the hub."""
+        """Publish one typed event of a host (`HostEvent`, `DomainEvent`, `PoolEvent` or
+        `NetworkEvent`) on the hub."""
         if isinstance(event, HostEvent):
             self._publish_host(event)
+            return
+        if isinstance(event, (PoolEvent, NetworkEvent)):
+            # No VM: whoever sees the host receives it, as whoever sees it reads its pools and
+            # networks (GET /hosts/<name>/pools, /networks).
+            kind = "pool" if isinstance(event, PoolEvent) else "network"
+            self.hub.publish(kind, event.host, None, **{kind: event.name, "event": event.event})
             return
         vm = {"uuid": event.uuid, "name": event.name}
         if event.kind != "lifecycle":

@@ -21,6 +21,8 @@ def in_words(event):
                                            else "")
     elif kind in ("device-added", "device-removed"):
         said = f"{kind} {event.get('device')}"
+    elif kind in ("pool", "network"):
+        said = f"{kind} {event[kind]} {event['event']}"
     elif kind == "metadata":
         said = f"metadata changed: {event.get('metadata')}"
     else:

@@ -2,16 +2,23 @@
 // forms and buttons, others a note), and asking the host again every REFRESH_MS while shown.
 // `generation` goes up whenever the host or the view changes, so that an answer to an earlier
 // question is dropped rather than drawn over the present one.
+// A view shown asks again at once when the live channel tells of a change to its host's pools
+// or networks (`eventType`, "pool" or "network"), of the host's return, or that the page must
+// reload: what changed behind VirtDancer's back shows without waiting for the next poll.
 
 import { get } from "./api.js";
 import { sentence } from "./format.js";
 import { onHost } from "./hosts.js";
+import { liveEvents } from "./live.js";
 import { Poller } from "./poll.js";
 import { REFRESH_MS } from "./views.js";
 
 export class HostPage {
-  /** root: the view's element; what: its name in its title ("Storage on lab"). */
-  constructor(root, what) {
+  /**
+   * root: the view's element; what: its name in its title ("Storage on lab"); eventType: the
+   * live events that change it ("pool", "network"); source: the live channel (a test's own).
+   */
+  constructor(root, what, eventType = null, source = liveEvents) {
     this.root = root;
     this.what = what;
     this.host = "";
@@ -19,6 +26,16 @@ export class HostPage {
     this.generation = 0;
     this.shown = null;       // the answer on screen, as JSON
     this.poller = new Poller(() => this.load(false), REFRESH_MS);
+    this.eventType = eventType;
+    source.onEvent((event) => this.heard(event));
+  }
+
+  /** A live event: ask again now when it changes what this view shows. */
+  heard(event) {
+    if (this.root.hidden || !this.host) return;
+    const aboutThisHost = event.host === this.host
+      && (event.type === this.eventType || (event.type === "host" && event.state === "back"));
+    if (aboutThisHost || event.type === "reload") this.poller.now();
   }
 
   /** Another host is to be shown: forget what was shown of this one (a view adds its own). */

@@ -35,7 +35,7 @@ function leases(network) {
 
 export class NetworksView extends HostPage {
   constructor(root) {
-    super(root, "Networks");
+    super(root, "Networks", "network");
     const head = element("div", "panel-head");
     this.title = element("h2", "", "Networks");
     this.title.id = "networks-title";

@@ -35,7 +35,7 @@ function space(pool) {
 
 export class StorageView extends HostPage {
   constructor(root) {
-    super(root, "Storage");
+    super(root, "Storage", "pool");
     this.chosen = "";        // the pool whose volumes are shown
     const head = element("div", "panel-head");
     const title = element("h2", "", "Storage");
