@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 ROLES = {"admin": "admin:admin", "viewer": "viewer:viewer", "tenant": "tenant:tenant"}
 
-# The bounded run CI makes (a minute or two a role on a quiet machine, with about 90
-# operations) and the deep one (VIRTDANCER_FUZZ=deep, what `scripts/fuzz.sh --deep` sets).
+# The bounded run CI makes (a few minutes a role on a quiet machine: the API has about
+# 150 operations) and the deep one (VIRTDANCER_FUZZ=deep, what `scripts/fuzz.sh --deep` sets).
 EXAMPLES = {"quick": 30, "deep": 500}
 # Seconds a role's run may take before it fails: room for a loaded machine, still bounded.
 TIME_LIMIT = {"quick": 480, "deep": 3600}

@@ -130,6 +130,10 @@ class Host:
     def sees_every_vm(self):
         """Whether the user sees every VM of this host (shut-off ones too): the whole host's
         CPU, memory and network figures tell of all its VMs, the hidden ones' load as well."""
+        if self.sees_all_vms:
+            # No filter: nothing to ask libvirt, whose answer the figures do not need (a host
+            # that has just gone away still has a sample fresh enough to serve).
+            return True
         return self["vm"].summaries_seen()[1]
 
     def visible_vm_samples(self):

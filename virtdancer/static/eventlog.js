@@ -122,7 +122,7 @@ function timeOfDay(unixSeconds) {
 const STATUS_WORDS = {
   live: "Live: events appear as they happen.",
   polling: "Not live: the page asks for changes every few seconds, and shows those.",
-  offline: "VirtDancer cannot be reached: no new events until it can.",
+  offline: "No new events while the page is cut off (see above).",
 };
 
 export class EventLog {
