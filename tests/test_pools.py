@@ -3,12 +3,14 @@
 import io
 from pathlib import Path
 
+import libvirt
 import pytest
 import webtest
 
 from virtdancer.security.passwords import hash_password
 
 from .conftest import DEMO_URI, close_app, make_app
+from .test_tasks import finished
 
 STORAGE_URI = "test://" + str(Path(__file__).with_name("storage_fleet.xml"))
 WEB_1 = "6f1c3a52-2d4e-4b8a-9e61-0a7c5d2f8b11"
@@ -92,17 +94,35 @@ def test_only_admins_change_storage(app, user):
 
 
 def test_admin_makes_and_deletes_a_volume(admin):
-    made = admin.post_json("/hosts/store/pools/images/volumes",
-                           {"name": "new.qcow2", "format": "qcow2", "capacity_mib": 16},
-                           status=201)
-    assert made.location.endswith("/hosts/store/pools/images/volumes/new.qcow2")
-    assert made.json["capacity"] == 16 * 1024 * 1024
-    assert made.json["format"] == "qcow2"
+    accepted = admin.post_json("/hosts/store/pools/images/volumes",
+                               {"name": "new.qcow2", "format": "qcow2", "capacity_mib": 16},
+                               status=202)
+    assert accepted.json["type"] == "create_volume" and accepted.json["vm"] is None
+    done = finished(admin, accepted.location)
+    assert done["state"] == "done", done
+    made = done["result"]
+    assert made["url"].endswith("/hosts/store/pools/images/volumes/new.qcow2")
+    assert made["capacity"] == 16 * 1024 * 1024
+    assert made["format"] == "qcow2"
     assert admin.get("/pools/images/volumes/new.qcow2").json["name"] == "new.qcow2"
     admin.post_json("/pools/images/volumes", {"name": "new.qcow2", "format": "raw",
                                               "capacity_mib": 1}, status=409)
     assert admin.delete("/pools/images/volumes/new.qcow2").json == {"result": "deleted"}
     admin.get("/pools/images/volumes/new.qcow2", status=404)
+
+
+def test_a_failed_creation_is_a_failed_task_in_words(admin, monkeypatch):
+    """Past the checks, libvirt may still refuse: the task fails, nothing is left."""
+    def refuse(self, xml, flags=0):
+        raise libvirt.libvirtError("the disk is full after all")
+    monkeypatch.setattr(libvirt.virStoragePool, "createXML", refuse)
+    accepted = admin.post_json("/pools/images/volumes",
+                               {"name": "late.raw", "format": "raw", "capacity_mib": 1},
+                               status=202)
+    done = finished(admin, accepted.location)
+    assert done["state"] == "failed" and done["result"] is None
+    assert "full after all" in done["error"]
+    assert "late.raw" not in by_name(admin.get("/pools/images/volumes").json)
 
 
 def test_a_volume_larger_than_the_room_is_a_400_with_the_figures(admin):

@@ -5,6 +5,7 @@ import pytest
 
 from .test_create_vm import OLD_VM, app_settings, client, names  # noqa: F401
 from .test_edit_vm import definition
+from .test_tasks import finished
 
 XML = "application/xml"
 
@@ -217,8 +218,9 @@ def test_another_vms_disk_named_as_a_pool_volume_is_refused_too(testapp):
 
 
 def test_a_volume_a_vm_names_by_pool_and_volume_is_in_use(testapp):
-    testapp.post_json("/pools/default/volumes", {"name": "web-data.raw", "format": "raw",
-                                                 "capacity_mib": 1}, status=201)
+    made = testapp.post_json("/pools/default/volumes", {"name": "web-data.raw", "format": "raw",
+                                                        "capacity_mib": 1}, status=202)
+    assert finished(testapp, made.location)["state"] == "done"
     disk = ("<devices><disk type='volume' device='disk'><source pool='default' "
             "volume='web-data.raw'/><target dev='vdb' bus='virtio'/></disk></devices>")
     post_body = NEW.format(name="web-xml", uuid="").replace("</domain>", disk + "</domain>")

@@ -19,6 +19,7 @@ import base64
 import json
 import os
 import re
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -134,6 +135,16 @@ class Api:
 
     def state(self, uuid):
         return self.get(f"vm/{uuid}")["state_name"]
+
+    def task(self, path, body, timeout=10):
+        """POST an operation run as a task (202); its task once it has ended."""
+        status, task = self.call("POST", path, body)
+        assert status == 202, (path, status, task)
+        deadline = time.monotonic() + timeout
+        while task["state"] in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.05)
+            task = self.get(f"tasks/{task['id']}")
+        return task
 
 
 @pytest.fixture

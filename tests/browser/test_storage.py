@@ -188,9 +188,9 @@ def test_an_upload_under_way_can_be_cancelled(page, server, api):
 
 @pytest.mark.console_errors(r"status of 501")
 def test_an_upload_into_a_volume_already_there_asks_first(page, server, api):
-    status, _ = api.call("POST", "pools/default/volumes",
-                         {"name": "spare.img", "format": "raw", "capacity_mib": 1})
-    assert status == 201
+    made = api.task("pools/default/volumes",
+                    {"name": "spare.img", "format": "raw", "capacity_mib": 1})
+    assert made["state"] == "done", made
     log_in(page, server.url, "admin")
     view = open_view(page, "storage")
     expect(volume_row(view, "spare.img")).to_be_visible()

@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from ..test_tasks import finished
 from .conftest import MEMORY_KIB, remove_domain, virsh
 
 MIB = 1024 * 1024
@@ -86,9 +87,10 @@ def test_devices_of_a_running_vm(testapp, lab, tmp_path):
     testapp.post_json("/pools", {"name": pool, "path": lab["folder"]}, status=201)
     testapp.post_json("/networks", {"name": network, "subnet": SUBNET, "start": True},
                       status=201)
-    disk = testapp.post_json(f"/pools/{pool}/volumes", {"name": "vddev-root.qcow2",
-                                                       "format": "qcow2", "capacity_mib": 16},
-                             status=201).json
+    accepted = testapp.post_json(f"/pools/{pool}/volumes", {"name": "vddev-root.qcow2",
+                                                           "format": "qcow2",
+                                                           "capacity_mib": 16}, status=202)
+    disk = finished(testapp, accepted.location, timeout=60)["result"]
     iso = os.path.join(lab["folder"], "vddev.iso")
     make_iso(iso)
     testapp.post_json(f"/pools/{pool}/action", {"action": "refresh"})

@@ -12,6 +12,7 @@ import subprocess
 
 import pytest
 
+from ..test_tasks import finished
 from .conftest import MEMORY_KIB, virsh
 
 MIB = 1024 * 1024
@@ -45,8 +46,12 @@ def test_pools_and_volumes_on_a_real_host(testapp, names, tmp_path):
     assert made["name"] in [row["name"] for row in testapp.get("/pools").json]
 
     base = f"/pools/{pool}/volumes"
-    disk = testapp.post_json(base, {"name": "vdh1-disk.qcow2", "format": "qcow2",
-                                    "capacity_mib": 16}, status=201).json
+    accepted = testapp.post_json(base, {"name": "vdh1-disk.qcow2", "format": "qcow2",
+                                        "capacity_mib": 16}, status=202)
+    done = finished(testapp, accepted.location, timeout=60)
+    assert done["state"] == "done" and done["type"] == "create_volume", done
+    disk = done["result"]
+    assert disk["url"].endswith(f"{base}/vdh1-disk.qcow2")
     info = json.loads(subprocess.run(["qemu-img", "info", "--output=json", "-U", disk["path"]],
                                      capture_output=True, check=True, text=True).stdout)
     assert info["format"] == "qcow2" and info["virtual-size"] == 16 * MIB

@@ -14,6 +14,7 @@ import tempfile
 
 import pytest
 
+from ..test_tasks import finished
 from .conftest import virsh
 
 SUBNET = "10.232.91.0/24"
@@ -90,7 +91,7 @@ def test_make_edit_clone_and_delete_a_vm(testapp, names, folder):
     assert f"<memory unit='KiB'>{64 * 1024}</memory>" in xml
     assert f"<currentMemory unit='KiB'>{40 * 1024}</currentMemory>" in xml
 
-    # A running VM is not cloned, and the refusal makes no volume.
+    # A running VM is not cloned: refused before a task is made, and it makes no volume.
     refused = testapp.post_json(f"/vm/{uuid}/clone", {"name": copy}, status=409).json
     assert "running" in refused["message"]
     assert volume_names(pool) == [f"{vm}-disk0.qcow2"] and copy not in virsh("list", "--all")
@@ -128,7 +129,12 @@ def test_make_edit_clone_and_delete_a_vm(testapp, names, folder):
     assert volume_names(pool) == [f"{vm}-disk0.qcow2"]
 
     # The clone: a new UUID, a new MAC, its own copy of the disk.
-    cloned = testapp.post_json(f"/vm/{uuid}/clone", {"name": copy}, status=201).json
+    accepted = testapp.post_json(f"/vm/{uuid}/clone", {"name": copy}, status=202)
+    assert accepted.json["type"] == "clone" and accepted.json["vm"]["uuid"] == uuid
+    done = finished(testapp, accepted.location, timeout=120)
+    assert done["state"] == "done", done
+    cloned = done["result"]
+    assert cloned["url"].endswith(f"/vm/{cloned['uuid']}")
     assert cloned["uuid"] != uuid and copy in virsh("list", "--all", "--name").split()
     assert volume_names(pool) == sorted([f"{vm}-disk0.qcow2", f"{copy}-disk0.qcow2"])
     assert f"{copy}-disk0.qcow2" in saved_xml(copy)

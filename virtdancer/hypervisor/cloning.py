@@ -12,7 +12,7 @@ import libvirt
 
 from .errors import Refused
 from .provisioning import define
-from .storage import clone_volume, delete_quietly, volume_at
+from .storage import check_room, clone_volume, delete_quietly, volume_at
 
 
 class Cloning:
@@ -21,32 +21,51 @@ class Cloning:
     def __init__(self, host):
         self.host = host
 
+    def check(self, uuid, name):
+        """Refuse now what cloning `uuid` as `name` would refuse: a running VM, a name taken,
+        a disk not in a pool, a copy's volume name taken, a pool without room for the copies."""
+        with self.host.session() as conn:
+            dom, root = _original(conn, uuid, name)
+            _check_copies(_disk_volumes(conn, root), dom.name(), name)
+
     def clone(self, uuid, name):
         """Make a copy of the shut-off VM `uuid` named `name`; answer the copy's UUID."""
         with self.host.session() as conn:
-            dom = conn.lookupByUUIDString(uuid)
-            if dom.isActive():
-                raise Refused(f"{dom.name()} is running: only a shut-off VM is cloned (its "
-                              "disks would change while they are copied)")
-            try:
-                conn.lookupByName(name)
-            except libvirt.libvirtError as error:
-                if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
-                    raise
-            else:
-                raise Refused(f"a VM named {name!r} exists already on this host")
-            # SECURE: a copy keeps the original's display password, as a copy should.
-            root = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE
-                                             | libvirt.VIR_DOMAIN_XML_SECURE))
+            # Checked again: a task runs a while after the request was checked.
+            dom, root = _original(conn, uuid, name)
+            disks = _disk_volumes(conn, root)
+            _check_copies(disks, dom.name(), name)
             made = []
             try:
-                _copy_disks(conn, root, dom.name(), name, made)
+                for source, attribute, vol in disks:
+                    copy = clone_volume(vol, _copy_name(vol.name(), dom.name(), name))
+                    made.append(copy)
+                    source.set(attribute,
+                               copy.name() if attribute == "volume" else copy.path())
                 _rename(root, name)
                 return define(conn, ET.tostring(root, encoding="unicode")).UUIDString()
             except BaseException:
                 for vol in made:
                     delete_quietly(vol)
                 raise
+
+
+def _original(conn, uuid, name):
+    """The VM to copy and its inactive definition; refused when it runs or `name` is taken."""
+    dom = conn.lookupByUUIDString(uuid)
+    if dom.isActive():
+        raise Refused(f"{dom.name()} is running: only a shut-off VM is cloned (its "
+                      "disks would change while they are copied)")
+    try:
+        conn.lookupByName(name)
+    except libvirt.libvirtError as error:
+        if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+            raise
+    else:
+        raise Refused(f"a VM named {name!r} exists already on this host")
+    # SECURE: a copy keeps the original's display password, as a copy should.
+    return dom, ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE
+                                          | libvirt.VIR_DOMAIN_XML_SECURE))
 
 
 def _rename(root, name):
@@ -65,8 +84,9 @@ def _rename(root, name):
             os_.remove(nvram)
 
 
-def _copy_disks(conn, root, old_name, new_name, made):
-    """Copy every writable disk's volume; point the definition at the copies."""
+def _disk_volumes(conn, root):
+    """`(source element, attribute naming the volume, volume)` of each writable disk."""
+    found = []
     for disk in root.iterfind("devices/disk"):
         source = disk.find("source")
         if disk.get("device", "disk") != "disk" or source is None \
@@ -84,9 +104,22 @@ def _copy_disks(conn, root, old_name, new_name, made):
         if vol is None:
             raise Refused(f"the disk {where} is not a volume of a pool: VirtDancer clones "
                           "only disks that are volumes of a pool")
-        copy = clone_volume(vol, _copy_name(vol.name(), old_name, new_name))
-        made.append(copy)
-        source.set(attribute, copy.name() if attribute == "volume" else copy.path())
+        found.append((source, attribute, vol))
+    return found
+
+
+def _check_copies(disks, old_name, new_name):
+    """Refuse copies whose names are taken, or that their pools have no room for together."""
+    wanted = {}
+    for _, _, vol in disks:
+        pool = vol.storagePoolLookupByVolume()
+        copy = _copy_name(vol.name(), old_name, new_name)
+        if copy in pool.listVolumes():
+            raise Refused(f"the pool {pool.name()} has a volume named {copy} already")
+        taken, _ = wanted.get(pool.name(), (0, pool))
+        wanted[pool.name()] = (taken + vol.info()[2], pool)
+    for taken, pool in wanted.values():
+        check_room(pool, taken)
 
 
 def _copy_name(volume, old_name, new_name):

@@ -180,15 +180,15 @@ class Storage:
     @_shown_in_details
     def create_volume(self, pool_name, name, fmt, capacity_mib):
         """Make a volume of `capacity_mib` MiB; refuse more than the pool has available."""
-        if fmt not in VOLUME_FORMATS:
-            raise ValueError(f"unknown volume format {fmt!r}")
         with self.host.session() as conn:
-            pool = _running_pool(conn, pool_name)
-            if name in pool.listVolumes():
-                raise Refused(f"the pool {pool_name} has a volume named {name} already")
-            _check_room(pool, capacity_mib * MIB)
+            pool = _new_volume_pool(conn, pool_name, name, fmt, capacity_mib)
             return _volume_info(pool.createXML(volume_xml(name, capacity_mib * MIB, fmt), 0),
                                 {})
+
+    def check_new_volume(self, pool_name, name, fmt, capacity_mib):
+        """Refuse now what `create_volume` would refuse: no such pool, a name taken, no room."""
+        with self.host.session() as conn:
+            _new_volume_pool(conn, pool_name, name, fmt, capacity_mib)
 
     @_shown_in_details
     def resize_volume(self, pool_name, name, capacity_mib):
@@ -201,7 +201,7 @@ class Storage:
             if wanted < now:
                 raise InvalidRequest(f"the volume {name} holds {_words(now)}; VirtDancer only "
                                      f"grows volumes, and {_words(wanted)} is less")
-            _check_room(pool, wanted - now)
+            check_room(pool, wanted - now)
             if wanted > now:
                 vol.resize(wanted, 0)
             return _volume_info(vol, _users_by_path(conn))
@@ -231,7 +231,7 @@ class Storage:
             if create:
                 if name in pool.listVolumes():
                     raise Refused(f"the pool {pool_name} has a volume named {name} already")
-                _check_room(pool, length)
+                check_room(pool, length)
                 vol = pool.createXML(volume_xml(name, length, fmt), 0)
             else:
                 vol = _lookup_volume(pool, name)
@@ -296,7 +296,19 @@ def _words(size):
     return f"{size} bytes"
 
 
-def _check_room(pool, size):
+def _new_volume_pool(conn, pool_name, name, fmt, capacity_mib):
+    """The running pool where a new volume `name` of `capacity_mib` MiB may be made."""
+    if fmt not in VOLUME_FORMATS:
+        raise ValueError(f"unknown volume format {fmt!r}")
+    pool = _running_pool(conn, pool_name)
+    if name in pool.listVolumes():
+        raise Refused(f"the pool {pool_name} has a volume named {name} already")
+    check_room(pool, capacity_mib * MIB)
+    return pool
+
+
+def check_room(pool, size):
+    """Refuse (400) `size` bytes more than the pool has available."""
     available = pool.info()[3]
     if size > available:
         raise InvalidRequest(f"the pool {pool.name()} has {_words(available)} available, "
@@ -451,7 +463,7 @@ def clone_volume(vol, name):
     if name in pool.listVolumes():
         raise Refused(f"the pool {pool.name()} has a volume named {name} already")
     _, capacity, allocation = vol.info()
-    _check_room(pool, allocation)
+    check_room(pool, allocation)
     fmt = ET.fromstring(vol.XMLDesc(0)).find("target/format")
     kind = fmt.get("type", "raw") if fmt is not None else "raw"
     # The copy takes what the original takes, as the room check assumed (not its capacity).

@@ -264,6 +264,10 @@ class Domain:
         finally:
             self.fleet.forget(self.uuid)
 
+    def check_clone(self, name):
+        """Refuse now what `clone(name)` would refuse (its state, names taken, room)."""
+        self.host.hypervisor.cloning.check(self.uuid, name)
+
     def clone(self, name):
         """A shut-off copy of it named `name`, as a `Domain` of the same host."""
         return self.__parent__[self.host.hypervisor.cloning.clone(self.uuid, name)]

@@ -76,6 +76,10 @@ class VolumeCollection:
     def volumes(self):
         return self.storage.volumes(self.pool.name)
 
+    def check_new(self, name, fmt, capacity_mib):
+        """Refuse now what `create` would refuse (a taken name, no room)."""
+        self.storage.check_new_volume(self.pool.name, name, fmt, capacity_mib)
+
     def create(self, name, fmt, capacity_mib):
         return self.storage.create_volume(self.pool.name, name, fmt, capacity_mib)
 

@@ -2,10 +2,10 @@
 // UUID and MAC addresses, a copy of each disk volume in its pool). The copy is then selected,
 // as a VM made by the Create dialog is.
 
-import { post } from "./api.js";
 import { blamedField, element, field, fieldError } from "./fields.js";
 import { sentence } from "./format.js";
 import { onHost } from "./hosts.js";
+import { postTask } from "./tasks.js";
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 
@@ -72,10 +72,11 @@ export class CloneVMDialog {
     this.submit.textContent = "Cloning…";
     this.say("");
     try {
-      const { data } = await post(onHost(vm.host, `vm/${encodeURIComponent(vm.uuid)}/clone`),
+      // A task: the disks are copied while the dialog says "Cloning…".
+      const copy = await postTask(onHost(vm.host, `vm/${encodeURIComponent(vm.uuid)}/clone`),
                                   { name });
       this.dialog.close();
-      this.cloned(data, vm.host, vm);
+      this.cloned(copy, vm.host, vm);
     } catch (problem) {
       if (problem.status === 409 && /name|exists/i.test(problem.message)
           || blamedField(problem) === "name") {

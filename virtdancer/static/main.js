@@ -341,6 +341,9 @@ function vmCreated(vm, hostName, text = "") {
   justCreated = { key, text: text || `${vm.name} created on ${hostName}`
     + (vm.active ? " and started." : ".") };
   tell("");
+  // A copy made by a task may be listed already (the live channel told of it while the page
+  // followed the task): the refresh then answers 304 and would not show it.
+  if (fleet.get(key)) showSelected();
   refreshFleet();
 }
 

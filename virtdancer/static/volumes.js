@@ -3,13 +3,14 @@
 // use is refused: the server names its VMs), and upload a file (an ISO) with a progress bar
 // and a Cancel button.
 
-import { del, get, patch, post } from "./api.js";
+import { del, get, patch } from "./api.js";
 import { nameProblem } from "./checks.js";
 import { confirmAction } from "./confirm.js";
 import { button, cell, element, field, input, select, sendSaying, statusLine, table }
   from "./dom.js";
 import { bytes, sentence } from "./format.js";
 import { onHost } from "./hosts.js";
+import { postTask } from "./tasks.js";
 import { UploadForm } from "./uploadform.js";
 
 const MIB = 1024 * 1024;
@@ -182,8 +183,8 @@ export class VolumesPanel {
     const format = this.form.elements.format.value;
     const made = await sendSaying(
       this.message, `Creating ${name}…`,
-      () => post(onHost(this.host, `pools/${encodeURIComponent(this.pool.name)}/volumes`),
-                 { name, format, capacity_mib: mib }),
+      () => postTask(onHost(this.host, `pools/${encodeURIComponent(this.pool.name)}/volumes`),
+                     { name, format, capacity_mib: mib }),
       `Volume ${name} created (${bytes(mib * MIB)}, ${format}).`, `${name} was not created`);
     if (made) this.form.reset();
     this.changed();

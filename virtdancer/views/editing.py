@@ -13,6 +13,7 @@ from .bodies import body_validator
 from .pools import in_use_refusal
 from .service import PerHostService
 from .shapes import detail_answer
+from .tasks import accept
 from .vms import may_operate, vm
 from .xml_bodies import XML, read_xml, refuse_domain_xml_to_limited_users
 
@@ -89,16 +90,25 @@ def replace_vm_xml(request):
 
 
 @vm_clone.post(context=Domain, permission=Permission.ADMIN, schema=CloneBody(),
-               validators=(body_validator,), response_schemas={201: answers.VMDetail()},
+               validators=(body_validator,), response_schemas={202: answers.TaskAnswer()},
                errors=(400, 403, 409))
 def clone_vm(request):
-    """A copy of a shut-off VM: new UUID and MACs, each disk volume copied in its pool."""
+    """A copy of a shut-off VM (new UUID and MACs, each disk volume copied in its pool) as a
+    task (type `clone`), whose result is the copy's detail and its `url`."""
     name = request.validated["name"]
-    if not request.context.__parent__.sees(name):
+    original = request.context
+    if not original.__parent__.sees(name):
         raise HTTPForbidden(f"your account may not make a VM named {name!r}")
-    copy = request.context.clone(name)
-    request.response.status = 201
+    # Refused now, not as a failed task: a running VM, names taken, pools without room.
+    original.check_clone(name)
+    operates = may_operate(request, original)    # the same for every VM of the host
     route = request.matched_route.name[:-len(".clone")]     # virtdancer[.host].vm
-    request.response.location = request.route_url(route, **{**request.matchdict,
-                                                            "uuid": copy.uuid})
-    return detail_answer(copy.detail(), may_operate(request, copy))
+
+    def work(task):
+        copy = original.clone(name)
+        # route_url reads only the request's registry and address: safe in the task's thread.
+        url = request.route_url(route, **{**request.matchdict, "uuid": copy.uuid})
+        return {**detail_answer(copy.detail(), operates), "url": url}
+
+    # A task on the original: no other task changes it while its disks are copied.
+    return accept(request, "clone", work, original.host.name, original)

@@ -15,6 +15,7 @@ from ..schemas import (
 from .bodies import body_validator
 from .errors import error_response
 from .service import PerHostService
+from .tasks import accept
 
 pools = PerHostService("virtdancer.pools", "The host's storage pools")
 pool = PerHostService("virtdancer.pool", "One storage pool")
@@ -110,19 +111,22 @@ def list_volumes(request):
 
 
 @volumes.post(context=VolumeCollection, permission=Permission.ADMIN, schema=NewVolumeBody(),
-              validators=(body_validator,), response_schemas={201: answers.VolumeAnswer()},
-              errors=(409, 502, 503),
-              links={201: tuple(Link.to(method, "virtdancer.volume", pool="$request.path.pool",
-                                        volume="name")
-                                for method in ("get", "patch", "delete"))})
+              validators=(body_validator,), response_schemas={202: answers.TaskAnswer()},
+              errors=(409, 502, 503))
 def create_volume(request):
+    """A task (type `create_volume`) whose result is the new volume and its `url`."""
+    collection = request.context
     body = request.validated
-    info = request.context.create(body["name"], body["format"], body["capacity_mib"])
-    request.response.status_code = 201
-    request.response.location = request.route_url(
-        request.matched_route.name.replace("volumes", "volume"), volume=info.name,
-        **request.matchdict)
-    return volume_answer(info, request.context.sees)
+    # Refused now, not as a failed task: a stopped pool, a name taken, no room.
+    collection.check_new(body["name"], body["format"], body["capacity_mib"])
+    url = request.route_url(request.matched_route.name.replace("volumes", "volume"),
+                            volume=body["name"], **request.matchdict)
+
+    def work(task):
+        info = collection.create(body["name"], body["format"], body["capacity_mib"])
+        return {**volume_answer(info, collection.sees), "url": url}
+
+    return accept(request, "create_volume", work, collection.host.name, changes_vm=False)
 
 
 @volume.get(context=Volume, permission=Permission.READ,
