@@ -164,10 +164,20 @@ _unix_time = colander.All(
     _finite)
 
 
+class QueryNumber(colander.Float):
+    """A number in a query string: colander's Float would take `?since=` (empty) as left out,
+    where the client meant something and gets a 400 saying what."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct == "":
+            raise colander.Invalid(node, f"{node.name} is to be a number, not empty")
+        return super().deserialize(node, cstruct)
+
+
 class HistoryQuery(colander.MappingSchema):
     history = _flag("every sample kept, oldest first, rather than the newest one")
     since = colander.SchemaNode(
-        colander.Float(), missing=None, validator=_unix_time,
+        QueryNumber(), missing=None, validator=_unix_time,
         description="with history: only the samples newer than this Unix time (the `time` of "
                     "the newest sample the client has)")
 
