@@ -19,6 +19,9 @@ DEBIAN_PACKAGES=(
   dnsmasq-base iptables
   # the tiny ISO tests/real/test_devices.py makes at test time and inserts into a CD-ROM drive
   genisoimage
+  # the pair of migration hosts (scripts/start-migration-hosts.sh): network namespaces, veths
+  # and a bridge, made with `ip`
+  iproute2
 )
 
 missing=()
