@@ -20,7 +20,8 @@ export class SnapshotDialog {
     const cancel = element("button", "", "Cancel");
     cancel.type = "button";
     cancel.autofocus = true;   // Enter never discards a VM's state by accident
-    this.confirm = element("button", "danger", "");
+    // Named before its first question too: every control of the page has a name.
+    this.confirm = element("button", "danger", "Confirm");
     this.confirm.type = "submit";
     this.confirm.value = "confirm";
     const buttons = element("div", "dialog-buttons");
