@@ -348,6 +348,14 @@ function vmCreated(vm, hostName, text = "") {
 }
 
 function vmDeleted(vm, answer, volumesToo) {
+  // Gone by this page's hand: no longer selected, nor the page's URL, so the next listing
+  // does not take it for a link to a VM the user cannot see.
+  const key = vmKey(vm);
+  if (keyOfHash(location.hash) === key) history.replaceState(null, "", "#vms");
+  if (selected === key) {
+    selected = null;
+    sessionStorage.removeItem(SELECTED_KEY);
+  }
   tell(deletedWords(vm, answer, volumesToo));
   refreshFleet();
 }
