@@ -78,16 +78,20 @@ def libvirtd_problem(uri=URI):
     return None
 
 
+def unavailable(message):
+    """Skip a test whose part of the machine is missing; on CI, fail it: the ring must run."""
+    if _on_ci():
+        pytest.fail(f"CI=true, so the real-hypervisor ring must run: {message}", pytrace=False)
+    pytest.skip(message)
+
+
 def _require_libvirtd(uri, start_script):
     """Skip without the libvirtd at `uri`, or fail on CI; then clear earlier runs' leftovers."""
     problem = libvirtd_problem(uri)
     if problem is not None:
         message = (f"libvirtd is not reachable at {uri} ({problem}); "
                    f"start it with {start_script.relative_to(REPO_ROOT)}")
-        if _on_ci():
-            pytest.fail(f"CI=true, so the real-hypervisor ring must run: {message}",
-                        pytrace=False)
-        pytest.skip(message)
+        unavailable(message)
     remove_leftover_domains(uri)
 
 

@@ -37,6 +37,7 @@ from .conftest import (
     domain_names,
     domain_xml,
     remove_domain,
+    unavailable,
     virsh,
     wait_until,
 )
@@ -224,7 +225,7 @@ def test_a_destination_the_source_cannot_reach_is_unavailable(make_vm, hyperviso
     second = Hypervisor(SECOND_URI, name="second").start(statistics=False)
     try:
         if not second.connection.connected:
-            pytest.skip(f"the second test host is not up at {SECOND_URI}")
+            unavailable(f"the second test host is not up at {SECOND_URI}")
         with pytest.raises(DestinationUnavailable, match="a cannot reach the destination "
                                                          "host second"):
             hypervisors["a"].migration.migrate(vm.uuid, second.connection)
