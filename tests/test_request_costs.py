@@ -25,8 +25,11 @@ def test_requests_share_one_class_that_has_the_request_properties(app, testapp):
 
 
 def test_the_detail_of_one_vm_asks_libvirt_each_thing_once(app, testapp, monkeypatch):
-    # However slow the machine, the second request comes before the sizes are asked again.
-    monkeypatch.setattr(app.registry.getUtility(IHypervisor).devices.cache, "fresh_for", 600)
+    hypervisor = app.registry.getUtility(IHypervisor)
+    # However slow the machine, the second request comes before the sizes are asked again;
+    # however fast, it does not share the first one's answer (see the test below).
+    monkeypatch.setattr(hypervisor.devices.cache, "fresh_for", 600)
+    monkeypatch.setattr(hypervisor.fleet, "shared_for", 0)
     calls = collections.Counter()
     for name in ("UUIDString", "name", "ID", "info", "isPersistent", "autostart", "XMLDesc",
                  "metadata", "interfaceAddresses", "blockInfo"):
@@ -54,3 +57,41 @@ def test_the_detail_of_one_vm_asks_libvirt_each_thing_once(app, testapp, monkeyp
     # (device_cache.FRESH_FOR). What is left is what changes all the time, and autostart,
     # which libvirt announces by no event.
     assert calls == {"info": 1, "autostart": 1}
+
+
+def count_info_calls(monkeypatch):
+    calls = []
+    original = libvirt.virDomain.info
+
+    def counted(dom):
+        calls.append(dom.name())
+        return original(dom)
+    monkeypatch.setattr(libvirt.virDomain, "info", counted)
+    return calls
+
+
+def test_requests_close_together_share_one_answer_until_the_vm_changes(app, testapp,
+                                                                       monkeypatch):
+    fleet = app.registry.getUtility(IHypervisor).fleet
+    now = [1000.0]
+    monkeypatch.setattr(fleet, "clock", lambda: now[0])
+    calls = count_info_calls(monkeypatch)
+    first = testapp.get(f"/vm/{WEB_1}").json
+    now[0] += fleet.shared_for / 2
+    assert testapp.get(f"/vm/{WEB_1}").json == first
+    assert calls == ["web-1"], "the second request shared the first one's answer"
+    now[0] += fleet.shared_for
+    testapp.get(f"/vm/{WEB_1}")
+    assert calls == ["web-1"] * 2, "an answer is shared only for a moment"
+    # A change of the VM drops the shared answer at once, even within the moment.
+    paused = testapp.post_json(f"/vm/{WEB_1}/action", {"action": "pause"}).json["vm"]
+    assert paused["state_name"] == "paused"
+    assert testapp.get(f"/vm/{WEB_1}").json["state_name"] == "paused"
+    testapp.post_json(f"/vm/{WEB_1}/action", {"action": "resume"})
+    assert testapp.get(f"/vm/{WEB_1}").json["state_name"] == "running"
+    before = len(calls)
+    # Within the moment of the last GET: the edit's own answer is the VM as it is now.
+    edited = testapp.patch_json(f"/vm/{WEB_1}", {"description": "shared no more"}).json
+    assert edited["description"] == "shared no more"
+    assert testapp.get(f"/vm/{WEB_1}").json["description"] == "shared no more"
+    assert len(calls) > before

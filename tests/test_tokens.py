@@ -297,6 +297,57 @@ def test_a_token_costs_no_password_check(app, monkeypatch):
     assert checks == []
 
 
+def test_a_good_tokens_row_is_read_once_a_second(app, monkeypatch):
+    service = app.registry.getUtility(IApiTokens)
+    made = make_token(app, "tenant")
+    now = [500.0]
+    monkeypatch.setattr(service, "monotonic", lambda: now[0])
+    reads = []
+    execute = service.store.execute
+
+    def counted(sql, *args, **kwargs):
+        reads.append(sql.split()[0])
+        return execute(sql, *args, **kwargs)
+    monkeypatch.setattr(service.store, "execute", counted)
+    script = client(app)
+    for _ in range(5):
+        script.get("/vm", headers=bearer(made["token"]), status=200)
+    assert reads.count("SELECT") == 1
+    now[0] += service.row_kept_for
+    script.get("/vm", headers=bearer(made["token"]), status=200)
+    assert reads.count("SELECT") == 2
+    # A wrong secret with a good id is refused from the kept row all the same.
+    wrong = made["token"][:-4] + ("0000" if not made["token"].endswith("0000") else "1111")
+    refused(script.get("/vm", headers=bearer(wrong), expect_errors=True), "unknown or revoked")
+
+
+def test_a_revocation_here_counts_at_once_and_one_by_another_process_within_a_second(
+        tmp_path, app_settings, monkeypatch):
+    app = make_app(**app_settings,
+                   **{"virtdancer.state_file": str(tmp_path / "state.sqlite")})
+    try:
+        service = app.registry.getUtility(IApiTokens)
+        now = [500.0]
+        monkeypatch.setattr(service, "monotonic", lambda: now[0])
+        here, there = make_token(app, "tenant"), make_token(app, "tenant", name="other")
+        script = client(app)
+        for made in (here, there):
+            script.get("/vm", headers=bearer(made["token"]), status=200)
+        client(app, "tenant").delete(f"/tokens/{here['id']}")
+        refused(script.get("/vm", headers=bearer(here["token"]), expect_errors=True),
+                "unknown or revoked")
+        # The command line's revocation, another process writing the same state file.
+        with sqlite3.connect(tmp_path / "state.sqlite") as other_process:
+            other_process.execute("DELETE FROM tokens WHERE id = ?", (there["id"],))
+        other_process.close()
+        script.get("/vm", headers=bearer(there["token"]), status=200)
+        now[0] += service.row_kept_for
+        refused(script.get("/vm", headers=bearer(there["token"]), expect_errors=True),
+                "unknown or revoked")
+    finally:
+        close_app(app)
+
+
 # -- malformed and wrong tokens ---------------------------------------------------------------
 
 @pytest.mark.parametrize("authorization", [

@@ -9,6 +9,7 @@ back to asking each VM.
 """
 
 import functools
+import time
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -43,6 +44,11 @@ _ACTIVE_GROUPS = _INACTIVE_GROUPS | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
 _ONLY_ACTIVE = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
 _ONLY_INACTIVE = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_INACTIVE
 _MEMORY_KEYS = ("balloon.maximum", "balloon.current", "vcpu.current")
+# Requests for one VM this close together (seconds) share one answer from libvirt: pollers of a
+# busy VM then cost one round trip between them, not one each (each lets go of the interpreter
+# lock, a thread switch under load). Far below any poller's interval, and anything that changes
+# the VM (an event, VirtDancer's own change) drops the shared answer at once (see `DomainRef`).
+SHARED_FOR = 0.02
 
 
 class VMSummary(NamedTuple):
@@ -82,10 +88,12 @@ class DomainRef:
     """One domain as found on the host: its identity, and a handle only this package uses.
 
     Each libvirt-python call lets go of the interpreter lock and takes it back, which costs a
-    thread switch when other requests wait for it; so what a ref knows is asked once.
+    thread switch when other requests wait for it; so what a ref knows is asked once. A kept ref
+    (`KnownDomains`) lives until an event or VirtDancer changes its domain, so the detail it
+    shares (`recent`: when it was asked, and the `VMDetail`) goes with it.
     """
 
-    __slots__ = ("uuid", "name", "id", "active", "handle")
+    __slots__ = ("uuid", "name", "id", "active", "handle", "recent")
 
     def __init__(self, dom, uuid=None):
         # The UUID it was looked up by, in libvirt's own spelling, need not be asked again.
@@ -94,6 +102,7 @@ class DomainRef:
         self.id = dom.ID()
         self.active = self.id >= 0
         self.handle = dom
+        self.recent = None
 
 
 def state_name(state):
@@ -109,6 +118,8 @@ class Fleet:
         self._known = KnownDomains(host)
         self._overlaps = ActionOverlaps()
         self._lacks_stats = None    # the connection whose driver lacks the stats groups
+        self.shared_for = SHARED_FOR
+        self.clock = time.monotonic
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -148,15 +159,22 @@ class Fleet:
         return ref
 
     def detail(self, ref):
-        """The `VMDetail` of one domain."""
+        """The `VMDetail` of one domain: the one another request had `shared_for` seconds ago
+        at most, else libvirt's."""
+        asked = self.clock()
+        recent = ref.recent
+        if recent is not None and asked - recent[0] < self.shared_for:
+            return recent[1]
         with self.host.session() as conn:
             detail = self._detail_of(conn, ref)
             if (detail.state == libvirt.VIR_DOMAIN_SHUTOFF) == ref.active:
                 # Started or stopped behind VirtDancer's back, its event not here yet: the
                 # kept ID is not the domain's any more.
                 self._known.forget(ref.uuid)
-                detail = self._detail_of(conn, self.find(ref.uuid))
-            return detail
+                ref = self.find(ref.uuid)
+                detail = self._detail_of(conn, ref)
+        ref.recent = (asked, detail)
+        return detail
 
     def _detail_of(self, conn, ref):
         dom = ref.handle

@@ -43,13 +43,19 @@ class KnownDomains:
         """Find the domain `uuid` (None: every domain) again at its next request."""
         with self._lock:
             if uuid is None:
+                dropped = list(self._refs.values())
                 self._refs.clear()
                 self._generations.clear()
                 self._epoch += 1
             else:
                 uuid = uuid.lower()
-                self._refs.pop(uuid, None)
+                dropped = [self._refs.pop(uuid, None)]
                 self._generations[uuid] = self._generations.get(uuid, 0) + 1
+        for ref in dropped:
+            if ref is not None:
+                # A request still holding it (one that changed the VM) must not answer what
+                # another request shared before the change.
+                ref.recent = None
 
     def get(self, uuid):
         """`(ref, stamp)`: the kept `DomainRef` (or None) and the stamp `keep` needs."""

@@ -37,8 +37,9 @@ class Root:
 
     __name__ = ""
     __parent__ = None
-    __acl__ = [(Allow, role_principal(role), permissions)
-               for role, permissions in ROLE_PERMISSIONS.items()] + [DENY_ALL]
+    # A tuple: the security policy remembers its decisions about an ACL that cannot change.
+    __acl__ = (*[(Allow, role_principal(role), permissions)
+                 for role, permissions in ROLE_PERMISSIONS.items()], DENY_ALL)
 
     def __init__(self, request):
         self.request = request

@@ -17,6 +17,7 @@ from pyramid.authentication import extract_http_basic_credentials
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
 from pyramid.csrf import check_csrf_token, new_csrf_token
 from pyramid.request import RequestLocalCache
+from pyramid.traversal import lineage
 
 from ..permissions import role_principal
 from .passwords import check_password, waste_time_like_a_check
@@ -41,6 +42,8 @@ MAX_PASSWORD = 4096
 # Password checks from one address run one at a time (so that concurrent guesses are counted
 # one by one); addresses share this many locks.
 ADDRESS_LOCKS = 64
+# ACL decisions remembered (per ACLs, principals and permission): about users x permissions.
+MAX_DECISIONS = 4096
 
 
 class CredentialsRefused(Exception):
@@ -152,6 +155,20 @@ class Authenticator:
                             if kept[1] >= now}
 
 
+def _tuple_acls(context):
+    """The ACLs along `context`'s lineage if each is a tuple, else None (a list or a callable
+    may say something else next time)."""
+    acls = []
+    for location in lineage(context):
+        acl = getattr(location, "__acl__", None)
+        if acl is None:
+            continue
+        if type(acl) is not tuple:
+            return None
+        acls.append(acl)
+    return acls
+
+
 def _vary_on_credentials(request, response):
     response.vary = tuple(response.vary or ()) + ("Authorization", "Cookie")
 
@@ -177,11 +194,14 @@ class VirtDancerSecurityPolicy:
         self.authenticator = authenticator
         self.tokens = tokens           # ApiTokens, for `Authorization: Bearer`
         self.acl = ACLHelper()
+        self._decisions = {}
+        self._decided_acls = {}      # id -> ACL: no id in a key is reused by another object
         self._identities = RequestLocalCache(self._load_identity)
         self.session_lifetime = session_lifetime
         self.session_max_age = max(session_max_age or 3 * session_lifetime, session_lifetime)
         self.clock = clock
         self._key = os.urandom(32)     # this process's: sessions end when it does
+        self._bindings = {}            # (user name, password hash) -> the sessions' binding
         self._ended = {}               # user -> {session ID: until when a copy could be shown}
         self._not_before = {}          # user -> their sessions started before it are ended
         self._last_sweep = 0.0
@@ -196,7 +216,21 @@ class VirtDancerSecurityPolicy:
         return user.name if user is not None else None
 
     def permits(self, request, context, permission):
-        return self.acl.permits(context, self.principals(request), permission)
+        principals = self.principals(request)
+        acls = _tuple_acls(context)
+        if acls is None:
+            return self.acl.permits(context, principals, permission)
+        # Tuples cannot change, so the same ones with the same principals and permission get
+        # the same decision: a request asking two (READ for its view, OPERATE for the actions
+        # it offers) walks no ACE. Keyed by identity, and each ACL kept alive by its key.
+        key = (tuple(map(id, acls)), tuple(principals), permission)
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = self.acl.permits(context, principals, permission)
+            if len(self._decisions) < MAX_DECISIONS:
+                self._decisions[key] = decision
+                self._decided_acls.update(zip(key[0], acls))
+        return decision
 
     def principals(self, request):
         user = self.identity(request)
@@ -231,7 +265,14 @@ class VirtDancerSecurityPolicy:
         """What ties a session to this process and to the user's password as it is now."""
         if user is None:
             return None
-        return _keyed_digest(self._key, user.name, user.password_hash).hex()[:32]
+        key = (user.name, user.password_hash)
+        binding = self._bindings.get(key)
+        if binding is None:
+            binding = _keyed_digest(self._key, user.name, user.password_hash).hex()[:32]
+            if len(self._bindings) >= MAX_DECISIONS:
+                self._bindings.clear()     # names and hashes come from the users file only
+            self._bindings[key] = binding
+        return binding
 
     def _end(self, name, session_id, started):
         now = self.clock()

@@ -10,7 +10,9 @@ neither a restart nor a new `virtdancer.secret` loses the tokens.
 A token authenticates as its owner with the weaker of its scope and the owner's role *now*,
 and the owner's filters now, asked of the users file at every request: a token revoked (its
 row deleted), past its `expires`, or of a user no longer in the users file stops working at
-the next request.
+the next request. A good token's row is read once and then kept for `ROW_KEPT_FOR` seconds, so
+that a script's requests do not each read the state file; only a revocation by another
+process sharing the file (`virtdancer token revoke`) waits out that second.
 
 A refused token never counts against its owner's password (the login throttle): refusals are
 counted per client address on their own, and an address past
@@ -46,6 +48,9 @@ LAST_USED_RESOLUTION = 60.0
 LAST_USED_WAIT = 0.05
 # Where the policy leaves the reason a request's token was refused, for its 401 (or 429).
 TOKEN_REFUSAL = "virtdancer.token_refusal"
+# How long a good token's row is kept in memory: a revocation here drops it at once, one by
+# another process sharing the state file (the command line's) counts after this long.
+ROW_KEPT_FOR = 1.0
 # The throttle's "user name" for every refused token: only its address limits count.
 _BEARER = "(bearer token)"
 
@@ -118,6 +123,10 @@ class ApiTokens:
                                       per_address=max_failures_per_address,
                                       per_name=sys.maxsize, window=failure_window)
         self._last_used = {}     # token id -> when its last_used was last written
+        self._rows = {}          # token id -> (its row, when it was read)
+        self._revocations = 0
+        self.row_kept_for = ROW_KEPT_FOR
+        self.monotonic = time.monotonic
 
     def create(self, owner, name, scope, expires=None):
         """`(TokenRecord, token)`: the only moment the token's text exists outside the client."""
@@ -167,6 +176,8 @@ class ApiTokens:
         with self.store.transaction() as database:
             deleted = database.execute("DELETE FROM tokens WHERE id = ?", (token_id,)).rowcount
         self._last_used.pop(token_id, None)
+        self._revocations += 1
+        self._rows.pop(token_id, None)
         return bool(deleted)
 
     def authenticate(self, text, address):
@@ -177,11 +188,10 @@ class ApiTokens:
             return None, self._refuse(address, None, "the Bearer token is not a VirtDancer "
                                                      "API token (vd_<id>_<secret>)")
         token_id, secret = match.groups()
-        rows = self.store.execute("SELECT owner, scope, secret_sha256, expires, last_used "
-                                  "FROM tokens WHERE id = ?", (token_id,))
-        if not rows or not hmac.compare_digest(rows[0][2], _digest(secret)):
+        row = self._row(token_id)
+        if row is None or not hmac.compare_digest(row[2], _digest(secret)):
             return None, self._refuse(address, token_id, "the API token is unknown or revoked")
-        owner, scope, _, expires, last_used = rows[0]
+        owner, scope, _, expires, last_used = row
         now = self.clock()
         if expires is not None and expires <= now:
             return None, self._refuse(address, token_id, "the API token has expired")
@@ -192,6 +202,23 @@ class ApiTokens:
         self._note_use(token_id, last_used, now)
         return replace(user, role=weaker_role(user.role, SCOPES[scope]),
                        token_id=token_id), None
+
+    def _row(self, token_id):
+        """`(owner, scope, secret_sha256, expires, last_used)` of the token, or None."""
+        now = self.monotonic()
+        kept = self._rows.get(token_id)
+        if kept is not None and now - kept[1] < self.row_kept_for:
+            return kept[0]
+        revocations = self._revocations
+        rows = self.store.execute("SELECT owner, scope, secret_sha256, expires, last_used "
+                                  "FROM tokens WHERE id = ?", (token_id,))
+        if not rows:
+            self._rows.pop(token_id, None)
+            return None
+        if revocations == self._revocations:   # else perhaps read before a revocation here
+            # One per token there is (a hundred per user at most), whatever clients send.
+            self._rows[token_id] = (rows[0], now)
+        return rows[0]
 
     def _refuse(self, address, token_id, message):
         try:
