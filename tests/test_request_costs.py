@@ -4,6 +4,7 @@ once (each libvirt-python call hands the interpreter lock to another thread and 
 import collections
 
 import libvirt
+import webtest
 from pyramid.events import NewRequest
 from pyramid.interfaces import IRequestExtensions
 
@@ -95,3 +96,30 @@ def test_requests_close_together_share_one_answer_until_the_vm_changes(app, test
     assert edited["description"] == "shared no more"
     assert testapp.get(f"/vm/{WEB_1}").json["description"] == "shared no more"
     assert len(calls) > before
+
+
+def test_acl_decisions_and_cookie_parses_are_made_once(app, monkeypatch):
+    from pyramid.authorization import ACLHelper
+
+    import virtdancer.security.session_cookies as session_cookies
+
+    decisions, parses = [], []
+    permits = ACLHelper.permits
+    monkeypatch.setattr(ACLHelper, "permits",
+                        lambda helper, *args: decisions.append(args[2]) or permits(helper, *args))
+    parse = session_cookies.RequestCookies.items
+    monkeypatch.setattr(session_cookies.RequestCookies, "items",
+                        lambda cookies: parses.append(1) or parse(cookies))
+    session_cookies._parsed.cache_clear()
+    browser = webtest.TestApp(app)
+    browser.post_json("/login", {"username": "admin", "password": "admin"})
+    for _ in range(3):
+        assert browser.get(f"/vm/{WEB_1}").json["actions"], "the admin's actions are offered"
+    # READ for the view and OPERATE for its actions: each decided once for this user.
+    assert sorted(map(str, set(decisions))) == sorted(map(str, decisions))
+    assert len(parses) == 1, "one Cookie header, parsed once"
+    # Another user's cookie is another header: parsed, and decided, on its own.
+    other = webtest.TestApp(app)
+    other.post_json("/login", {"username": "viewer", "password": "viewer"})
+    assert other.get(f"/vm/{WEB_1}").json["actions"] == []
+    assert len(parses) == 2
