@@ -170,7 +170,13 @@ def _tuple_acls(context):
 
 
 def _vary_on_credentials(request, response):
-    response.vary = tuple(response.vary or ()) + ("Authorization", "Cookie")
+    headerlist = response.headerlist
+    for index, (name, value) in enumerate(headerlist):
+        if name.lower() == "vary":
+            headerlist[index] = (name, f"{value}, Authorization, Cookie")
+            return
+    # Appended as it is: WebOb's `vary` setter parses and rewrites the whole header list.
+    headerlist.append(("Vary", "Authorization, Cookie"))
 
 
 class VirtDancerSecurityPolicy:

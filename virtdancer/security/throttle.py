@@ -183,8 +183,10 @@ class LoginThrottle:
 # Asked at every authenticated request; parsing the address costs more than the rest of the
 # throttle's check, and the addresses a server sees at once are few.
 @functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096)
 def _network(address):
-    """The key an address counts under: itself, or its /64 network for IPv6."""
+    """The key an address counts under: itself, or its /64 network for IPv6. Remembered (a
+    bounded number): every request authenticated by a password asks it twice."""
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:
