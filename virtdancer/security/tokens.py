@@ -124,6 +124,7 @@ class ApiTokens:
                                       per_name=sys.maxsize, window=failure_window)
         self._last_used = {}     # token id -> when its last_used was last written
         self._rows = {}          # token id -> (its row, when it was read)
+        self._acting_users = {}  # token id -> (its owner's User, the User it acts as)
         self._revocations = 0
         self.row_kept_for = ROW_KEPT_FOR
         self.monotonic = time.monotonic
@@ -178,6 +179,7 @@ class ApiTokens:
         self._last_used.pop(token_id, None)
         self._revocations += 1
         self._rows.pop(token_id, None)
+        self._acting_users.pop(token_id, None)
         return bool(deleted)
 
     def authenticate(self, text, address):
@@ -200,8 +202,17 @@ class ApiTokens:
             return None, self._refuse(address, token_id,
                                       "the API token's user is no longer in the users file")
         self._note_use(token_id, last_used, now)
-        return replace(user, role=weaker_role(user.role, SCOPES[scope]),
-                       token_id=token_id), None
+        return self._acting(user, scope, token_id), None
+
+    def _acting(self, user, scope, token_id):
+        """`user` as the token makes them act; the same object while the users file's entry
+        is (a new `User` per request costs a tenth of answering one)."""
+        kept = self._acting_users.get(token_id)
+        if kept is not None and kept[0] is user:
+            return kept[1]
+        acting = replace(user, role=weaker_role(user.role, SCOPES[scope]), token_id=token_id)
+        self._acting_users[token_id] = (user, acting)
+        return acting
 
     def _row(self, token_id):
         """`(owner, scope, secret_sha256, expires, last_used)` of the token, or None."""
@@ -214,6 +225,7 @@ class ApiTokens:
                                   "FROM tokens WHERE id = ?", (token_id,))
         if not rows:
             self._rows.pop(token_id, None)
+            self._acting_users.pop(token_id, None)
             return None
         if revocations == self._revocations:   # else perhaps read before a revocation here
             # One per token there is (a hundred per user at most), whatever clients send.
