@@ -10,6 +10,8 @@ requires = [
     "websockets>=13",
     "libvirt-python",
     "PyYAML>=6",
+    # The answers clients poll (GET /vm, /vm/<uuid>, /fleet), encoded several times faster
+    "orjson>=3.9",
     # Pyramid and Cornice still import pkg_resources, which setuptools 81 removes.
     "setuptools<81",
 ]
