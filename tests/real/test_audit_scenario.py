@@ -239,6 +239,8 @@ def test_every_step_is_one_record_by_its_user_and_no_secret_is_kept(folder):
             tasks["memory"], done = operator.run_task(202, "POST", snapshots,
                                                       {"name": "with-memory", "memory": True})
             assert done["state"] == "done", done
+            assert set(virsh("snapshot-list", name, "--name").split()) == {"disk-only",
+                                                                           "with-memory"}
             for snapshot, state in (("disk-only", "shut off"), ("with-memory", "running")):
                 tasks[snapshot], done = operator.run_task(
                     202, "POST", f"{snapshots}/{snapshot}/revert", {})
