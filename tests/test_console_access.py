@@ -12,7 +12,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from virtdancer.console.tokens import _b64encode
+from virtdancer.signed_tickets import b64url_encode
 from virtdancer.interfaces import IConsole
 from virtdancer.security.passwords import hash_password
 
@@ -102,7 +102,7 @@ def test_a_token_of_a_user_who_lost_the_operator_role_is_refused(console_app, us
 ])
 def test_signed_but_malformed_claims_close_with_1008(console_app, claims, caplog):
     tokens = console_app.registry.getUtility(IConsole).tokens
-    payload = _b64encode(json.dumps(claims).encode())
+    payload = b64url_encode(json.dumps(claims).encode())
     code, reason = closing_of(console_app, f"{payload}.{tokens._sign(payload)}")
     assert (code, reason) == (POLICY_VIOLATION, "malformed console token")
     assert "Traceback" not in caplog.text and "KeyError" not in caplog.text

@@ -9,8 +9,9 @@ import libvirt
 import pytest
 
 from virtdancer.hypervisor.device_cache import DeviceCache, DeviceEntry
-from virtdancer.hypervisor.events import CHANGE_EVENTS, OTHER_EVENTS, DomainEvent
+from virtdancer.hypervisor.events import CHANGE_EVENTS, OTHER_EVENTS, DomainEvent, HostEvent
 from virtdancer.hypervisor.fleet import DomainRef
+from virtdancer.hypervisor.known_domains import KnownDomains
 
 from .conftest import DB_1, WEB_1
 
@@ -21,7 +22,7 @@ NEW_DISK = ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
 
 class FakeHost:
     def __init__(self, change_events=True):
-        self.change_events_supported = change_events
+        self.change_events_supported = self.events_supported = change_events
         self.listeners = []
 
     def add_listener(self, listener):
@@ -100,6 +101,24 @@ def test_nothing_is_kept_without_the_change_events():
     cache = DeviceCache(FakeHost(change_events=False))
     cache.keep("u", cache.entry("u", -1)[1], DeviceEntry(-1, "parsed"))
     assert cache.entry("u", -1)[0] is None
+
+
+def test_known_domains_forget_as_the_device_cache_does_and_when_the_host_is_lost():
+    """Both keep per domain the same way (hypervisor/kept_per_domain.py); found handles
+    belong to their connection, so a lost one forgets them at once."""
+    known = KnownDomains(FakeHost())
+    known.keep("u", known.get("u")[1], "ref")
+    known.on_host_event(HostEvent("default", "connected"))
+    assert known.get("u")[0] == "ref"
+    known.on_host_event(HostEvent("default", "lost"))
+    assert known.get("u")[0] is None
+    _, stamp = known.get("u")
+    known.on_domain_event(DomainEvent("default", "U", "vm", "started", 0))
+    known.keep("u", stamp, "found before the start")
+    assert known.get("u")[0] is None
+    quiet = KnownDomains(FakeHost(change_events=False))
+    quiet.keep("u", quiet.get("u")[1], "ref")
+    assert quiet.get("u")[0] is None
 
 
 def test_figures_are_stale_once_older_than_fresh_for():
@@ -221,7 +240,9 @@ def test_a_vm_started_before_its_event_came_shows_its_new_id(testapp, hypervisor
     # What a kept ref is between `virsh start` and its event: the ID of the VM shut off.
     stale = DomainRef(running.handle, WEB_1)
     stale.id, stale.active = -1, False
-    fleet._known._refs[WEB_1] = stale
+    known = fleet._known
+    known.keep(WEB_1, known.get(WEB_1)[1], stale)
+    assert known.get(WEB_1)[0] is stale
     detail = testapp.get(f"/vm/{WEB_1}").json
     assert detail["id"] == running.id >= 0 and detail["active"]
     assert detail["state_name"] == "running"

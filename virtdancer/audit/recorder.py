@@ -9,7 +9,12 @@ is a failed login and is recorded too.
 
 A view may say what the request alone cannot, in the WSGI environ: `AUDIT_USER` (who logged
 out, since the session is gone once the response is ready), `AUDIT_TASK` (the id of the task
-a request started; a 202 whose Location is `.../tasks/<id>` says it as well).
+a request started; a 202 whose Location is `.../tasks/<id>` says it as well). A request on a
+task (a cancel) is about that task's host and VM.
+
+The record of a request that started or cancelled a task is stored before its answer leaves:
+the task's own record is kept at once and outlives a crash of VirtDancer, and who started it
+must not be lost with the trail's last 50 ms (trail.py's BATCH_WAIT).
 """
 
 from pyramid.authentication import extract_http_basic_credentials
@@ -17,6 +22,7 @@ from pyramid.authentication import extract_http_basic_credentials
 from ..hypervisor.errors import HypervisorError
 from ..interfaces import IAuditTrail
 from ..resources import Domain, Host, VMCollection
+from ..resources.tasks import Task
 from ..schemas import well_formed
 from . import AUDIT_TASK, AUDIT_USER
 
@@ -30,6 +36,7 @@ ACTION_WORDS = {
     ("volume.content", "PUT"): "volume.upload",
     ("volume", "PATCH"): "volume.resize",
     ("token", "DELETE"): "token.revoke",
+    ("task", "DELETE"): "task.cancel",
     ("vm.cdrom", "PUT"): "vm.cdrom.insert",
     ("vm.cdrom", "DELETE"): "vm.cdrom.eject",
     ("vm.disks", "POST"): "vm.disk.attach",
@@ -93,6 +100,9 @@ def target_of(request, response):
     """(host, VM UUID, VM name) the request was about, as far as it got."""
     host = uuid = name = None
     node = getattr(request, "context", None)
+    if isinstance(node, Task):
+        record = node.record
+        return record.host, record.vm_uuid, record.vm_name
     while node is not None:
         if isinstance(node, Domain) and uuid is None:
             uuid, name = node.uuid, node.name
@@ -123,9 +133,13 @@ def _made(response):
 
 
 def task_of(request, response):
+    """The id of the task the request started (or cancelled), or None."""
     said = request.environ.get(AUDIT_TASK)
     if said is not None:
         return str(said)
+    context = getattr(request, "context", None)
+    if isinstance(context, Task):
+        return context.record.id
     location = response.location or ""
     if response.status_code == 202 and "/tasks/" in location:
         return location.rsplit("/tasks/", 1)[1].split("?", 1)[0] or None
@@ -170,4 +184,8 @@ def record_response(event):
         action = "login"
     else:
         action = action_name(key, request.method, getattr(request, "validated", None))
-    trail.write(**describe(request, response, key, action))
+    record = describe(request, response, key, action)
+    if record["task"] is not None:
+        trail.write_now(**record)
+    else:
+        trail.write(**record)

@@ -1,10 +1,10 @@
 """The audit trail: who did what, kept in the state store and logged as one JSON line each.
 
 A record is a dict of the fields in `FIELDS`, nothing else: never a password, a token, a cookie
-or a request's body. `AuditTrail.write` queues it; the trail's thread stores it (pruning records
-older than the retention now and then), logs it on the logger `virtdancer.audit` and hands it
-to its listeners (the event hub); `AuditTrail.search` answers the records a reader may see,
-newest first.
+or a request's body. `AuditTrail.write` queues it, and the trail's thread stores it (pruning
+records older than the retention now and then), logs it on the logger `virtdancer.audit` and
+hands it to its listeners (the event hub); `AuditTrail.write_now` does all that before it
+returns. `AuditTrail.search` answers the records a reader may see, newest first.
 """
 
 import collections
@@ -46,7 +46,8 @@ class AuditTrail:
     one transaction however many wait), then logs and publishes each. It lets records gather
     for `BATCH_WAIT` once one is queued, so a record is on disk within about 50 ms; reading
     the trail (`search`) waits for what is queued first. The thread starts with the first
-    record and stops at `close`, having written every record queued.
+    record and stops at `close`, having written every record queued. `write_now` stores a
+    record (and any queued before it) in the caller's thread instead.
     """
 
     def __init__(self, store, retention, clock=time.time, monotonic=time.monotonic):
@@ -58,6 +59,7 @@ class AuditTrail:
         self._next_prune = 0.0
         self._queue = collections.deque()
         self._changed = threading.Condition()
+        self._keeping = threading.Lock()     # held by whoever stores queued records
         self._queued = self._written = 0
         self._closed = False
         self._hurry = False        # a reader waits: write what is queued now
@@ -68,17 +70,10 @@ class AuditTrail:
 
         Unknown fields are an error of VirtDancer's (nothing else may slip into a record).
         """
-        unknown = fields.keys() - FIELDS_SET
-        if unknown:
-            raise TypeError(f"not audit fields: {', '.join(sorted(unknown))}")
-        record = {name: _kept(fields.get(name)) for name in FIELDS}
-        if record["time"] is None:
-            record["time"] = self.clock()
+        record = self._record(fields)
         with self._changed:
             if self._closed:
-                problems.warning("audit record after the trail closed, logged only: %s",
-                                 record["action"])
-                self._log({"id": None, **record})
+                self._log_only(record)
                 return
             self._queue.append(record)
             self._queued += 1
@@ -90,6 +85,37 @@ class AuditTrail:
                 # Only the first record wakes the writer: a thread switch costs a request more
                 # than its record does.
                 self._changed.notify_all()
+
+    def write_now(self, **fields):
+        """Keep, log and publish one record, and those queued before it, before returning.
+
+        For a request whose answer must not outlive its record in a crash of VirtDancer (one
+        that starts or cancels a task, itself kept at once). In the caller's thread: waking
+        the trail's would cost a thread switch, and the GIL behind whatever else runs.
+        """
+        record = self._record(fields)
+        with self._keeping:
+            with self._changed:
+                if self._closed:
+                    self._log_only(record)
+                    return
+                self._queue.append(record)
+                self._queued += 1
+            self._write_queued()
+
+    def _record(self, fields):
+        unknown = fields.keys() - FIELDS_SET
+        if unknown:
+            raise TypeError(f"not audit fields: {', '.join(sorted(unknown))}")
+        record = {name: _kept(fields.get(name)) for name in FIELDS}
+        if record["time"] is None:
+            record["time"] = self.clock()
+        return record
+
+    def _log_only(self, record):
+        problems.warning("audit record after the trail closed, logged only: %s",
+                         record["action"])
+        self._log({"id": None, **record})
 
     def flush(self, timeout=10.0):
         """Wait until every record queued so far is written."""
@@ -117,19 +143,27 @@ class AuditTrail:
                 # them all, rather than a thread switch in the middle of every request.
                 self._changed.wait_for(lambda: self._closed or self._hurry, BATCH_WAIT)
                 self._hurry = False
-                batch = list(self._queue)
-                self._queue.clear()
-                if not batch and self._closed:
+                if not self._queue and self._closed:
                     self._thread = None
                     self._changed.notify_all()
                     return
+            with self._keeping:
+                self._write_queued()
+
+    def _write_queued(self):
+        """Keep what is queued now; the caller holds `_keeping`, so that records are stored
+        in the order they were queued, whichever thread writes them."""
+        with self._changed:
+            batch = list(self._queue)
+            self._queue.clear()
+        if batch:
             try:
                 self._keep(batch)
             except Exception:     # a bug of VirtDancer's must not stop the trail for good
                 problems.exception("%d audit records lost", len(batch))
-            with self._changed:
-                self._written += len(batch)
-                self._changed.notify_all()
+        with self._changed:
+            self._written += len(batch)
+            self._changed.notify_all()
 
     def _keep(self, batch):
         try:

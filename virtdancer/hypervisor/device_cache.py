@@ -13,8 +13,9 @@ the guest's addresses (DHCP, the guest agent). They are asked again once they ar
 figures beside it, and a burst of requests for one VM asks libvirt once.
 """
 
-import threading
 import time
+
+from .kept_per_domain import KeptPerDomain
 
 # Seconds a volume's sizes and pool, and a running VM's addresses, are shown without asking
 # libvirt again (virtdancer.stats.interval's default).
@@ -35,64 +36,26 @@ class DeviceEntry:
         self.sizes_at = self.addresses_at = None
 
 
-class DeviceCache:
+class DeviceCache(KeptPerDomain):
     """The `DeviceEntry` of each VM of one host (a `HostConnection`, whose listener it is)."""
 
     def __init__(self, host, fresh_for=FRESH_FOR, clock=time.monotonic):
-        self._host = host
+        super().__init__(host)
         self.fresh_for = fresh_for
         self.clock = clock
-        self._lock = threading.Lock()
-        self._entries = {}
-        # Bumped by every change, so that an entry read while a change came is not kept.
-        self._generations = {}
-        self._epoch = 0
-        host.add_listener(self)
 
-    # A listener of the host's connection (events.IEventListener).
-
-    def on_connected(self):
-        # Events may have been missed while disconnected, and this may be another libvirtd.
-        self.forget(None)
-
-    def on_domain_event(self, event):
-        self.forget(event.uuid)
-
-    def on_domain_changed(self, uuid):
-        self.forget(uuid)
-
-    def forget(self, uuid):
-        """Read the VM `uuid` (None: every VM) from libvirt again at its next detail."""
-        with self._lock:
-            if uuid is None:
-                self._entries.clear()
-                self._generations.clear()
-                self._epoch += 1
-            else:
-                uuid = uuid.lower()
-                self._entries.pop(uuid, None)
-                self._generations[uuid] = self._generations.get(uuid, 0) + 1
+    def events_told(self):
+        return self._host.change_events_supported
 
     # For Devices.describe.
 
     def entry(self, uuid, domain_id):
         """`(entry, stamp)`: the VM's kept entry if it is for this domain ID (else None), and
         the stamp `keep` needs to keep a new one."""
-        with self._lock:
-            entry = self._entries.get(uuid)
-            stamp = (self._epoch, self._generations.get(uuid, 0))
+        entry, stamp = self.get(uuid)
         if entry is not None and entry.domain_id != domain_id:
             entry = None
         return entry, stamp
-
-    def keep(self, uuid, stamp, entry):
-        """Keep `entry`, unless the VM changed since `stamp` was taken (its XML may predate
-        the change) or libvirt cannot say when it changes."""
-        if not self._host.change_events_supported:
-            return
-        with self._lock:
-            if stamp == (self._epoch, self._generations.get(uuid, 0)):
-                self._entries[uuid] = entry
 
     def stale(self, asked_at):
         """Whether a figure asked at `asked_at` (None: never) must be asked again."""

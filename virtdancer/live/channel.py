@@ -17,8 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from websockets.exceptions import ConnectionClosed
 
-from ..console.tokens import TokenRefused
 from ..permissions import ROLE_PERMISSIONS, Permission
+from ..signed_tickets import TokenRefused
 from .hub import Subscription, Viewer
 
 log = logging.getLogger(__name__)

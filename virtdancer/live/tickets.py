@@ -1,44 +1,26 @@
-"""Event tickets: signed, short-lived, bound to a user and the page's origin, good once.
-
-Made as console tokens are (console/tokens.py): `<payload>.<signature>`, the payload JSON with a
-random nonce, signed with HMAC-SHA256 under a key of their own derived from `virtdancer.secret`
-(so neither can pass for the other). A ticket opens one channel: a client that reconnects asks
-`POST /events` for a new one.
+"""Event tickets: signed, short-lived, bound to a user and the page's origin, good once (how
+they are signed and used up: signed_tickets.py, as console tokens are, under a key of their
+own). A ticket opens one channel: a client that reconnects asks `POST /events` for a new one.
 """
 
-import hashlib
-import hmac
-import json
-import math
-import secrets
 import threading
 import time
 
-from ..console.tokens import TokenRefused, _b64decode, _b64encode
+from ..signed_tickets import SignedTickets
 
 LIFETIME = 60.0   # seconds: the page connects at once; a copied URL is soon worthless
 
 # Each claim and its type: user, origin, whether the user may run actions, expiry, nonce.
-_CLAIMS = {"u": str, "o": str, "p": bool, "e": (int, float), "n": str}
+CLAIMS = {"u": str, "o": str, "p": bool, "e": (int, float), "n": str}
 
 
-def _well_formed(claims):
-    return (isinstance(claims, dict)
-            and all(isinstance(claims.get(key), kinds)
-                    and (kinds is bool or not isinstance(claims.get(key), bool))
-                    for key, kinds in _CLAIMS.items())
-            and math.isfinite(claims["e"]))
-
-
-class EventTickets:
+class EventTickets(SignedTickets):
     def __init__(self, secret, lifetime=LIFETIME, clock=time.time):
-        self._key = hmac.new(secret.encode("utf-8"), b"virtdancer event tickets",
-                             hashlib.sha256).digest()
-        self.lifetime = lifetime
-        self.clock = clock
-        self._used = {}   # nonce -> expiry
+        super().__init__(secret, purpose=b"virtdancer event tickets", noun="event ticket",
+                         again="ask POST /events for another", claims=CLAIMS,
+                         lifetime=lifetime, clock=clock)
         self._viewers = {}   # nonce -> (viewer, expiry): see `issue`
-        self._lock = threading.Lock()
+        self._viewers_lock = threading.Lock()
 
     def issue(self, *, user, origin, operates, viewer=None):
         """A new ticket, and the Unix time it expires.
@@ -47,20 +29,16 @@ class EventTickets:
         is used or expires: an inline channel reads it back (`viewer_of`) where no users file
         says who sees what (a host portal's own identities).
         """
-        expires = self.clock() + self.lifetime
-        nonce = secrets.token_urlsafe(16)
-        payload = json.dumps({"u": user, "o": origin, "p": bool(operates), "e": expires,
-                              "n": nonce}, separators=(",", ":"))
-        encoded = _b64encode(payload.encode("utf-8"))
+        ticket, claims = self.make(u=user, o=origin, p=bool(operates))
         if viewer is not None:
-            with self._lock:
+            with self._viewers_lock:
                 self._forget_expired()
-                self._viewers[nonce] = (viewer, expires)
-        return f"{encoded}.{self._sign(encoded)}", expires
+                self._viewers[claims["n"]] = (viewer, claims["e"])
+        return ticket, claims["e"]
 
     def viewer_of(self, claims):
         """The viewer kept with these claims' ticket when it was issued here, or None."""
-        with self._lock:
+        with self._viewers_lock:
             kept = self._viewers.get(claims["n"])
         return kept[0] if kept is not None else None
 
@@ -71,30 +49,4 @@ class EventTickets:
     def verify(self, ticket):
         """The claims {u, o, p, e, n} of a genuine, current ticket; `TokenRefused` otherwise.
         Nothing is used up (see `consume`)."""
-        if not isinstance(ticket, str) or not ticket.isascii():
-            raise TokenRefused("malformed event ticket")
-        encoded, dot, signature = ticket.partition(".")
-        if not dot or not hmac.compare_digest(signature, self._sign(encoded)):
-            raise TokenRefused("event ticket has a wrong signature")
-        try:
-            claims = json.loads(_b64decode(encoded))
-        except ValueError:
-            raise TokenRefused("malformed event ticket") from None
-        if not _well_formed(claims):
-            raise TokenRefused("malformed event ticket")
-        if claims["e"] < self.clock():
-            raise TokenRefused("event ticket expired: ask POST /events for another")
-        return claims
-
-    def consume(self, claims):
-        """Mark verified claims used; `TokenRefused` if they were used already."""
-        now = self.clock()
-        with self._lock:
-            self._used = {nonce: expiry for nonce, expiry in self._used.items() if expiry >= now}
-            if claims["n"] in self._used:
-                raise TokenRefused("event ticket was used already: ask POST /events for "
-                                   "another")
-            self._used[claims["n"]] = claims["e"]
-
-    def _sign(self, encoded):
-        return _b64encode(hmac.new(self._key, encoded.encode("ascii"), hashlib.sha256).digest())
+        return self.check(ticket)

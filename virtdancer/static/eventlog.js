@@ -38,6 +38,7 @@ const DONE = {
   "snapshot.create": "had a snapshot requested",
   "snapshot.revert": "had a revert to a snapshot requested",
   "snapshot.delete": "had a snapshot deleted",
+  "task.cancel": "had a task cancelled",
 };
 
 function vmName(event) {
