@@ -12,9 +12,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from virtdancer.signed_tickets import b64url_encode
 from virtdancer.interfaces import IConsole
 from virtdancer.security.passwords import hash_password
+from virtdancer.signed_tickets import b64url_encode
 
 from .conftest import DB_1, WEB_1, close_app, make_app
 

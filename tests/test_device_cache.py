@@ -4,6 +4,7 @@ says the VM changed (whoever changed it), when VirtDancer changes it, after a re
 
 import threading
 import xml.etree.ElementTree as ET
+from types import SimpleNamespace
 
 import libvirt
 import pytest
@@ -107,17 +108,19 @@ def test_known_domains_forget_as_the_device_cache_does_and_when_the_host_is_lost
     """Both keep per domain the same way (hypervisor/kept_per_domain.py); found handles
     belong to their connection, so a lost one forgets them at once."""
     known = KnownDomains(FakeHost())
-    known.keep("u", known.get("u")[1], "ref")
+    ref = SimpleNamespace(recent=(1.0, "a detail shared by requests"))
+    known.keep("u", known.get("u")[1], ref)
     known.on_host_event(HostEvent("default", "connected"))
-    assert known.get("u")[0] == "ref"
+    assert known.get("u")[0] is ref and ref.recent is not None
     known.on_host_event(HostEvent("default", "lost"))
     assert known.get("u")[0] is None
+    assert ref.recent is None, "a request still holding the ref shares nothing from before"
     _, stamp = known.get("u")
     known.on_domain_event(DomainEvent("default", "U", "vm", "started", 0))
-    known.keep("u", stamp, "found before the start")
+    known.keep("u", stamp, SimpleNamespace(recent=None))
     assert known.get("u")[0] is None
     quiet = KnownDomains(FakeHost(change_events=False))
-    quiet.keep("u", quiet.get("u")[1], "ref")
+    quiet.keep("u", quiet.get("u")[1], SimpleNamespace(recent=None))
     assert quiet.get("u")[0] is None
 
 
