@@ -232,8 +232,15 @@ def test_many_clients_each_receive_every_event(app):
             for websocket in websockets:
                 await websocket.close()
 
+    async def unsubscribed(timeout=10):
+        # The proxy's loop ends each closed channel's subscription after the client's close.
+        async with asyncio.timeout(timeout):
+            while hub.subscribers:
+                await asyncio.sleep(0.05)
+
     seqs = asyncio.run(scenario())
     assert len(seqs) == 20 and len(set(seqs)) == 1
+    asyncio.run(unsubscribed())
     assert hub.subscribers == 0
 
 
