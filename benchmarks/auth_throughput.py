@@ -4,6 +4,11 @@ settings, in the same run.
 
     python benchmarks/auth_throughput.py                    # 3 rounds of 3 s per kind
     python benchmarks/auth_throughput.py --seconds 5 --rounds 5 --json benchmarks/results/auth.json
+    python benchmarks/auth_throughput.py --unshared         # every request asks libvirt
+
+Requests for one VM within 20 ms of each other share one answer from libvirt (`fleet.SHARED_FOR`),
+as they do in production; `--unshared` turns that off in the server, to show what each request
+asking libvirt itself costs.
 
 Each server runs in a process of its own (this script again, with --serve), so that the client
 threads here do not share its interpreter lock; VirtDancer serves the embedded demo fleet
@@ -61,10 +66,15 @@ def bare_app(body):
     return config.make_wsgi_app()
 
 
-def serve(kind, port):
+def serve(kind, port, unshared=False):
     import logging
 
     import waitress
+
+    if unshared:
+        from virtdancer.hypervisor import fleet
+
+        fleet.SHARED_FOR = 0
 
     # "Task queue depth is 1" on every burst of the load: the load is the point here.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -85,10 +95,11 @@ def free_port():
 class Served:
     """A server process of `kind` on a free port, until `close`."""
 
-    def __init__(self, kind, stdin=""):
+    def __init__(self, kind, stdin="", unshared=False):
         self.port = free_port()
         self.process = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "--serve", kind, str(self.port)],
+            [sys.executable, os.path.abspath(__file__), "--serve", kind, str(self.port),
+             *(["--unshared"] if unshared else [])],
             stdin=subprocess.PIPE, text=True)
         self.process.stdin.write(stdin)
         self.process.stdin.close()
@@ -244,7 +255,7 @@ def in_process(reps):
 # -- main ---------------------------------------------------------------------------------------
 
 def run(args):
-    virtdancer = Served("virtdancer")
+    virtdancer = Served("virtdancer", unshared=args.unshared)
     try:
         kinds = credentials(virtdancer)
         _, _, body = virtdancer.request("GET", f"/vm/{WEB_1}", kinds["basic"])
@@ -275,7 +286,9 @@ def report(results, args):
     cpu = {kind: sorted(values)[len(values) // 2]
            for kind, values in results["server_cpu_us"].items()}
     bare = rates["bare"]
-    print(f"\nGET /vm/<uuid> over waitress ({THREADS} threads), {args.connections} keep-alive "
+    unshared = "every request asking libvirt, " if args.unshared else ""
+    print(f"\nGET /vm/<uuid> over waitress ({THREADS} threads), {unshared}{args.connections} "
+          f"keep-alive "
           f"clients, {args.rounds} rounds of {args.seconds:g} s; medians; load average now "
           f"{os.getloadavg()[0]:.1f}")
     print(f"{'kind':<10}{'req/s':>10}{'x bare':>10}{'server CPU':>14}{'CPU x bare':>12}"
@@ -304,6 +317,8 @@ def parse_args(argv):
                         help="concurrent keep-alive clients (default 4)")
     parser.add_argument("--reps", type=int, default=500, help="in-process calls per kind")
     parser.add_argument("--no-check", action="store_true")
+    parser.add_argument("--unshared", action="store_true",
+                        help="every request asks libvirt (no answer shared for 20 ms)")
     parser.add_argument("--json", metavar="FILE")
     parser.add_argument("--serve", nargs=2, metavar=("KIND", "PORT"), help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -312,8 +327,12 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     if args.serve:
-        serve(args.serve[0], int(args.serve[1]))
+        serve(args.serve[0], int(args.serve[1]), unshared=args.unshared)
         return 0
+    if args.unshared:     # the in-process calls too
+        from virtdancer.hypervisor import fleet
+
+        fleet.SHARED_FOR = 0
     try:
         results = run(args)
     except (RuntimeError, OSError) as error:
