@@ -10,11 +10,15 @@ import json
 import secrets
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
 from virtdancer.hypervisor import volume_content
 from virtdancer.tasks.runner import TaskRunner
+from virtdancer.views import taken_body
+
+from ..conftest import Server
 
 from ..test_tasks import finished
 from .conftest import MEMORY_KIB, virsh
@@ -197,3 +201,30 @@ def test_a_clone_of_a_qcow2_volume_has_the_same_bytes(testapp, pool, tmp_path):
                 virsh("vol-delete", volume, "--pool", other, check=False)
         virsh("pool-destroy", other, check=False)
         virsh("pool-undefine", other, check=False)
+
+
+def test_waitress_keeps_a_large_body_in_a_file_that_the_task_takes_over(app, testapp, pool,
+                                                                        monkeypatch):
+    """Through waitress, as in production: a body above its in-memory buffer (512 KiB) is a
+    temporary file, taken by a duplicated descriptor (no copy) and read after the request."""
+    name, folder = pool
+    files = []
+    regular = taken_body._regular_file
+    monkeypatch.setattr(taken_body, "_regular_file",
+                        lambda source: files.append(regular(source)) or files[-1])
+    data = secrets.token_bytes(3 * MIB)
+    server = Server(app)
+    try:
+        request = urllib.request.Request(
+            f"{server.url}pools/{name}/volumes/h11-waitress.raw/content", data=data,
+            method="PUT", headers={"Content-Type": "application/octet-stream",
+                                   "Authorization": "Basic YWRtaW46YWRtaW4="})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            assert answer.status == 202
+            location = answer.headers["Location"]
+    finally:
+        server.close()
+    done = finished(testapp, location[location.index("/tasks/"):], timeout=60)
+    assert done["state"] == "done", done
+    assert files and files[0] is not None      # a file of waitress's, not a copy
+    assert (folder / "h11-waitress.raw").read_bytes() == data
