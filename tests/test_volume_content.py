@@ -15,7 +15,7 @@ import pytest
 from virtdancer.views.taken_body import BodyTooShort, take_body
 
 from .conftest import close_app, make_app
-from .test_pools import STORAGE_URI, app, admin, by_name, client  # noqa: F401  (fixtures)
+from .test_pools import STORAGE_URI, admin, app, by_name, client  # noqa: F401  (fixtures)
 from .test_tasks import finished
 
 URL = "/pools/images/volumes"

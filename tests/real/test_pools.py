@@ -19,7 +19,6 @@ from virtdancer.tasks.runner import TaskRunner
 from virtdancer.views import taken_body
 
 from ..conftest import Server
-
 from ..test_tasks import finished
 from .conftest import MEMORY_KIB, virsh
 
