@@ -35,6 +35,7 @@ BODIES = {"virtdancer.vm.action": {"action": "pause"}, "virtdancer.tokens": {"na
           "virtdancer.pool.action": {"action": "refresh"},
           "virtdancer.volumes": {"name": "matrix.raw", "format": "raw", "capacity_mib": 1},
           "virtdancer.volume": {"capacity_mib": 1},
+          "virtdancer.volume.clone": {"name": "matrix-copy.raw"},
           "virtdancer.vms": {"name": "matrix-new", "vcpus": 1, "memory": 64},
           "virtdancer.networks": {"name": "matrix", "subnet": "10.232.200.0/24"},
           "virtdancer.network.action": {"action": "autostart"},
@@ -83,7 +84,7 @@ TARGET, MAC = "vdz", "52:54:00:00:00:99"
 POOL, VOLUME = "matrix-pool", "matrix.raw"
 ALLOWED_ON_STORAGE = {("virtdancer.pools", "POST"): 201}
 STORAGE_ROUTES = {"virtdancer.pool", "virtdancer.pool.action", "virtdancer.volumes",
-                  "virtdancer.volume", "virtdancer.volume.content"}
+                  "virtdancer.volume", "virtdancer.volume.content", "virtdancer.volume.clone"}
 # The console needs a proxy to point at; none has to run for the test driver's 409.
 SETTINGS = {"virtdancer.console.public_url": "ws://127.0.0.1:9/",
             "virtdancer.hosts": f"default = {DEMO_URI}\nlab = {LAB_URI}"}

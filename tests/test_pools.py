@@ -245,11 +245,12 @@ def test_the_body_limit_still_holds_for_other_routes(admin):
 
 
 def test_an_upload_the_driver_cannot_take_leaves_the_volume(admin):
-    # The test driver has no virStorageVolUpload: a 501 in VirtDancer's shape, no traceback;
-    # the real ring (tests/real/test_pools.py) proves an upload.
+    # The test driver has no virStorageVolUpload: a failed task saying so, no traceback;
+    # tests/test_volume_content.py streams through a stand-in, tests/real a real upload.
     answer = admin.put("/pools/images/volumes/spare.raw/content", b"y" * 1000,
-                       content_type="application/octet-stream", status=501)
-    assert answer.json["status"] == "error"
+                       content_type="application/octet-stream", status=202)
+    done = finished(admin, answer.location)
+    assert done["state"] == "failed" and "virStorageVolUpload" in done["error"]
     assert "spare.raw" in by_name(admin.get("/pools/images/volumes").json)
 
 
@@ -261,8 +262,9 @@ def test_growing_on_the_test_driver_is_a_clear_error_and_shrinking_a_400(admin):
 
 
 def test_a_failed_upload_into_a_new_volume_leaves_no_volume_behind(admin):
-    admin.put("/pools/images/volumes/fresh.raw/content", b"z" * 4096,
-              content_type="application/octet-stream", status=501)
+    answer = admin.put("/pools/images/volumes/fresh.raw/content", b"z" * 4096,
+                       content_type="application/octet-stream", status=202)
+    assert finished(admin, answer.location)["state"] == "failed"
     assert "fresh.raw" not in by_name(admin.get("/pools/images/volumes").json)
 
 

@@ -43,6 +43,8 @@ PER_HOST = [
     ("virtdancer.volume", "/pools/{pool}/volumes/{volume}", "/pools/{pool}/volumes/{volume}"),
     ("virtdancer.volume.content", "/pools/{pool}/volumes/{volume}/content",
      "/pools/{pool}/volumes/{volume}"),
+    ("virtdancer.volume.clone", "/pools/{pool}/volumes/{volume}/clone",
+     "/pools/{pool}/volumes/{volume}"),
     ("virtdancer.capabilities", "/capabilities", "/capabilities"),
     ("virtdancer.networks", "/networks", "/networks"),
     ("virtdancer.network", "/networks/{network}", "/networks/{network}"),

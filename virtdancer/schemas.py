@@ -325,6 +325,21 @@ class ResizeVolumeBody(colander.MappingSchema):
     capacity_mib = colander.SchemaNode(colander.Integer(),
                                        validator=colander.Range(1, MAX_MIB),
                                        description="the new size; only growing is allowed")
+
+
+class CloneVolumeBody(colander.MappingSchema):
+    """`POST .../volumes/<volume>/clone`: a copy named `name`, in `pool` (default: the same)."""
+
+    name = _storage_name("the copy's name, " + STORAGE_NAME_WORDS)
+    pool = colander.SchemaNode(colander.String(), missing=None,
+                               validator=colander.Regex(STORAGE_NAME,
+                                                        msg=f"a name is {STORAGE_NAME_WORDS}"),
+                               description="a pool of the same host; default: the volume's own")
+    format = colander.SchemaNode(colander.String(), missing=None,
+                                 validator=colander.OneOf(VOLUME_FORMATS),
+                                 description="one of " + ", ".join(VOLUME_FORMATS)
+                                 + "; default: the volume's own")
+
 # -- creating and deleting VMs (views/provisioning.py) -------------------------------------------
 
 VM_NAME = LIBVIRT_NAME

@@ -26,6 +26,7 @@ from .registry import DEFAULT_NAME, HostRegistry, HostsSettingsError, parse_host
 from .sampler import StatsSampler
 from .snapshots import Snapshots
 from .storage import POOL_ACTIONS, VOLUME_FORMATS, Storage  # noqa: F401  (the service's API)
+from .volume_content import Uploads, VolumeCopies
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ class Hypervisor:
         self.connection = HostConnection(uri, name=name, **connection_options)
         self.fleet = Fleet(self.connection)
         self.storage = Storage(self.connection)
+        self.uploads = Uploads(self.connection)
+        self.volume_copies = VolumeCopies(self.connection)
         self.provisioning = Provisioning(self.connection)
         self.editing = Editing(self.connection, self.provisioning)
         self.cloning = Cloning(self.connection)

@@ -217,56 +217,6 @@ class Storage:
                 raise VolumesInUse(pool_name, [(name, users)])
             vol.delete(0)
 
-    @_shown_in_details
-    def upload(self, pool_name, name, body, length, *, fmt="raw", chunk=256 * 1024):
-        """Stream `length` bytes of the file-like `body` into a volume, `chunk` at a time.
-
-        Answers `(VolumeInfo, created)`. A volume that is not there is made first (raw, of
-        `length` bytes) and deleted again when the upload fails, so that a failed request
-        leaves no half volume behind.
-        """
-        with self.host.session() as conn:
-            pool = _running_pool(conn, pool_name)
-            create = name not in pool.listVolumes()
-            if create:
-                if name in pool.listVolumes():
-                    raise Refused(f"the pool {pool_name} has a volume named {name} already")
-                check_room(pool, length)
-                vol = pool.createXML(volume_xml(name, length, fmt), 0)
-            else:
-                vol = _lookup_volume(pool, name)
-                users = _users_by_path(conn).get(vol.path())
-                if users:
-                    raise VolumesInUse(pool_name, [(name, users)])
-                capacity = vol.info()[1]
-                if length > capacity:
-                    raise InvalidRequest(f"the volume {name} holds {_words(capacity)}; "
-                                         f"the upload of {_words(length)} does not fit")
-            stream = conn.newStream(0)
-            try:
-                vol.upload(stream, 0, length, 0)
-                left = length
-                while left > 0:
-                    data = body.read(min(chunk, left))
-                    if not data:
-                        raise InvalidRequest(f"the body ended {left} bytes before its "
-                                             f"Content-Length")
-                    _send_all(stream, data)
-                    left -= len(data)
-                stream.finish()
-            except BaseException:
-                try:
-                    stream.abort()
-                except libvirt.libvirtError:
-                    pass
-                if create:
-                    try:
-                        vol.delete(0)
-                    except libvirt.libvirtError:
-                        pass
-                raise
-            return _volume_info(vol, _users_by_path(conn)), create
-
 
 class VolumesInUse(Refused):
     """Volumes that VMs use: `used` is `[(volume name or path, (VolumeUser, ...))]`."""
@@ -277,15 +227,6 @@ class VolumesInUse(Refused):
         of_pool = f" of the pool {pool_name}" if pool_name else ""
         super().__init__(f"volumes{of_pool} are in use: {named}")
         self.used = used
-
-
-def _send_all(stream, data):
-    view = memoryview(data)
-    while view:
-        sent = stream.send(bytes(view))
-        if sent < 0:
-            raise libvirt.libvirtError("the stream refused the data")
-        view = view[sent:]
 
 
 def _words(size):

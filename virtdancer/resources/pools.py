@@ -7,6 +7,11 @@ volume `in_use` without a name.
 from ..schemas import well_formed
 
 
+def volume_hold(host, pool, name):
+    """What a task changing a volume holds (`TaskRunner.submit`'s `holds`), and its words."""
+    return ("volume", host, pool, name), f"the volume {name} of the pool {pool}"
+
+
 class PoolCollection:
     """Every storage pool of the host."""
 
@@ -16,6 +21,7 @@ class PoolCollection:
         self.__parent__ = parent
         self.host = parent
         self.storage = parent.storage
+        self.hypervisor = parent.hypervisor
         self.sees = parent.sees
 
     def __getitem__(self, name):
@@ -39,6 +45,7 @@ class Pool:
         self.name = name
         self.host = parent.host
         self.storage = parent.storage
+        self.hypervisor = parent.hypervisor
         self.sees = parent.sees
 
     def __getitem__(self, name):
@@ -66,6 +73,7 @@ class VolumeCollection:
         self.pool = parent
         self.host = parent.host
         self.storage = parent.storage
+        self.hypervisor = parent.hypervisor
         self.sees = parent.sees
 
     def __getitem__(self, name):
@@ -75,6 +83,10 @@ class VolumeCollection:
 
     def volumes(self):
         return self.storage.volumes(self.pool.name)
+
+    def held(self, name):
+        """What a task making the volume `name` holds."""
+        return volume_hold(self.host.name, self.pool.name, name)
 
     def check_new(self, name, fmt, capacity_mib):
         """Refuse now what `create` would refuse (a taken name, no room)."""
@@ -94,6 +106,7 @@ class Volume:
         self.pool = parent.pool
         self.host = parent.host
         self.storage = parent.storage
+        self.hypervisor = parent.hypervisor
         self.sees = parent.sees
 
     def info(self):
@@ -105,6 +118,24 @@ class Volume:
     def delete(self):
         self.storage.delete_volume(self.pool.name, self.name)
 
-    def upload(self, body, length):
+    def held(self):
+        """What a task changing this volume holds, and how a refusal names it."""
+        return volume_hold(self.host.name, self.pool.name, self.name)
+
+    def check_upload(self, length):
+        """Refuse now what `upload` would refuse; answer whether the volume will be made."""
+        return self.hypervisor.uploads.check(self.pool.name, self.name, length)
+
+    def upload(self, body, length, progress, stop_check):
         """`(VolumeInfo, created)`: the volume is made (raw) when it is not there."""
-        return self.storage.upload(self.pool.name, self.name, body, length)
+        return self.hypervisor.uploads.upload(self.pool.name, self.name, body, length,
+                                              progress=progress, stop_check=stop_check)
+
+    def check_clone(self, new_name, target_pool, fmt):
+        self.hypervisor.volume_copies.check(self.pool.name, self.name, target_pool, new_name,
+                                            fmt)
+
+    def clone(self, new_name, target_pool, fmt, watch):
+        """The copy's `VolumeInfo`; `watch` is given an estimate of its progress."""
+        return self.hypervisor.volume_copies.copy(self.pool.name, self.name, target_pool,
+                                                  new_name, fmt, watch=watch)

@@ -1,5 +1,5 @@
-// What takes longer than a request (cloning a VM, making a volume) answers 202 with a task;
-// the page follows it here, GET tasks/<id> every half second, until it has ended.
+// What takes longer than a request (cloning a VM, making, copying or uploading a volume) answers
+// 202 with a task; the page follows it here, GET tasks/<id> every half second, until it ends.
 
 import { ApiError, get, post } from "./api.js";
 
@@ -17,10 +17,14 @@ export async function postTask(path, body) {
   return finished(data);
 }
 
-/** The result of `task` (a task's body) once it has ended; see postTask. */
-export async function finished(task) {
+/**
+ * The result of `task` (a task's body) once it has ended; see postTask. `onUpdate(task)` hears
+ * of the task each time it is asked for (its state and progress), until it ends.
+ */
+export async function finished(task, onUpdate = () => {}) {
   let now = task;
   while (now.state === "queued" || now.state === "running") {
+    onUpdate(now);
     await pause(POLL_MS);
     ({ data: now } = await get(`tasks/${encodeURIComponent(task.id)}`));
   }

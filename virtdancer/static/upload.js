@@ -1,13 +1,17 @@
 // Uploads a file into a volume: `PUT hosts/<host>/pools/<pool>/volumes/<vol>/content`, the file's
 // bytes as they are. XMLHttpRequest rather than fetch, because only it reports how much of the
 // body has gone out (upload progress), and it can be cancelled half-way. The browser sends the
-// file's Content-Length itself; the server streams the bytes to libvirt as they come.
+// file's Content-Length itself; once the server has it all, a task streams it to libvirt.
 
 import { ApiError, messageOfText, sessionEnded, writeHeaders } from "./api.js";
 import { bytes, sentence } from "./format.js";
 
 /** Why an upload failed, in words: the statuses an upload can get, each said plainly. */
 export function uploadProblem(error) {
+  // The task that writes the file into the volume failed (the server had the whole file).
+  if (error.body?.state === "failed") {
+    return `VirtDancer could not write it into the volume: ${sentence(error.message)}`;
+  }
   const server = error.message ? ` The server said: ${sentence(error.message)}` : "";
   switch (error.status) {
     case 0: return "the upload stopped: VirtDancer cannot be reached. Check the connection.";
@@ -27,7 +31,7 @@ export function uploadProblem(error) {
 
 /**
  * Send `file` to `url`. Returns {done, cancel}: `done` resolves to the answer's JSON (the
- * volume) or rejects with an ApiError (status 0 when the server could not be reached) or an
+ * task that writes it into the volume) or rejects with an ApiError (status 0 when the server could not be reached) or an
  * AbortError after cancel(). onProgress(sent, total) is called as the body goes out.
  */
 export function upload(url, file, onProgress) {
@@ -63,4 +67,11 @@ export function upload(url, file, onProgress) {
 export function progressWords(sent, total) {
   const share = total ? Math.floor((sent / total) * 100) : 100;
   return `${bytes(sent)} of ${bytes(total)} (${share} %)`;
+}
+
+/** "VirtDancer writes it into the volume: 40 %" (a task's progress), "… is waiting" when queued. */
+export function writingWords(task) {
+  if (task.state === "queued") return "VirtDancer will write it into the volume (waiting).";
+  const share = task.progress === null ? 0 : Math.floor(task.progress * 100);
+  return `VirtDancer writes it into the volume: ${share} %`;
 }

@@ -1,12 +1,16 @@
 // "Upload a file" in the Storage view: a file (an ISO, say) goes into the chosen pool as a
-// volume of the name given, with a progress bar fed by the browser's upload progress, a Cancel
-// button, and a refusal told in words (413 too large, 411 no length, 501 the host cannot).
+// volume of the name given, in two phases on one progress bar: the browser sends the file (its
+// upload progress), then VirtDancer's task writes it into the volume (the task's progress). A
+// Cancel button stops either; a refusal is told in words (413 too large, 411 no length, 501 the
+// host cannot).
 
 import { nameProblem } from "./checks.js";
 import { confirmAction } from "./confirm.js";
+import { del } from "./api.js";
 import { button, element, field, input } from "./dom.js";
-import { bytes } from "./format.js";
-import { progressWords, upload, uploadProblem } from "./upload.js";
+import { bytes, sentence } from "./format.js";
+import { finished } from "./tasks.js";
+import { progressWords, upload, uploadProblem, writingWords } from "./upload.js";
 
 export class UploadForm {
   constructor(message, urlOf, existing, changed) {
@@ -86,13 +90,22 @@ export class UploadForm {
     this.message.say(`Uploading ${file.name} as ${name}…`);
     this.running = upload(this.urlOf(name), file, (sent, total) => this.showProgress(sent, total));
     try {
-      await this.running.done;
-      this.message.say(`${file.name} uploaded as ${name} (${bytes(file.size)}).`);
+      const task = await this.running.done;
+      // The file is on the server; a task writes it into the volume. Cancel now cancels it.
+      this.running = { cancel: () => this.cancelTask(task) };
+      this.message.say(`${file.name} has been sent; VirtDancer writes it into ${name}…`);
+      this.showWriting(task);
+      const volume = await finished(task, (now) => this.showWriting(now));
+      this.message.say(`${file.name} uploaded as ${name} (${bytes(file.size)}): `
+                       + (volume.created ? `a new ${volume.format} volume in ${volume.path}.`
+                         : `written over what ${volume.path} held.`));
       this.root.reset();
       this.nameTyped = false;
     } catch (error) {
-      if (error.name === "AbortError") {
-        this.message.say(`The upload of ${file.name} was cancelled.`,
+      if (error.name === "AbortError" || error.body?.state === "cancelled") {
+        // The task's "cancelled (why)", said once: an existing volume partly written, say.
+        const why = error.body ? error.message.replace(/^cancelled\s*/, "") : "";
+        this.message.say(`The upload of ${file.name} was cancelled${why ? ` ${why}` : ""}.`,
                          { error: true });
       } else if (error.status !== 401) {
         this.message.say(`${file.name} was not uploaded: ${uploadProblem(error)}`,
@@ -109,6 +122,27 @@ export class UploadForm {
   showProgress(sent, total) {
     this.bar.value = total ? sent / total : 0;
     this.words.textContent = progressWords(sent, total);
+  }
+
+  showWriting(task) {
+    if (task.progress === null) this.bar.removeAttribute("value");   // not started: moving
+    else this.bar.value = task.progress;
+    this.words.textContent = writingWords(task);
+  }
+
+  async cancelTask(task) {
+    this.cancelButton.disabled = true;
+    try {
+      await del(`tasks/${encodeURIComponent(task.id)}`);
+    } catch (error) {
+      // Ended meanwhile (409): the task's end says what became of the upload.
+      if (error.status !== 409 && error.status !== 401) {
+        this.message.say(`The upload could not be cancelled: ${sentence(error.message)}`,
+                         { error: true });
+      }
+    } finally {
+      this.cancelButton.disabled = false;
+    }
   }
 
   cancel() {

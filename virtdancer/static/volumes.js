@@ -1,10 +1,11 @@
 // The volumes of one pool, in the Storage view: format, size, allocation, path and the VMs
-// using each. Admins create a volume (name, format, size), grow one, delete one (a volume in
-// use is refused: the server names its VMs), and upload a file (an ISO) with a progress bar
-// and a Cancel button.
+// using each. Admins create a volume (name, format, size), grow one, clone one (into this pool
+// or another), delete one (a volume in use is refused: the server names its VMs), and upload a
+// file (an ISO) with a progress bar and a Cancel button.
 
 import { del, get, patch } from "./api.js";
 import { nameProblem } from "./checks.js";
+import { CloneVolumeDialog } from "./clonevolume.js";
 import { confirmAction } from "./confirm.js";
 import { button, cell, element, field, input, select, sendSaying, statusLine, table }
   from "./dom.js";
@@ -60,6 +61,10 @@ export class VolumesPanel {
     this.upload = new UploadForm(this.message, (name) => this.url(name, "/content"),
                                  (name) => this.shown?.find((volume) => volume.name === name),
                                  () => this.changed());
+    this.cloneDialog = new CloneVolumeDialog((copy, words) => {
+      this.message.say(words);
+      this.changed();
+    });
     this.list = table("volumes-list", "Volumes", ["Volume", "Format", "Capacity", "Allocation",
                                                   "Path", "Used by",
                                                   { text: "Actions", hidden: true }]);
@@ -138,6 +143,7 @@ export class VolumesPanel {
   stop() {
     this.asked = null;
     this.upload.cancel();
+    this.cloneDialog.close();
   }
 
   render(volumes, emptyWords) {
@@ -165,6 +171,8 @@ export class VolumesPanel {
     group.setAttribute("aria-label", `Actions on ${volume.name}`);
     group.append(button("Grow", () => this.askGrow(volume, group),
                         { label: `Grow ${volume.name}` }),
+                 button("Clone", () => this.cloneDialog.open(this.host, this.pool, volume),
+                        { label: `Clone ${volume.name}` }),
                  button("Delete", () => this.remove(volume),
                         { className: "danger", label: `Delete ${volume.name}` }));
     return group;

@@ -90,18 +90,22 @@ class TaskRunner:
         self._lock = threading.RLock()
         self._pools = {}            # host → ThreadPoolExecutor
         self._running = {}          # task id → (TaskContext, Future)
-        self._holders = {}          # (host, VM UUID) → id of the task changing that VM
+        self._holders = {}          # (host, VM UUID) or a held key → id of the task
+        self._extra_holds = {}      # task id → the keys of `holds` it has
         self._closing = threading.Event()
         self._poller = None
 
     # -- what the views ask ----------------------------------------------------------------
 
-    def submit(self, type, host, work, vm=None, user=None, changes_vm=True, canceller=None):
+    def submit(self, type, host, work, vm=None, user=None, changes_vm=True, canceller=None,
+               holds=()):
         """Queue `work(context)` as a task of `host` on `vm` (`(uuid, name)` or None); answer
         its record. `TaskConflict` if the VM has another task that changes it.
 
         `canceller`: how to stop the work from its start on (the work may set it later, with
         `context.cancel_with`); without one, a running task cannot be cancelled.
+        `holds`: `(key, what)` of other things the task changes (a volume), each held as a
+        VM is: a second task holding the same key is refused, naming `what`.
         """
         record = TaskRecord(id=secrets.token_hex(8), type=type, host=host, user=user,
                             vm_uuid=vm[0] if vm else None, vm_name=vm[1] if vm else None,
@@ -119,6 +123,16 @@ class TaskRunner:
                                        f"task {holder} ({self._running[holder][0].record.type})"
                                        "; wait for it to end or cancel it", holder)
                 self._holders[key] = record.id
+            for held, what in holds:
+                holder = self._holders.get(held)
+                if holder is not None:
+                    self._release(record)
+                    raise TaskConflict(f"{what} has a task that changes it already: task "
+                                       f"{holder} ({self._running[holder][0].record.type}); "
+                                       "wait for it to end or cancel it", holder)
+            for held, _ in holds:
+                self._holders[held] = record.id
+            self._extra_holds[record.id] = [held for held, _ in holds]
             try:
                 self.records.add(record)
                 future = self._pool(host).submit(self._run, context)
@@ -249,9 +263,14 @@ class TaskRunner:
         self._tell(record)
 
     def _release(self, record):
-        key = (record.host, record.vm_uuid)
-        if self._holders.get(key) == record.id:
-            del self._holders[key]
+        for key in [(record.host, record.vm_uuid), *self._extra_holds.pop(record.id, ())]:
+            if self._holders.get(key) == record.id:
+                del self._holders[key]
+
+    def holder(self, key):
+        """The id of the running task that holds `key`, or None."""
+        with self._lock:
+            return self._holders.get(key)
 
     def _set_progress(self, context, fraction):
         record = context.record

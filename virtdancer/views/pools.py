@@ -22,10 +22,6 @@ pool = PerHostService("virtdancer.pool", "One storage pool")
 pool_action = PerHostService("virtdancer.pool.action", "Start, stop, refresh a storage pool")
 volumes = PerHostService("virtdancer.volumes", "The volumes of a storage pool")
 volume = PerHostService("virtdancer.volume", "One volume")
-# What an upload's body is: the volume's bytes, at least one.
-UPLOAD_CONTENT = {"application/octet-stream": {"schema": {"type": "string", "format": "binary",
-                                                          "minLength": 1}}}
-volume_content = PerHostService("virtdancer.volume.content", "Upload a volume's content")
 
 
 def pool_answer(info):
@@ -40,8 +36,9 @@ def volume_answer(info, sees):
                         for user in users if sees(user.name)]}
 
 
-def in_use_refusal(error, sees):
-    """A 409 naming the volumes' users this user sees (the others only as "a VM")."""
+def in_use_words(error, sees):
+    """"in use: <volume> is used by <VMs>", naming the users this user sees (the others only
+    as "another VM")."""
     parts = []
     for volume_name, users in error.used:
         names = [user.name for user in users if sees(user.name)]
@@ -49,7 +46,23 @@ def in_use_refusal(error, sees):
         if hidden:
             names.append("another VM" if hidden == 1 else f"{hidden} other VMs")
         parts.append(f"{volume_name} is used by {', '.join(names)}")
-    return error_response(409, "in use: " + "; ".join(parts), location="hypervisor")
+    return "in use: " + "; ".join(parts)
+
+
+def in_use_refusal(error, sees, because=""):
+    """A 409 saying `in_use_words` (and `because`, why that refuses the request)."""
+    return error_response(409, in_use_words(error, sees) + (f"; {because}" if because else ""),
+                          location="hypervisor")
+
+
+def busy_refusal(request, volume):
+    """A 409 when a task (an upload, a copy) changes the volume now; else None."""
+    key, what = volume.held()
+    holder = request.tasks.holder(key)
+    if holder is None:
+        return None
+    return error_response(409, f"{what} has a task that changes it: task {holder}; wait for "
+                          "it to end or cancel it", location="url")
 
 
 @pools.get(context=PoolCollection, permission=Permission.READ,
@@ -126,7 +139,8 @@ def create_volume(request):
         info = collection.create(body["name"], body["format"], body["capacity_mib"])
         return {**volume_answer(info, collection.sees), "url": url}
 
-    return accept(request, "create_volume", work, collection.host.name, changes_vm=False)
+    return accept(request, "create_volume", work, collection.host.name, changes_vm=False,
+                  holds=[collection.held(body["name"])])
 
 
 @volume.get(context=Volume, permission=Permission.READ,
@@ -140,6 +154,9 @@ def show_volume(request):
               errors=(409, 502, 503))
 def resize_volume(request):
     """Grow a volume to `capacity_mib` MiB."""
+    busy = busy_refusal(request, request.context)
+    if busy is not None:
+        return busy
     info = request.context.resize(request.validated["capacity_mib"])
     return volume_answer(info, request.context.sees)
 
@@ -147,28 +164,11 @@ def resize_volume(request):
 @volume.delete(context=Volume, permission=Permission.ADMIN,
                response_schemas={200: answers.DeletedAnswer()}, errors=(409, 502, 503))
 def delete_volume(request):
+    busy = busy_refusal(request, request.context)
+    if busy is not None:
+        return busy
     try:
         request.context.delete()
     except VolumesInUse as error:
         return in_use_refusal(error, request.context.sees)
     return {"result": "deleted"}
-
-
-@volume_content.put(context=Volume, permission=Permission.ADMIN,
-                    response_schemas={200: answers.VolumeAnswer(), 201: answers.VolumeAnswer()},
-                    request_content=UPLOAD_CONTENT, errors=(409, 411, 502, 503))
-def upload_content(request):
-    """Stream the body (its Content-Length bytes) into the volume, 256 KiB at a time; a
-    volume not there yet is made, raw, of that size (201)."""
-    if not request.content_length:
-        return error_response(400, "an upload needs a body: the volume's bytes",
-                              location="body")
-    try:
-        info, created = request.context.upload(request.body_file_raw, request.content_length)
-    except VolumesInUse as error:
-        return in_use_refusal(error, request.context.sees)
-    if created:
-        request.response.status_code = 201
-        request.response.location = request.route_url(
-            request.matched_route.name.replace(".content", ""), **request.matchdict)
-    return volume_answer(info, request.context.sees)

@@ -13,16 +13,17 @@ task = Service(name="virtdancer.task", pyramid_route="virtdancer.task",
                description="One task: follow it, or cancel it")
 
 
-def accept(request, type, work, host, vm=None, changes_vm=True, canceller=None):
+def accept(request, type, work, host, vm=None, changes_vm=True, canceller=None, holds=()):
     """Run `work(context)` as a task of `host` on `vm` (a resource with `uuid` and `name`, or
-    None) and answer `202 Accepted` with its Location and body. `canceller`: see
+    None) and answer `202 Accepted` with its Location and body. `canceller`, `holds`: see
     `TaskRunner.submit`.
 
     The task's id is left on the request as `request.virtdancer_task_id`, for the audit trail.
     """
     user = getattr(request.identity, "name", None)
     record = request.tasks.submit(type, host, work, vm=(vm.uuid, vm.name) if vm else None,
-                                  user=user, changes_vm=changes_vm, canceller=canceller)
+                                  user=user, changes_vm=changes_vm, canceller=canceller,
+                                  holds=holds)
     request.virtdancer_task_id = record.id
     request.response.status = 202
     request.response.location = request.route_url("virtdancer.task", task=record.id)
