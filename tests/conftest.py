@@ -39,6 +39,8 @@ def make_app(**settings):
     settings.setdefault("virtdancer.users_file", DEMO_USERS)
     settings.setdefault("virtdancer.secret", SECRET)
     settings.setdefault("virtdancer.session.secure", "false")
+    # Tests change the users file and ask at once, faster than VirtDancer looks at it.
+    settings.setdefault("virtdancer.users_file.check_interval", "0")
     return main({}, **settings)
 
 

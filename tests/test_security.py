@@ -1,11 +1,13 @@
 """Authentication, sessions, CSRF, throttling and visibility on the demo users."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import webtest
+from pyramid.interfaces import ISecurityPolicy
 
 from virtdancer.security.passwords import hash_password
 from virtdancer.security.sha512_crypt import sha512_crypt
@@ -144,6 +146,40 @@ def test_a_user_removed_from_the_file_loses_the_session(tmp_path):
         client.get("/vm")
         users.write_text(f"[bob]\npassword = {hash_password('pw')}\nrole = viewer\nvms = all\n")
         client.get("/vm", status=401)
+    finally:
+        close_app(app)
+
+
+def test_a_busy_virtdancer_looks_at_the_users_file_every_check_interval(tmp_path, monkeypatch):
+    users = tmp_path / "users.ini"
+    both = (f"[ann]\npassword = {hash_password('pw')}\nrole = viewer\nvms = all\n"
+            f"[bob]\npassword = {hash_password('pw')}\nrole = viewer\nvms = all\n")
+    users.write_text(both)
+    stats = []
+    stat = os.stat
+
+    def counted(path, *args, **kwargs):
+        if str(path) == str(users):
+            stats.append(path)
+        return stat(path, *args, **kwargs)
+    monkeypatch.setattr(os, "stat", counted)
+    app = make_app(**{"virtdancer.users_file": str(users),
+                      "virtdancer.users_file.check_interval": "0.1"})
+    try:
+        authenticator = app.registry.getUtility(ISecurityPolicy).authenticator
+        now = [100.0]
+        authenticator.users.clock = lambda: now[0]
+        ann = client_of(app, "ann", "pw")
+        ann.get("/vm")
+        looked = len(stats)
+        for _ in range(5):
+            ann.get("/vm")
+        assert len(stats) == looked, "no stat within the interval"
+        users.write_text(both.split("[bob]")[0].replace("[ann]", "[bob]"))
+        ann.get("/vm")   # within the interval: the change is not seen yet
+        now[0] += 0.125
+        ann.get("/vm", status=401)
+        assert len(stats) == looked + 1
     finally:
         close_app(app)
 

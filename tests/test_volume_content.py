@@ -14,9 +14,14 @@ import pytest
 
 from virtdancer.views.taken_body import BodyTooShort, take_body
 
+from . import test_pools
 from .conftest import close_app, make_app
-from .test_pools import STORAGE_URI, admin, app, by_name, client  # noqa: F401  (fixtures)
+from .test_pools import STORAGE_URI, by_name, client
 from .test_tasks import finished
+
+# The storage fleet's app and its admin, as tests/test_pools.py makes them.
+app = test_pools.app
+admin = test_pools.admin
 
 URL = "/pools/images/volumes"
 

@@ -33,6 +33,7 @@ SETTINGS = {setting.name: setting for setting in (
     Setting("virtdancer.default_host", "", "text"),
     Setting("virtdancer.libvirt_uri", "qemu:///system", "text"),
     Setting("virtdancer.users_file", "", "text"),
+    Setting("virtdancer.users_file.check_interval", 0.1, "seconds", minimum=0),
     Setting("virtdancer.secret", "", "text"),
     Setting("virtdancer.session.secure", True, "flag"),
     Setting("virtdancer.session.timeout", 28800, "integer", minimum=1),

@@ -54,7 +54,8 @@ def security_from_settings(settings):
     except PublishedSecret as error:
         raise SecuritySettingsError(str(error)) from None
     try:
-        users = UsersFile(users_path)
+        users = UsersFile(users_path,
+                          check_interval=value(settings, "virtdancer.users_file.check_interval"))
     except UsersFileError as error:
         raise SecuritySettingsError(f"virtdancer.users_file: {error}") from None
     throttle = LoginThrottle(

@@ -107,8 +107,14 @@ def parse_users(text, source="users file"):
     return users
 
 
+# How often (seconds) a busy VirtDancer looks whether the users file changed: each look is a
+# `stat`, which lets go of the interpreter lock (a thread switch under load).
+CHECK_INTERVAL = 0.1
+
+
 class UsersFile:
-    """The users file on disk, read again whenever it changes.
+    """The users file on disk, read again whenever it changes: looked at (`stat`) at most every
+    `check_interval` seconds, so that a change counts from the next request after that.
 
     A file that becomes missing, unreadable, empty or wrong while VirtDancer runs is most
     likely being edited: the last good users stay in force until it is good again, and for the
@@ -116,10 +122,12 @@ class UsersFile:
     anyone then). A file that stays broken longer is not an edit: failures count again.
     """
 
-    def __init__(self, path, grace=60.0, clock=time.monotonic):
+    def __init__(self, path, grace=60.0, clock=time.monotonic, check_interval=CHECK_INTERVAL):
         self.path = path
         self.grace = grace
         self.clock = clock
+        self.check_interval = check_interval
+        self._checked = None      # when the file was last looked at
         self._lock = threading.Lock()
         self._stamp = None        # of the file the users were read from
         self._bad_stamp = None    # of a file found wrong, so that it is not read again
@@ -140,7 +148,12 @@ class UsersFile:
         self.reload_if_changed()
         return self._users.get(name)
 
-    def reload_if_changed(self):
+    def reload_if_changed(self, at_once=False):
+        now = self.clock()
+        checked = self._checked
+        if not at_once and checked is not None and 0 <= now - checked < self.check_interval:
+            return
+        self._checked = now
         try:
             stat = os.stat(self.path)
             stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
@@ -190,5 +203,5 @@ class UsersFile:
                 new_file.write(text.replace(old_hash, new_hash))
             os.chmod(new_file.name, mode)
             os.replace(new_file.name, self.path)
-        self.reload_if_changed()
+        self.reload_if_changed(at_once=True)
         return True
