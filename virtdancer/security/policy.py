@@ -312,18 +312,21 @@ class VirtDancerSecurityPolicy:
     def _session_user(self, request):
         """The user of the request's login session, or None (and the session dropped)."""
         session = request.session
+        # One read through the session's accessors (which note the access, and renew the
+        # cookie when it is due); the other keys straight from the dict it is.
         name = session.get(SESSION_USER)
         if name is None:
             return None
-        session_id = session.get(SESSION_ID)
-        started = session.get(SESSION_STARTED)
+        peek = dict.get if isinstance(session, dict) else type(session).get
+        session_id = peek(session, SESSION_ID)
+        started = peek(session, SESSION_STARTED)
         user = self.authenticator.users.get(name) if isinstance(name, str) else None
         now = self.clock()
         if (user is None or not isinstance(session_id, str)
                 or not isinstance(started, (int, float)) or not math.isfinite(started)
                 or not now - self.session_max_age <= started <= now + CLOCK_SLACK
-                or not isinstance(session.get(CSRF_SESSION_KEY, ""), str)
-                or not hmac.compare_digest(str(session.get(SESSION_BINDING)),
+                or not isinstance(peek(session, CSRF_SESSION_KEY, ""), str)
+                or not hmac.compare_digest(str(peek(session, SESSION_BINDING)),
                                            str(self._binding(user)))
                 or self._ended_session(name, session_id, started)):
             # Invalidated, the session is not sent back renewed: the browser drops the cookie.
