@@ -25,6 +25,12 @@ def test_an_admin_sees_the_pool_and_its_volumes_and_makes_and_deletes_one(page, 
     expect(volume_row(view, "web-1.qcow2")).to_contain_text("qcow2")
     expect(volume_row(view, "web-1.qcow2")).to_contain_text("/var/lib/libvirt/images/web-1.qcow2")
     screenshot(page, "storage-admin")
+    # The size's number has room for a few digits, and its unit stays inside the form.
+    form = view.locator("[data-volume-form]").bounding_box()
+    number = view.locator("#volume-size").bounding_box()
+    unit = view.locator("[data-volume-form] .size-row select").bounding_box()
+    assert number["width"] >= 48, number
+    assert unit["x"] + unit["width"] <= form["x"] + form["width"], (unit, form)
 
     view.locator("#volume-name").fill("scratch.qcow2")
     view.locator("#volume-size").fill("2")
