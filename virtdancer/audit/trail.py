@@ -72,11 +72,8 @@ class AuditTrail:
         """
         record = self._record(fields)
         with self._changed:
-            if self._closed:
-                self._log_only(record)
+            if not self._enqueue(record):
                 return
-            self._queue.append(record)
-            self._queued += 1
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, daemon=True,
                                                 name="virtdancer-audit")
@@ -96,12 +93,18 @@ class AuditTrail:
         record = self._record(fields)
         with self._keeping:
             with self._changed:
-                if self._closed:
-                    self._log_only(record)
+                if not self._enqueue(record):
                     return
-                self._queue.append(record)
-                self._queued += 1
             self._write_queued()
+
+    def _enqueue(self, record):
+        """Queue `record` (the caller holds `_changed`); False, and only logged, once closed."""
+        if self._closed:
+            self._log_only(record)
+            return False
+        self._queue.append(record)
+        self._queued += 1
+        return True
 
     def _record(self, fields):
         unknown = fields.keys() - FIELDS_SET
