@@ -254,6 +254,13 @@ def test_a_client_that_does_not_keep_up_is_dropped(app):
         # A client that reads nothing: past one message, websockets stops reading its socket.
         async with connect(channel_url(app, "viewer"), origin=ORIGIN, proxy=None,
                            max_queue=1) as websocket:
+            # `connect` may return before the server has subscribed the channel. Flooded
+            # before that, the hub (which keeps 5 events here) would answer the channel
+            # "reload" and nothing more, and nothing would ever overflow its queue.
+            async with asyncio.timeout(10):
+                while not hub.subscribers:
+                    await asyncio.sleep(0.01)
+
             def flood():
                 for number in range(3000):
                     hub.publish("metadata", "default", None, text="x" * 2000, number=number)
