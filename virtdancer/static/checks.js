@@ -1,4 +1,4 @@
-// What the Storage and Networks forms check before sending, so that a typing slip is told at
+// What VirtDancer's forms check before sending, so that a typing slip is told at
 // once and next to its field. The server checks all of it again (schemas.py): these only spare
 // a round trip, and say the same rules in the same words.
 

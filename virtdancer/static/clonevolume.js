@@ -4,12 +4,12 @@
 // so there is no Cancel once it runs: the dialog says so.
 
 import { get, post } from "./api.js";
+import { nameProblem } from "./checks.js";
 import { blamedField, element, field, fieldError, setOptions } from "./fields.js";
 import { bytes, sentence } from "./format.js";
 import { onHost } from "./hosts.js";
+import { SheetDialog } from "./sheet.js";
 import { finished } from "./tasks.js";
-
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
 
 /** "spare.raw" → "spare-copy.raw": the copy keeps the volume's extension. */
 export function copyName(name) {
@@ -19,17 +19,11 @@ export function copyName(name) {
   return `${stem.slice(0, 64 - tail.length - 5)}-copy${tail}`;
 }
 
-export class CloneVolumeDialog {
+export class CloneVolumeDialog extends SheetDialog {
   /** cloned(copy, words): told of the copy (the task's result) and a sentence saying it. */
   constructor(cloned) {
+    super({ name: "clone-volume", submit: "Clone", narrow: true });
     this.cloned = cloned;
-    this.dialog = element("dialog", "sheet narrow");
-    this.dialog.dataset.cloneVolumeDialog = "";
-    this.dialog.setAttribute("aria-labelledby", "clone-volume-title");
-    this.title = element("h2");
-    this.title.id = "clone-volume-title";
-    const form = element("form", "sheet-form");
-    form.noValidate = true;
     this.text = element("p", "muted");
     this.name = field("Name of the copy", { name: "clone-volume-name", attributes: {
       maxlength: "64", autocomplete: "off", spellcheck: "false", autocapitalize: "none" } });
@@ -37,29 +31,12 @@ export class CloneVolumeDialog {
     this.progress = element("p", "clone-progress");
     this.progress.setAttribute("aria-live", "polite");
     this.progress.hidden = true;
-    this.message = element("p", "message error");
-    this.message.setAttribute("role", "alert");
-    this.message.hidden = true;
-    this.cancel = element("button", "", "Cancel");
-    this.cancel.type = "button";
-    this.submit = element("button", "primary", "Clone");
-    this.submit.type = "submit";
-    this.submit.dataset.cloneVolumeSubmit = "";
-    const buttons = element("div", "dialog-buttons");
-    buttons.append(this.cancel, this.submit);
-    form.append(this.text, this.name.wrap, this.pool.wrap, this.progress, this.message, buttons);
-    this.dialog.append(this.title, form);
-    document.body.append(this.dialog);
-    this.cancel.addEventListener("click", () => this.dialog.close());
+    this.fill(this.text, this.name.wrap, this.pool.wrap, this.progress);
     // While the copy runs, Escape would only hide it: the dialog stays until it has ended.
     this.dialog.addEventListener("cancel", (event) => {
       if (this.copying) event.preventDefault();
     });
     this.name.control.addEventListener("input", () => fieldError(this.name, ""));
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.send();
-    });
   }
 
   /** Ask for the name and pool of a copy of `volume` (a listed volume) of `pool` on `host`. */
@@ -90,9 +67,9 @@ export class CloneVolumeDialog {
     const name = this.name.control.value.trim();
     const target = this.pool.control.value;
     fieldError(this.name, "");
-    if (!NAME.test(name)) {
-      fieldError(this.name, "Give a name of 1 to 64 letters, digits, dots, dashes or "
-        + "underscores, not starting with a dot or a dash.");
+    const unfit = nameProblem(name, "volume");
+    if (unfit) {
+      fieldError(this.name, unfit);
       this.name.control.focus();
       return;
     }
@@ -139,11 +116,6 @@ export class CloneVolumeDialog {
   }
 
   close() {
-    if (this.dialog.open && !this.copying) this.dialog.close();
-  }
-
-  say(text) {
-    this.message.textContent = text;
-    this.message.hidden = !text;
+    if (!this.copying) super.close();
   }
 }

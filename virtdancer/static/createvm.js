@@ -5,17 +5,18 @@
 // that filled up meanwhile) comes back from the server and is shown next to its field.
 
 import { get, post } from "./api.js";
+import { nameProblem } from "./checks.js";
 import { checkbox, element, field, fieldError, blamedField, setOptions } from "./fields.js";
 import { bytes, sentence } from "./format.js";
 import { onHost } from "./hosts.js";
-
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
+import { SheetDialog } from "./sheet.js";
 const GIB = 1024 ** 3;
 const MIN_MEMORY_MIB = 16;
 
-export class CreateVMDialog {
+export class CreateVMDialog extends SheetDialog {
   /** created(vm, host): told of the new VM (its detail object) once the server made it. */
   constructor(created) {
+    super({ name: "create", submit: "Create VM" });
     this.created = created;
     this.host = "";
     this.pools = [];
@@ -24,15 +25,7 @@ export class CreateVMDialog {
   }
 
   build() {
-    this.dialog = element("dialog", "sheet");
-    this.dialog.dataset.createDialog = "";
-    this.dialog.setAttribute("aria-labelledby", "create-title");
-    const title = element("h2", "", "Create a VM");
-    title.id = "create-title";
-    this.form = element("form", "sheet-form");
-    this.form.noValidate = true;
-    this.form.method = "dialog";
-
+    this.title.textContent = "Create a VM";
     this.fields = {
       host: field("Host", { tag: "select", name: "host" }),
       name: field("Name", { name: "name", attributes: {
@@ -69,25 +62,7 @@ export class CreateVMDialog {
     more.append(element("legend", "", "Network and start"), this.fields.network.wrap,
                 this.start.wrap);
 
-    this.message = element("p", "message error");
-    this.message.setAttribute("role", "alert");
-    this.message.hidden = true;
-    this.cancel = element("button", "", "Cancel");
-    this.cancel.type = "button";
-    this.submit = element("button", "primary", "Create VM");
-    this.submit.type = "submit";
-    this.submit.dataset.createSubmit = "";
-    const buttons = element("div", "dialog-buttons");
-    buttons.append(this.cancel, this.submit);
-    this.form.append(basics, disk, more, this.message, buttons);
-    this.dialog.append(title, this.form);
-    document.body.append(this.dialog);
-
-    this.cancel.addEventListener("click", () => this.dialog.close());
-    this.form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.send();
-    });
+    this.fill(basics, disk, more);
     this.fields.host.control.addEventListener("change", () => this.load());
     this.fields.disk.control.addEventListener("change", () => this.showDiskFields());
     this.fields.pool.control.addEventListener("change", () => this.showPool());
@@ -104,10 +79,6 @@ export class CreateVMDialog {
     this.dialog.showModal();
     this.fields.name.control.focus();
     await this.load();
-  }
-
-  close() {
-    if (this.dialog.open) this.dialog.close();
   }
 
   /** Ask the chosen host what it offers, and fill the form's choices with it. */
@@ -190,8 +161,8 @@ export class CreateVMDialog {
       ok = false;
     };
     const name = f.name.control.value.trim();
-    if (!NAME.test(name)) wrong(f.name, "Give a name of 1 to 64 letters, digits, dots, dashes "
-      + "or underscores, not starting with a dot or a dash.");
+    const unfit = nameProblem(name, "VM");
+    if (unfit) wrong(f.name, unfit);
     const number = (one, min, what) => {
       const value = Number(one.control.value);
       const max = Number(one.control.max) || Infinity;
@@ -256,10 +227,5 @@ export class CreateVMDialog {
     } else {
       this.say(`The VM was not created: ${words}`);
     }
-  }
-
-  say(text) {
-    this.message.textContent = text;
-    this.message.hidden = !text;
   }
 }

@@ -7,6 +7,7 @@ import { del, get } from "./api.js";
 import { checkbox, element, field } from "./fields.js";
 import { bytes, sentence } from "./format.js";
 import { onHost } from "./hosts.js";
+import { SheetDialog } from "./sheet.js";
 
 /** The VM's disk volumes, as its host's pools tell who uses what: [{pool, volume, shared}]. */
 async function diskVolumes(vm, cdromPaths) {
@@ -23,18 +24,12 @@ async function diskVolumes(vm, cdromPaths) {
   return found;
 }
 
-export class DeleteVMDialog {
+export class DeleteVMDialog extends SheetDialog {
   /** deleted(vm, answer, volumesToo): told once the server has deleted `vm`. */
   constructor(deleted) {
+    super({ name: "delete", submit: "Delete", danger: true });
     this.deleted = deleted;
     this.vm = null;
-    this.dialog = element("dialog", "sheet");
-    this.dialog.dataset.deleteDialog = "";
-    this.dialog.setAttribute("aria-labelledby", "delete-title");
-    this.title = element("h2");
-    this.title.id = "delete-title";
-    const form = element("form", "sheet-form");
-    form.noValidate = true;
     this.text = element("p");
     this.volumesNote = element("p", "muted");
     this.list = element("ul", "volume-list");
@@ -43,28 +38,10 @@ export class DeleteVMDialog {
     this.force = checkbox("It is running: power it off first", "force");
     this.typed = field("Type the VM's name to confirm", { name: "confirm-name", attributes: {
       autocomplete: "off", spellcheck: "false", autocapitalize: "none" } });
-    this.message = element("p", "message error");
-    this.message.setAttribute("role", "alert");
-    this.message.hidden = true;
-    const cancel = element("button", "", "Cancel");
-    cancel.type = "button";
-    this.confirm = element("button", "danger", "Delete");
-    this.confirm.type = "submit";
-    this.confirm.dataset.deleteConfirm = "";
-    const buttons = element("div", "dialog-buttons");
-    buttons.append(cancel, this.confirm);
-    form.append(this.text, this.volumesNote, this.list, this.removeVolumes.wrap,
-                this.force.wrap, this.typed.wrap, this.message, buttons);
-    this.dialog.append(this.title, form);
-    document.body.append(this.dialog);
-
-    cancel.addEventListener("click", () => this.dialog.close());
+    this.fill(this.text, this.volumesNote, this.list, this.removeVolumes.wrap, this.force.wrap,
+              this.typed.wrap);
     this.typed.control.addEventListener("input", () => this.allow());
     this.force.control.addEventListener("change", () => this.allow());
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.send();
-    });
   }
 
   /** Ask about deleting `vm` (a fleet VM, with `host`); `detail` may list its CD-ROMs. */
@@ -109,18 +86,18 @@ export class DeleteVMDialog {
   allow() {
     const vm = this.vm;
     const named = vm && this.typed.control.value.trim() === vm.name;
-    this.confirm.disabled = !named || (vm.active && !this.force.control.checked);
-    this.confirm.textContent = vm ? `Delete ${vm.name}` : "Delete";
+    this.submit.disabled = !named || (vm.active && !this.force.control.checked);
+    this.submit.textContent = vm ? `Delete ${vm.name}` : "Delete";
   }
 
   async send() {
     const vm = this.vm;
-    if (!vm || this.confirm.disabled) return;
+    if (!vm || this.submit.disabled) return;
     const query = new URLSearchParams();
     if (this.force.control.checked) query.set("force", "1");
     if (this.removeVolumes.control.checked) query.set("volumes", "remove");
     const path = `vm/${encodeURIComponent(vm.uuid)}` + (query.size ? `?${query}` : "");
-    this.confirm.disabled = true;
+    this.submit.disabled = true;
     this.say("");
     try {
       const { data } = await del(onHost(vm.host, path));
@@ -130,15 +107,6 @@ export class DeleteVMDialog {
       this.say(`${vm.name} was not deleted: ${sentence(problem.message)}`);
       this.allow();
     }
-  }
-
-  close() {
-    if (this.dialog.open) this.dialog.close();
-  }
-
-  say(text) {
-    this.message.textContent = text;
-    this.message.hidden = !text;
   }
 }
 
