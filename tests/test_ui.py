@@ -76,7 +76,7 @@ def test_every_module_the_page_imports_is_served_as_javascript(testapp):
         "format", "login", "poll", "icons", "manage", "createvm", "clonevm", "deletevm", "editvm",
         "vmxml", "devices", "fields", "views", "storage", "volumes", "uploadform",
         "upload", "networks", "checks", "dom", "hostpage", "snapshots",
-        "snapshottask", "snapshotdialog", "tasks", "clonevolume")} <= modules
+        "snapshottask", "snapshotdialog", "tasks", "clonevolume", "sheet")} <= modules
     for url, response in served.items():
         assert response.status_int == 200, url
         # Module scripts are refused unless served as JavaScript (nosniff is on).
