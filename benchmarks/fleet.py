@@ -62,7 +62,7 @@ from common import (  # noqa: E402  (also puts the repository root on sys.path)
 
 from virtdancer.hypervisor.registry import ANSWER_WAIT  # noqa: E402
 from virtdancer.interfaces import IHostRegistry  # noqa: E402
-from virtdancer.views.shapes import detail_answer  # noqa: E402
+from virtdancer.shapes import detail_answer  # noqa: E402
 
 # The two real hosts of the test ring (scripts/test.sh starts the second one).
 REAL_HOSTS = (("system", "qemu:///system"), ("second", "qemu+tcp://127.0.0.1:16519/system"))

@@ -68,7 +68,7 @@ from common import (  # noqa: E402  (also puts the repository root on sys.path)
     wsgi_get,
 )
 
-from virtdancer.views.shapes import detail_answer  # noqa: E402
+from virtdancer.shapes import detail_answer  # noqa: E402
 
 DETAIL_GROUPS = (libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
                  | libvirt.VIR_DOMAIN_STATS_BALLOON | libvirt.VIR_DOMAIN_STATS_VCPU)

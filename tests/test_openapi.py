@@ -7,8 +7,8 @@ from jsonschema import Draft202012Validator
 from pyramid.config import Configurator
 from pyramid.interfaces import IRoutesMapper
 
+from virtdancer import shapes
 from virtdancer.routes import TRAVERSED
-from virtdancer.views import shapes
 
 from . import contract
 from .conftest import DEMO_URI, WEB_1, HostRoot, close_app

@@ -108,8 +108,8 @@ def test_the_create_form_says_what_is_wrong_next_to_the_field(page, server, api)
     submit.click()
     expect(name).to_have_attribute("aria-invalid", "true")
     name_error = dialog.locator(f"#{name.get_attribute('id')}-error")
-    expect(name_error).to_have_text("“-bad name” is not a VM name: at most 64 of A-Z a-z 0-9 . _ -, "
-                                    "not starting with . or -.")
+    expect(name_error).to_have_text("“-bad name” is not a VM name: at most 64 of "
+                                    "A-Z a-z 0-9 . _ -, not starting with . or -.")
     expect(dialog.get_by_label("CPUs")).to_have_attribute("aria-invalid", "true")
     expect(name).to_be_focused()
     # Only the server knows that the name is taken: its words come back next to the field.

@@ -15,6 +15,7 @@ from zope.interface import implementer
 from ..hypervisor.errors import HypervisorError
 from ..hypervisor.events import HostEvent, NetworkEvent, PoolEvent
 from ..interfaces import IEventFeed
+from ..shapes import detail_answer, summary_answer
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +122,6 @@ class HostEventFeed:
     def _state_of(self, event):
         """`{state, state_name, summary, vm_detail}` of the VM now (None each when it is gone
         or its host does not answer)."""
-        # The API's shapes of a VM; imported here, as the views package imports the console's
-        # (and so this one's) at its own import.
-        from ..views.shapes import detail_answer, summary_answer
-
         gone = {"state": None, "state_name": None, "summary": None, "vm_detail": None}
         hypervisor = self.hosts.get(event.host)
         if hypervisor is None or event.event == "undefined":

@@ -9,10 +9,10 @@ from ..hypervisor.storage import VolumesInUse
 from ..permissions import Permission
 from ..resources import Domain
 from ..schemas import VM_NAME, CloneBody, EditVMBody
+from ..shapes import detail_answer
 from .bodies import body_validator
 from .pools import in_use_refusal
 from .service import PerHostService
-from .shapes import detail_answer
 from .tasks import accept
 from .vms import may_operate, vm
 from .xml_bodies import XML, read_xml, refuse_domain_xml_to_limited_users

@@ -11,9 +11,9 @@ from ..openapi.links import Link
 from ..permissions import Permission
 from ..resources import Host, Hosts, Root
 from ..schemas import DetailQuery
+from ..shapes import detail_answer, summary_answer
 from .etags import unless_unchanged
 from .service import VirtDancerService
-from .shapes import detail_answer, summary_answer
 from .vms import may_operate
 
 hosts = VirtDancerService(name="virtdancer.hosts", pyramid_route="virtdancer.hosts",

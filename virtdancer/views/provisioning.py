@@ -8,11 +8,11 @@ from ..openapi.links import Link
 from ..permissions import Permission
 from ..resources import Capabilities, Domain, VMCollection
 from ..schemas import DeleteQuery, NewVMBody
+from ..shapes import detail_answer
 from .bodies import body_validator
 from .editing import XML, XML_CONTENT, read_domain_xml
 from .pools import in_use_refusal
 from .service import PerHostService
-from .shapes import detail_answer
 from .vms import vm, vms
 from .xml_bodies import refuse_domain_xml_to_limited_users
 

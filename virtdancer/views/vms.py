@@ -4,11 +4,11 @@ from .. import answers
 from ..permissions import Permission
 from ..resources import Domain, VMCollection
 from ..schemas import ActionBody, ActionQuery, DetailQuery
+from ..shapes import detail_answer, summary_answer
 from .bodies import body_validator
 from .errors import error_response
 from .etags import unless_unchanged
 from .service import PerHostService
-from .shapes import detail_answer, summary_answer
 from .tasks import accept
 
 vms = PerHostService("virtdancer.vms", "Every VM of the host")

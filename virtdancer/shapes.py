@@ -6,7 +6,7 @@ additions (`actions`, `description` in answers about one VM, and `host` in answe
 hosts) come after them.
 """
 
-from ..hypervisor import allowed_actions, has_display_state
+from .hypervisor import allowed_actions, has_display_state
 
 
 def summary_answer(vm):
