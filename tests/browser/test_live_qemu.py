@@ -1,10 +1,15 @@
-"""The live page on the real hypervisor: `virsh suspend` of a QEMU VM reaches the row as an
-event, well under the polling's two seconds (issue 14's goal: under 250 ms, median).
+"""The live page on the real hypervisor: each `virsh suspend` and `resume` of a QEMU VM
+reaches the page as an event on its channel, and the VM's row follows it, with the page
+still live and asking for no fleet in between.
 
-Like test_console.py this needs libvirtd with QEMU (the tests/real ring); benchmarks/
-ui_latency.py measures the same against polling, with p90 and bytes per minute.
+How fast is measured by benchmarks/ui_latency.py (issue 14's goal: a median under 250 ms,
+against polling, with p90 and bytes per minute), not here: a loaded test machine would make
+a timed assertion fail for no fault. The test prints what it saw.
+
+Like test_console.py this needs libvirtd with QEMU (the tests/real ring).
 """
 
+import json
 import os
 import secrets
 import statistics
@@ -48,7 +53,7 @@ def running_vm(tmp_path):
         remove_domain(name)
 
 
-def shown_at(page, state, timeout_s=3.0):
+def shown_at(page, state, timeout_s=20.0):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         last = page.evaluate("window.stateChanges.at(-1)")
@@ -58,14 +63,27 @@ def shown_at(page, state, timeout_s=3.0):
     raise AssertionError(f"the row did not show {state} within {timeout_s} s")
 
 
+def fleet_request(request):
+    """Whether the page asked for the fleet (GET vm or hosts, with or without ?detail)."""
+    path = request.url.split("?", 1)[0].rstrip("/")
+    return request.method == "GET" and path.endswith(("/vm", "/hosts"))
+
+
 @pytest.mark.app_settings({"virtdancer.libvirt_uri": QEMU,
                            "virtdancer.console.listen": "127.0.0.1:0"})
 def test_virsh_suspend_reaches_the_row_as_an_event(page, server, running_vm):
     name, uuid = running_vm
+    frames = []
+    page.on("websocket", lambda socket: socket.on("framereceived",
+                                                        lambda frame: frames.append(frame)))
     log_in(page, server.url, "admin")
-    expect(page.locator("[data-live-status]")).to_have_text("Live")
+    live = page.locator("[data-live-status]")
+    expect(live).to_have_text("Live")
     expect(entry(page, uuid)).to_have_attribute("data-state", "running")
     page.evaluate(WATCH, uuid)
+    polls = []
+    page.on("request", lambda request: polls.append(request.url) if fleet_request(request)
+            else None)
     spent = []
     for _ in range(ROUNDS):
         for command, state in (("suspend", "paused"), ("resume", "running")):
@@ -73,7 +91,16 @@ def test_virsh_suspend_reaches_the_row_as_an_event(page, server, running_vm):
             virsh(command, name)
             done = time.time()
             spent.append(max(0.0, shown_at(page, state) - done))
+    expect(live).to_have_text("Live")
+
+    events = [json.loads(frame) for frame in frames if isinstance(frame, str)]
+    changes = [event["event"] for event in events if event.get("type") == "lifecycle"
+               and (event.get("vm") or {}).get("uuid") == uuid
+               and event.get("event") in ("suspended", "resumed")]
+    assert changes == ["suspended", "resumed"] * ROUNDS, changes
+    # Live, the page polls the fleet once a minute as a safety net only: the rows followed
+    # the events (a poll could only land here if the rounds took most of a minute).
+    assert len(polls) <= 1, polls
     median = statistics.median(spent)
     print(f"virsh → row: median {median * 1000:.0f} ms, max {max(spent) * 1000:.0f} ms "
-          f"over {len(spent)} changes")
-    assert median < 0.25, spent
+          f"over {len(spent)} changes, {len(polls)} fleet polls meanwhile")
