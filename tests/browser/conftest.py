@@ -192,7 +192,13 @@ def context(browser, server, record, request):
 
 @pytest.fixture
 def page(context):
+    from playwright.sync_api import expect
+
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    # Waits for what must happen, not timings: on a loaded 2-core machine a page can take
+    # more than Playwright's 5 s to settle, and a longer wait only costs time when a test
+    # fails anyway.
+    page.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)
     return page
 
