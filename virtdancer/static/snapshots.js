@@ -11,9 +11,8 @@ import { clock, sentence } from "./format.js";
 import { onHost } from "./hosts.js";
 import { liveEvents } from "./live.js";
 import { SnapshotDialog } from "./snapshotdialog.js";
-import { FollowedTask, snapshotTaskWords } from "./snapshottask.js";
-
-const ENDED = new Set(["done", "failed", "cancelled"]);
+import { snapshotTaskWords } from "./snapshottask.js";
+import { ENDED, FollowedTask } from "./tasks.js";
 
 // libvirt's names of a VM's state when a snapshot was taken, as the page says them elsewhere.
 const STATES = { shutoff: "shut off", running: "running", paused: "paused", crashed: "crashed",
