@@ -20,9 +20,9 @@ import pytest
 
 from virtdancer.security.passwords import hash_password
 
-from .conftest import domain_names, domstate, remove_domain, virsh, wait_until
+from .conftest import domain_names, domstate, virsh, wait_until
 from .served import SERVER_LOG, STATE_FILE, Client, stop
-from .test_snapshots_and_tasks import qcow2_disk, qcow2_domain_xml
+from .test_snapshots_and_tasks import qcow2_disk, qcow2_domain_xml, remove_ours
 
 PREFIX = "h12-"
 ADMIN, OPERATOR = "h12admin", "h12op"
@@ -81,13 +81,10 @@ def folder():
     path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
     path.chmod(0o777)
     yield path
-    ours = f"{PREFIX}{os.getpid()}-"
-    for name in domain_names():
-        if name.startswith(ours):
-            virsh("destroy", name, check=False)
-            virsh("undefine", name, "--snapshots-metadata", check=False)
-            remove_domain(name)
-    shutil.rmtree(path, ignore_errors=True)
+    try:
+        remove_ours(PREFIX)
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def users_file(folder):

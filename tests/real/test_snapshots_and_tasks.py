@@ -19,7 +19,14 @@ import pytest
 
 from ..conftest import DEMO_USERS
 from ..test_tasks import finished
-from .conftest import domstate, remove_domain, virsh, wait_until
+from .conftest import (
+    CLEANUP_PATIENCE,
+    domain_names,
+    domstate,
+    libvirtd_problem,
+    virsh,
+    wait_until,
+)
 from .served import Client
 
 PREFIX = "h6-"
@@ -58,24 +65,35 @@ def qcow2_vm():
     ignores ACPI); (name, uuid). Removed, snapshots and disks too, after the test."""
     folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
     folder.chmod(0o777)     # QEMU runs as another user
-    made = []
 
     def make(start=False):
         name = f"{PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
         xml = folder / f"{name}.xml"
         xml.write_text(qcow2_domain_xml(name, qcow2_disk(folder, name)))
-        made.append(name)
         virsh("define", str(xml))
         if start:
             virsh("start", name)
         return name, virsh("domuuid", name)
 
     yield make
-    for name in made:
-        virsh("destroy", name, check=False)
-        virsh("undefine", name, "--snapshots-metadata", check=False)
-        remove_domain(name)
-    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        remove_ours(PREFIX)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_ours(prefix):
+    """Destroy and undefine the VMs named `<prefix><this process's PID>-...`, their snapshots'
+    metadata too; fail if one is left. A libvirtd another run is restarting is waited for
+    first: QEMU outlives it, so the VMs would be left running."""
+    ours = f"{prefix}{os.getpid()}-"
+    wait_until(lambda: libvirtd_problem() is None, CLEANUP_PATIENCE, interval=0.5)
+    for name in domain_names():
+        if name.startswith(ours):
+            virsh("destroy", name, check=False)
+            virsh("undefine", name, "--snapshots-metadata", check=False)
+    left = sorted(name for name in domain_names() if name.startswith(ours))
+    assert not left, f"VMs not cleaned up: {left}"
 
 
 def snapshot_names(name):
