@@ -239,6 +239,29 @@ def app_settings():
     }
 
 
+@pytest.fixture
+def pserve():
+    """`pserve(folder, users_file, logging="")` starts this checkout's VirtDancer with `pserve`
+    on a free port, its state file and server.log in `folder`, and waits until it answers:
+    (process, port). Every one started is stopped after the test."""
+    # Imported here, not above: served.py imports this module's names.
+    from . import served
+
+    started = []
+
+    def start(folder, users_file, logging=""):
+        port = served.free_port()
+        log_path = folder / served.SERVER_LOG
+        process = served.start(served.write_ini(folder, port, users_file, logging), log_path)
+        started.append(process)     # before the wait: stopped even if it never answers
+        served.wait_answering(process, port, log_path)
+        return process, port
+
+    yield start
+    for process in started:
+        served.stop(process)
+
+
 # -- libvirtd itself (for the fault test) ---------------------------------------------------
 
 def libvirtd_pid():

@@ -6,35 +6,30 @@ VMs here are named `h6-<pid>-<random>` and their disks live in a folder of their
 after each test.
 """
 
-import json
 import os
 import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
-from base64 import b64encode
 from pathlib import Path
 
 import pytest
 
-from ..conftest import DEMO_USERS, SECRET
+from ..conftest import DEMO_USERS
 from ..test_tasks import finished
 from .conftest import (
-    RECONNECT_MAX_DELAY,
-    REPO_ROOT,
-    URI,
+    CLEANUP_PATIENCE,
+    domain_names,
     domstate,
-    remove_domain,
+    libvirtd_problem,
     virsh,
     wait_until,
 )
+from .served import Client
 
 PREFIX = "h6-"
-PORTS = (7600, 7601)
 
 
 def qcow2_domain_xml(name, disk):
@@ -56,34 +51,49 @@ def qcow2_domain_xml(name, disk):
 """
 
 
+def qcow2_disk(folder, name):
+    """A 16 MiB qcow2 image `folder/<name>.qcow2`, which QEMU (another user) may write."""
+    disk = folder / f"{name}.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), "16M"], check=True)
+    disk.chmod(0o666)
+    return disk
+
+
 @pytest.fixture
 def qcow2_vm():
     """`qcow2_vm(start=False)`: a defined VM with a 16 MiB qcow2 disk and no OS (so it
     ignores ACPI); (name, uuid). Removed, snapshots and disks too, after the test."""
     folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
     folder.chmod(0o777)     # QEMU runs as another user
-    made = []
 
     def make(start=False):
         name = f"{PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
-        disk = folder / f"{name}.qcow2"
-        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), "16M"],
-                       check=True)
-        disk.chmod(0o666)
         xml = folder / f"{name}.xml"
-        xml.write_text(qcow2_domain_xml(name, disk))
-        made.append(name)
+        xml.write_text(qcow2_domain_xml(name, qcow2_disk(folder, name)))
         virsh("define", str(xml))
         if start:
             virsh("start", name)
         return name, virsh("domuuid", name)
 
     yield make
-    for name in made:
-        virsh("destroy", name, check=False)
-        virsh("undefine", name, "--snapshots-metadata", check=False)
-        remove_domain(name)
-    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        remove_ours(PREFIX)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_ours(prefix):
+    """Destroy and undefine the VMs named `<prefix><this process's PID>-...`, their snapshots'
+    metadata too; fail if one is left. A libvirtd another run is restarting is waited for
+    first: QEMU outlives it, so the VMs would be left running."""
+    ours = f"{prefix}{os.getpid()}-"
+    wait_until(lambda: libvirtd_problem() is None, CLEANUP_PATIENCE, interval=0.5)
+    for name in domain_names():
+        if name.startswith(ours):
+            virsh("destroy", name, check=False)
+            virsh("undefine", name, "--snapshots-metadata", check=False)
+    left = sorted(name for name in domain_names() if name.startswith(ours))
+    assert not left, f"VMs not cleaned up: {left}"
 
 
 def snapshot_names(name):
@@ -165,75 +175,19 @@ def test_a_long_task_is_cancelled(testapp, qcow2_vm):
 
 # -- a VirtDancer process killed during a task -----------------------------------------------
 
-def server_ini(tmp_path, port, state_file):
-    settings = {"virtdancer.libvirt_uri": URI, "virtdancer.users_file": DEMO_USERS,
-                "virtdancer.secret": SECRET, "virtdancer.session.secure": "false",
-                "virtdancer.reconnect_max_delay": str(RECONNECT_MAX_DELAY),
-                "virtdancer.state_file": str(state_file)}
-    ini = tmp_path / f"server-{port}.ini"
-    ini.write_text("[app:main]\nuse = egg:virtdancer\n"
-                   + "".join(f"{key} = {value}\n" for key, value in settings.items())
-                   + f"\n[server:main]\nuse = egg:virtdancer#waitress\nlisten = 127.0.0.1:{port}\n")
-    return ini
-
-
-def ask(port, method, path, body=None):
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}", method=method,
-        data=None if body is None else body.encode(),
-        headers={"Authorization": "Basic " + b64encode(b"admin:admin").decode(),
-                 "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return response.status, response.read().decode()
-
-
-def serve(ini, port, log):
-    # This checkout's VirtDancer, whichever one the environment has installed.
-    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    process = subprocess.Popen([str(Path(sys.executable).parent / "pserve"), str(ini)],
-                               stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                               env=environment)
-
-    def answers():
-        try:
-            return ask(port, "GET", "/session")[0] == 200
-        except OSError:
-            return process.poll() is not None
-    assert wait_until(answers, 120, interval=0.2) and process.poll() is None
-    return process
-
-
-def test_a_task_of_a_killed_process_is_failed_after_a_restart(qcow2_vm, tmp_path):
+def test_a_task_of_a_killed_process_is_failed_after_a_restart(qcow2_vm, tmp_path, pserve):
     name, uuid = qcow2_vm(start=True)
-    state_file = tmp_path / "state.sqlite"
-    processes = []
-    try:
-        with (tmp_path / "server.log").open("wb") as log:
-            first = serve(server_ini(tmp_path, PORTS[0], state_file), PORTS[0], log)
-            processes.append(first)
-            status, text = ask(PORTS[0], "POST", f"/vm/{uuid}/action?wait=600",
-                               json.dumps({"action": "shutdown"}))
-            assert status == 202
-            task_id = json.loads(text)["id"]
-            os.kill(first.pid, signal.SIGKILL)
-            first.wait(timeout=10)
-            second = serve(server_ini(tmp_path, PORTS[1], state_file), PORTS[1], log)
-            processes.append(second)
-            task = json.loads(ask(PORTS[1], "GET", f"/tasks/{task_id}")[1])
-            assert task["state"] == "failed"
-            assert task["error"] == (f"VirtDancer stopped during the task; libvirt says {name} "
-                                     "is running")
-            assert task["user"] == "admin" and task["vm"] == {"uuid": uuid, "name": name}
-            # Nothing else lost: the VM is there, the tasks list has the task.
-            assert [t["id"] for t in json.loads(ask(PORTS[1], "GET", "/tasks")[1])] == \
-                [task_id]
-            assert domstate(name) == "running"
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
+    first, port = pserve(tmp_path, DEMO_USERS)
+    task_id = Client(port, ("admin", "admin")).expect(
+        202, "POST", f"/vm/{uuid}/action?wait=600", {"action": "shutdown"})["id"]
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    admin = Client(pserve(tmp_path, DEMO_USERS)[1], ("admin", "admin"))
+    task = admin.expect(200, "GET", f"/tasks/{task_id}")
+    assert task["state"] == "failed"
+    assert task["error"] == (f"VirtDancer stopped during the task; libvirt says {name} "
+                             "is running")
+    assert task["user"] == "admin" and task["vm"] == {"uuid": uuid, "name": name}
+    # Nothing else lost: the VM is there, the tasks list has the task.
+    assert [t["id"] for t in admin.expect(200, "GET", "/tasks")] == [task_id]
+    assert domstate(name) == "running"

@@ -8,100 +8,60 @@ VirtDancer asks once and remembers until the event arrives, or until it changes 
 itself. Without events (a driver that has none) nothing is remembered.
 """
 
-import threading
-
 import libvirt
 
+from .kept_per_domain import KeptPerDomain
 
-class DomainFacts:
-    def __init__(self, host):
-        self._host = host
-        self._lock = threading.Lock()
-        self._os_types = {}
-        self._updated = {}  # uuid -> (domain id, flag): a restart gives a new id
-        self._persistent = {}
-        self._descriptions = {}
-        self._generations = {}
-        host.add_listener(self)
 
-    # A listener of the host's connection (events.IEventListener).
+class DomainFacts(KeptPerDomain):
+    """The facts of each domain of one host (a `HostConnection`), kept as one dict per domain:
+    fact name -> (what it was asked for, its value)."""
 
-    def on_connected(self):
-        # Events may have been missed while disconnected.
-        with self._lock:
-            self._os_types.clear()
-            self._updated.clear()
-            self._persistent.clear()
-            self._descriptions.clear()
-            self._generations.clear()
-
-    def on_domain_event(self, event):
-        self.forget(event.uuid)
+    def events_told(self):
+        return self._host.events_supported
 
     def on_domain_changed(self, uuid):
+        # None is a change to possibly every domain's volumes (a resize): no fact here
+        # depends on them.
         if uuid is not None:
             self.forget(uuid)
-
-    def forget(self, uuid):
-        """Ask libvirt again next time: the domain changed (an event, or VirtDancer's edit)."""
-        with self._lock:
-            self._os_types.pop(uuid, None)
-            self._updated.pop(uuid, None)
-            self._persistent.pop(uuid, None)
-            self._descriptions.pop(uuid, None)
-            self._generations[uuid] = self._generations.get(uuid, 0) + 1
 
     # Queries.
 
     def os_type(self, dom, uuid):
-        with self._lock:
-            known = self._os_types.get(uuid)
-            generation = self._generations.get(uuid, 0)
-        if known is not None:
-            return known
-        os_type = dom.OSType()
-        self._remember(self._os_types, uuid, os_type, generation)
-        return os_type
+        return self._fact(uuid, "os_type", None, dom.OSType)
 
     def updated(self, dom, uuid, domain_id):
-        with self._lock:
-            known = self._updated.get(uuid)
-            generation = self._generations.get(uuid, 0)
-        if known is not None and known[0] == domain_id:
-            return known[1]
-        flag = bool(dom.isUpdated())
-        self._remember(self._updated, uuid, (domain_id, flag), generation)
-        return flag
+        # Asked again for a new domain ID: a restart makes the live configuration the saved one.
+        return self._fact(uuid, "updated", domain_id, lambda: bool(dom.isUpdated()))
 
     def persistent(self, dom, uuid):
-        with self._lock:
-            known = self._persistent.get(uuid)
-            generation = self._generations.get(uuid, 0)
-        if known is not None:
-            return known
-        flag = bool(dom.isPersistent())
-        self._remember(self._persistent, uuid, flag, generation)
-        return flag
+        return self._fact(uuid, "persistent", None, lambda: bool(dom.isPersistent()))
 
     def description(self, dom, uuid, persistent):
         """Its <description> (of its definition, when it has one), "" when none."""
-        with self._lock:
-            known = self._descriptions.get(uuid)
-            generation = self._generations.get(uuid, 0)
-        if known is not None and known[0] == persistent:
-            return known[1]
-        text = description_of(dom, persistent)
-        self._remember(self._descriptions, uuid, (persistent, text), generation,
-                       self._host.change_events_supported)
-        return text
+        # Kept only if libvirt tells the metadata event that changes it.
+        return self._fact(uuid, "description", persistent,
+                          lambda: description_of(dom, persistent),
+                          keepable=self._host.change_events_supported)
 
-    def _remember(self, table, uuid, value, generation, allowed=True):
-        if not (self._host.events_supported and allowed):
-            return
-        with self._lock:
-            # An event that arrived while libvirt was being asked makes the answer stale.
-            if self._generations.get(uuid, 0) == generation:
-                table[uuid] = value
+    def _fact(self, uuid, name, asked_for, ask, keepable=True):
+        """The fact `name` kept for the domain `uuid` if it was asked for `asked_for`, else
+        what `ask()` says now, kept for next time."""
+        facts, stamp = self.get(uuid)
+        if facts is not None and name in facts and facts[name][0] == asked_for:
+            return facts[name][1]
+        value = ask()
+        if not keepable:
+            return value
+        if facts is None:
+            # Refused if the domain changed while libvirt was being asked.
+            self.keep(uuid, stamp, {name: (asked_for, value)})
+        else:
+            # Into the kept dict, shared by every request: once the domain changes it is
+            # no longer the kept one, and what is written into it then is never read.
+            facts[name] = (asked_for, value)
+        return value
 
 
 def description_of(dom, persistent):

@@ -55,7 +55,7 @@ class VolumeInfo(NamedTuple):
     users: tuple            # of VolumeUser: every VM whose disks name the volume's path
 
 
-def _shown_in_details(method):
+def shown_in_details(method):
     """A change that may alter what VMs' details show of their disks (a volume's pool, its
     sizes): their kept devices are read again (device_cache), not a few seconds later."""
     @functools.wraps(method)
@@ -86,7 +86,7 @@ class Storage:
         with self.host.session() as conn:
             return _pool_info(_lookup_pool(conn, name))
 
-    @_shown_in_details
+    @shown_in_details
     def define_dir_pool(self, name, path, *, autostart=False, start=True):
         """Define a `dir` pool at `path`; build the folder and start it when asked."""
         xml = (f"<pool type='dir'><name>{escape(name)}</name>"
@@ -114,7 +114,7 @@ class Storage:
                 raise
             return _pool_info(pool)
 
-    @_shown_in_details
+    @shown_in_details
     def run(self, name, action):
         """Run a pool action (`POOL_ACTIONS`); answer the pool as it is afterwards."""
         if action not in POOL_ACTIONS:
@@ -138,7 +138,7 @@ class Storage:
                 pool.setAutostart(1 if action == "autostart" else 0)
             return _pool_info(pool)
 
-    @_shown_in_details
+    @shown_in_details
     def delete_pool(self, name, *, delete_files=False):
         """Stop and undefine a pool; refuse one whose volumes a VM uses.
 
@@ -147,7 +147,7 @@ class Storage:
         with self.host.session() as conn:
             pool = _lookup_pool(conn, name)
             if pool.isActive():
-                users = _users_by_path(conn)
+                users = users_by_path(conn)
                 used = [(vol.name(), users[vol.path()]) for vol in pool.listAllVolumes(0)
                         if vol.path() in users]
                 if used:
@@ -167,22 +167,22 @@ class Storage:
     def volumes(self, pool_name):
         """The `VolumeInfo` of every volume of a running pool, sorted by name."""
         with self.host.session() as conn:
-            pool = _running_pool(conn, pool_name)
-            users = _users_by_path(conn)
-            return sorted((_volume_info(vol, users) for vol in pool.listAllVolumes(0)),
+            pool = running_pool(conn, pool_name)
+            users = users_by_path(conn)
+            return sorted((volume_info(vol, users) for vol in pool.listAllVolumes(0)),
                           key=lambda info: info.name)
 
     def volume(self, pool_name, name):
         with self.host.session() as conn:
-            pool = _running_pool(conn, pool_name)
-            return _volume_info(_lookup_volume(pool, name), _users_by_path(conn))
+            pool = running_pool(conn, pool_name)
+            return volume_info(lookup_volume(pool, name), users_by_path(conn))
 
-    @_shown_in_details
+    @shown_in_details
     def create_volume(self, pool_name, name, fmt, capacity_mib):
         """Make a volume of `capacity_mib` MiB; refuse more than the pool has available."""
         with self.host.session() as conn:
             pool = _new_volume_pool(conn, pool_name, name, fmt, capacity_mib)
-            return _volume_info(pool.createXML(volume_xml(name, capacity_mib * MIB, fmt), 0),
+            return volume_info(pool.createXML(volume_xml(name, capacity_mib * MIB, fmt), 0),
                                 {})
 
     def check_new_volume(self, pool_name, name, fmt, capacity_mib):
@@ -190,29 +190,29 @@ class Storage:
         with self.host.session() as conn:
             _new_volume_pool(conn, pool_name, name, fmt, capacity_mib)
 
-    @_shown_in_details
+    @shown_in_details
     def resize_volume(self, pool_name, name, capacity_mib):
         """Grow a volume to `capacity_mib` MiB (shrinking is refused: it loses data)."""
         with self.host.session() as conn:
-            pool = _running_pool(conn, pool_name)
-            vol = _lookup_volume(pool, name)
+            pool = running_pool(conn, pool_name)
+            vol = lookup_volume(pool, name)
             now = vol.info()[1]
             wanted = capacity_mib * MIB
             if wanted < now:
-                raise InvalidRequest(f"the volume {name} holds {_words(now)}; VirtDancer only "
-                                     f"grows volumes, and {_words(wanted)} is less")
+                raise InvalidRequest(f"the volume {name} holds {bytes_in_words(now)}; VirtDancer "
+                                     f"only grows volumes, and {bytes_in_words(wanted)} is less")
             check_room(pool, wanted - now)
             if wanted > now:
                 vol.resize(wanted, 0)
-            return _volume_info(vol, _users_by_path(conn))
+            return volume_info(vol, users_by_path(conn))
 
-    @_shown_in_details
+    @shown_in_details
     def delete_volume(self, pool_name, name):
         """Delete a volume and its data; refuse one a VM uses."""
         with self.host.session() as conn:
-            pool = _running_pool(conn, pool_name)
-            vol = _lookup_volume(pool, name)
-            users = _users_by_path(conn).get(vol.path())
+            pool = running_pool(conn, pool_name)
+            vol = lookup_volume(pool, name)
+            users = users_by_path(conn).get(vol.path())
             if users:
                 raise VolumesInUse(pool_name, [(name, users)])
             vol.delete(0)
@@ -229,7 +229,7 @@ class VolumesInUse(Refused):
         self.used = used
 
 
-def _words(size):
+def bytes_in_words(size):
     """Bytes in words, as `16 MiB (16777216 bytes)`."""
     for unit, scale in (("GiB", 1024 ** 3), ("MiB", MIB), ("KiB", 1024)):
         if size >= scale:
@@ -241,7 +241,7 @@ def _new_volume_pool(conn, pool_name, name, fmt, capacity_mib):
     """The running pool where a new volume `name` of `capacity_mib` MiB may be made."""
     if fmt not in VOLUME_FORMATS:
         raise ValueError(f"unknown volume format {fmt!r}")
-    pool = _running_pool(conn, pool_name)
+    pool = running_pool(conn, pool_name)
     if name in pool.listVolumes():
         raise Refused(f"the pool {pool_name} has a volume named {name} already")
     check_room(pool, capacity_mib * MIB)
@@ -252,8 +252,8 @@ def check_room(pool, size):
     """Refuse (400) `size` bytes more than the pool has available."""
     available = pool.info()[3]
     if size > available:
-        raise InvalidRequest(f"the pool {pool.name()} has {_words(available)} available, "
-                             f"less than the {_words(size)} asked for")
+        raise InvalidRequest(f"the pool {pool.name()} has {bytes_in_words(available)} available, "
+                             f"less than the {bytes_in_words(size)} asked for")
 
 
 def _lookup_pool(conn, name):
@@ -265,14 +265,16 @@ def _lookup_pool(conn, name):
         raise
 
 
-def _running_pool(conn, name):
+def running_pool(conn, name):
+    """The pool `name` if it runs, else `Refused`; `NoSuchStorage` if there is none."""
     pool = _lookup_pool(conn, name)
     if not pool.isActive():
         raise Refused(f"the pool {name} is not running: start it first")
     return pool
 
 
-def _lookup_volume(pool, name):
+def lookup_volume(pool, name):
+    """The volume `name` of `pool`, or `NoSuchStorage`."""
     try:
         return pool.storageVolLookupByName(name)
     except libvirt.libvirtError as error:
@@ -293,7 +295,8 @@ def _pool_info(pool):
         path=root.findtext("target/path") or "")
 
 
-def _volume_info(vol, users):
+def volume_info(vol, users):
+    """The `VolumeInfo` of `vol`, its users found in `users` (what `users_by_path` answers)."""
     root = ET.fromstring(vol.XMLDesc(0))
     _, capacity, allocation = vol.info()
     path = vol.path()
@@ -303,7 +306,7 @@ def _volume_info(vol, users):
                       users=tuple(users.get(path, ())))
 
 
-def _users_by_path(conn):
+def users_by_path(conn):
     """`{disk source path: (VolumeUser, ...)}` of every domain: one listing, one XML each."""
     users, volumes = {}, {}
     for dom in conn.listAllDomains(0):

@@ -14,14 +14,14 @@ import libvirt
 from .errors import HypervisorError, InvalidRequest, Refused
 from .storage import (
     VolumesInUse,
-    _lookup_volume,
-    _running_pool,
-    _shown_in_details,
-    _users_by_path,
-    _volume_info,
-    _words,
+    bytes_in_words,
     check_room,
     delete_quietly,
+    lookup_volume,
+    running_pool,
+    shown_in_details,
+    users_by_path,
+    volume_info,
     volume_xml,
 )
 
@@ -43,7 +43,7 @@ class Uploads:
         with self.host.session() as conn:
             return _upload_target(conn, pool_name, name, length)[1]
 
-    @_shown_in_details
+    @shown_in_details
     def upload(self, pool_name, name, body, length, *, progress, stop_check, chunk=CHUNK):
         """Stream `length` bytes of the file-like `body` into a volume, `chunk` at a time.
 
@@ -55,7 +55,7 @@ class Uploads:
         with self.host.session() as conn:
             pool, create = _upload_target(conn, pool_name, name, length)
             vol = (pool.createXML(volume_xml(name, length, "raw"), 0) if create
-                   else _lookup_volume(pool, name))
+                   else lookup_volume(pool, name))
             sent = 0
             stream = conn.newStream(0)
             try:
@@ -81,24 +81,24 @@ class Uploads:
                     raise PartlyWritten(_partly_written(self.host, conn, error, name, sent,
                                                         length)) from error
                 raise
-            return _volume_info(vol, _users_by_path(conn)), create
+            return volume_info(vol, users_by_path(conn)), create
 
 
 def _upload_target(conn, pool_name, name, length):
     """`(pool, create)`: where `length` bytes go, refused when they cannot."""
-    pool = _running_pool(conn, pool_name)
+    pool = running_pool(conn, pool_name)
     create = name not in pool.listVolumes()
     if create:
         check_room(pool, length)
         return pool, True
-    vol = _lookup_volume(pool, name)
-    users = _users_by_path(conn).get(vol.path())
+    vol = lookup_volume(pool, name)
+    users = users_by_path(conn).get(vol.path())
     if users:
         raise VolumesInUse(pool_name, [(name, users)])
     capacity = vol.info()[1]
     if length > capacity:
-        raise InvalidRequest(f"the volume {name} holds {_words(capacity)}; "
-                             f"the upload of {_words(length)} does not fit")
+        raise InvalidRequest(f"the volume {name} holds {bytes_in_words(capacity)}; "
+                             f"the upload of {bytes_in_words(length)} does not fit")
     return pool, False
 
 
@@ -109,8 +109,8 @@ def _partly_written(host, conn, error, name, sent, length):
         cause = error.message
     else:
         cause = "the upload was stopped"
-    return (f"{cause}; the volume {name} is partly overwritten: its first {_words(sent)} "
-            f"of the {_words(length)} uploaded are the new ones, the rest is as before")
+    return (f"{cause}; the volume {name} is partly overwritten: its first {bytes_in_words(sent)} "
+            f"of the {bytes_in_words(length)} uploaded are the new ones, the rest is as before")
 
 
 def _send_all(stream, data):
@@ -134,7 +134,7 @@ class VolumeCopies:
         with self.host.session() as conn:
             _copy_plan(conn, pool_name, name, target_pool, new_name, fmt)
 
-    @_shown_in_details
+    @shown_in_details
     def copy(self, pool_name, name, target_pool, new_name, fmt=None, *, watch=None):
         """Copy the volume `name` as `new_name` into `target_pool` (its format kept unless
         `fmt`); answer the copy's `VolumeInfo`. `watch(estimate)` is given a callable that
@@ -144,16 +144,16 @@ class VolumeCopies:
             if watch is not None:
                 watch(_estimate(self.host, target_pool, new_name, source.info()[2]))
             copy = target.createXMLFrom(xml, source, 0)
-            return _volume_info(copy, _users_by_path(conn))
+            return volume_info(copy, users_by_path(conn))
 
 
 def _copy_plan(conn, pool_name, name, target_pool, new_name, fmt):
     """`(source volume, target pool, the copy's XML)`, or the refusal."""
-    source = _lookup_volume(_running_pool(conn, pool_name), name)
-    target = _running_pool(conn, target_pool)
+    source = lookup_volume(running_pool(conn, pool_name), name)
+    target = running_pool(conn, target_pool)
     if new_name in target.listVolumes():
         raise Refused(f"the pool {target_pool} has a volume named {new_name} already")
-    running = [user for user in _users_by_path(conn).get(source.path(), ())
+    running = [user for user in users_by_path(conn).get(source.path(), ())
                if _runs(conn, user.uuid)]
     if running:
         raise VolumesInUse(pool_name, [(name, tuple(running))])
