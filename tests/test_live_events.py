@@ -3,6 +3,7 @@ the users who see its VM, resumable by `seq`."""
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,21 @@ POLICY_VIOLATION, TRY_AGAIN_LATER = 1008, 1013
 def app():
     app = make_app(**{"virtdancer.console.listen": "127.0.0.1:0",
                       "virtdancer.events.keep": "5"})
-    yield app
-    close_app(app)
+    try:
+        host_connected(app)
+        yield app
+    finally:
+        close_app(app)
+
+
+def host_connected(app, timeout=10):
+    """Wait for the host's first event, "connected": the feed's thread publishes it when it
+    gets its turn, which on a loaded machine may fall between the events a test publishes."""
+    hub = app.registry.getUtility(IEventHub)
+    deadline = time.monotonic() + timeout
+    while not any(event["type"] == "host" for event in list(hub._kept)):
+        assert time.monotonic() < deadline, "the host's connection was never told"
+        time.sleep(0.01)
 
 
 def client(app, user):
