@@ -33,5 +33,7 @@ def test_a_portal_users_channel_has_only_the_vms_it_sees():
         received = asyncio.run(scenario())
     finally:
         close_app(app)
-    assert [message["vm"]["name"] for message in received if message["vm"]] == ["web-1"]
+    # web-1's audit record (published by the trail's thread) may come before or after its
+    # lifecycle event; build-1's events, lifecycle and audit, never come.
+    assert {message["vm"]["name"] for message in received if message["vm"]} == {"web-1"}
     assert "resume" in received[-1]["vm_detail"]["actions"]

@@ -14,6 +14,7 @@ from virtdancer.security.passwords import hash_password
 
 from .conftest import DEMO_URI, LAB_URI, close_app, make_app
 from .test_errors import assert_error_body
+from .test_stats import INTERVAL, late_rounds_tolerated
 
 WHOLE_HOST = ["/stats/cpu", "/stats/mem", "/stats/nic", "/stats/cpu?history=1",
               "/stats/mem?history=1&since=0", "/stats/nic?history=1&filter=physical"]
@@ -32,8 +33,10 @@ def app(tmp_path_factory):
     users.write_text("".join(f"[{name}]\npassword = {hash_password(name)}\n{rest}\n"
                              for name, rest in USERS.items()))
     app = make_app(**{"virtdancer.hosts": f"demo = {DEMO_URI}\nlab = {LAB_URI}",
-                      "virtdancer.users_file": str(users), "virtdancer.stats.interval": "0.2"})
-    yield app
+                      "virtdancer.users_file": str(users),
+                      "virtdancer.stats.interval": str(INTERVAL)})
+    with late_rounds_tolerated():
+        yield app
     close_app(app)
 
 
