@@ -188,11 +188,13 @@ def test_with_the_servers_channel_a_change_made_elsewhere_arrives_as_an_event(pa
     expect(entry(page, WEB_1)).to_have_attribute("data-state", "running")
     page.wait_for_timeout(500)   # the catch-up listing made on going live has come back
     asked = len(fleet_requests(record))
+    # Live, the page lists the fleet once a minute: what changes the row before that, with no
+    # listing asked, is the event. How soon it comes is the loaded machine's business.
     api.action(WEB_1, "pause")
-    expect(entry(page, WEB_1)).to_have_attribute("data-state", "paused", timeout=1500)
-    assert len(fleet_requests(record)) == asked, "the change came by a listing, not an event"
+    expect(entry(page, WEB_1)).to_have_attribute("data-state", "paused")
     api.action(WEB_1, "resume")
-    expect(entry(page, WEB_1)).to_have_attribute("data-state", "running", timeout=1500)
+    expect(entry(page, WEB_1)).to_have_attribute("data-state", "running")
+    assert len(fleet_requests(record)) == asked, "the change came by a listing, not an event"
 
 
 def test_the_charts_ask_for_their_history_once_then_only_what_is_new(page, server, record):
