@@ -1,6 +1,7 @@
 """What the browser tests do to VirtDancer's page, in the page's own terms."""
 
 import re
+import time
 from pathlib import Path
 
 try:
@@ -48,3 +49,15 @@ def screenshot(page, name, full_page=True):
     """Save the page as screenshots/<name>.png, for people to look at."""
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def requests_once(page, record, fragment, count, timeout_s=15):
+    """The URLs the page asked for that contain `fragment`, once there are `count` of them, or
+    all there are after `timeout_s`: a poller's next round comes when a loaded machine runs its
+    timer, not at a moment a test can count on."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        asked = [url for url in record.requests if fragment in url]
+        if len(asked) >= count or time.monotonic() >= deadline:
+            return asked
+        page.wait_for_timeout(100)

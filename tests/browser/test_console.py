@@ -34,18 +34,18 @@ def running_vm(tmp_path):
         remove_domain(name)
 
 
-def lit_pixels(page):
-    """How many pixels of noVNC's canvas are not black: a connected display shows something."""
-    return page.evaluate("""() => {
-        const canvas = document.querySelector('[data-console-screen] canvas');
-        if (!canvas || !canvas.width || !canvas.height) return 0;
-        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-        let lit = 0;
-        for (let i = 0; i < pixels.data.length; i += 4) {
-            if (pixels.data[i] + pixels.data[i + 1] + pixels.data[i + 2] > 60) lit += 1;
-        }
-        return lit;
-    }""")
+# How many pixels of noVNC's canvas are not black: a connected display shows something (the
+# firmware's messages, or QEMU's own "Guest has not initialized the display (yet).").
+LIT_PIXELS = """() => {
+    const canvas = document.querySelector('[data-console-screen] canvas');
+    if (!canvas || !canvas.width || !canvas.height) return 0;
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    let lit = 0;
+    for (let i = 0; i < pixels.data.length; i += 4) {
+        if (pixels.data[i] + pixels.data[i + 1] + pixels.data[i + 2] > 60) lit += 1;
+    }
+    return lit;
+}"""
 
 
 @pytest.mark.app_settings({"virtdancer.libvirt_uri": QEMU,
@@ -60,13 +60,10 @@ def test_the_console_page_shows_the_vms_display(page, server, running_vm):
     expect(page).to_have_title(f"{name} — console — VirtDancer")
     expect(page.locator("[data-console-retry]")).to_be_hidden()
     expect(page.locator("[data-ctrl-alt-del]")).to_be_enabled()
-    # The guest has no disk: the firmware prints its messages, so the screen is not blank.
-    page.wait_for_function("""() => {
-        const canvas = document.querySelector('[data-console-screen] canvas');
-        return canvas && canvas.width > 0 && canvas.height > 0;
-    }""", timeout=20_000)
-    page.wait_for_timeout(1500)
-    assert lit_pixels(page) > 100
+    # The guest has no disk: the firmware prints its messages, so the screen is not blank. The
+    # canvas is sized at the handshake, before the first picture: a loaded machine may take
+    # seconds to send that, so the test waits for the lit pixels themselves.
+    page.wait_for_function(f"() => ({LIT_PIXELS})() > 100", polling=100, timeout=20_000)
     page.click("[data-ctrl-alt-del]")
     expect(page.locator("[data-console-status]")).to_have_text("connected")
     screenshot(page, "console")

@@ -89,10 +89,10 @@ def test_an_event_puts_the_new_state_in_the_row_with_no_second_request(page, ser
     page.wait_for_timeout(300)
     assert len(fleet_requests(record)) == asked, "the event was followed by a listing"
 
-    # A reload (the server no longer holds what was missed) asks for the whole fleet.
-    channel.send({"type": "reload"})
-    page.wait_for_timeout(500)
-    assert len(fleet_requests(record)) > asked
+    # A reload (the server no longer holds what was missed) asks for the whole fleet: waited
+    # for, since on a loaded machine the page may send it later than any fixed pause.
+    with page.expect_request(lambda request: "/fleet?" in request.url):
+        channel.send({"type": "reload"})
 
     # The channel drops: the page says it polls, opens a new one, and resumes after seq 41.
     channel.sockets[-1].close()
@@ -188,11 +188,13 @@ def test_with_the_servers_channel_a_change_made_elsewhere_arrives_as_an_event(pa
     expect(entry(page, WEB_1)).to_have_attribute("data-state", "running")
     page.wait_for_timeout(500)   # the catch-up listing made on going live has come back
     asked = len(fleet_requests(record))
+    # Live, the page lists the fleet once a minute: what changes the row before that, with no
+    # listing asked, is the event. How soon it comes is the loaded machine's business.
     api.action(WEB_1, "pause")
-    expect(entry(page, WEB_1)).to_have_attribute("data-state", "paused", timeout=1500)
-    assert len(fleet_requests(record)) == asked, "the change came by a listing, not an event"
+    expect(entry(page, WEB_1)).to_have_attribute("data-state", "paused")
     api.action(WEB_1, "resume")
-    expect(entry(page, WEB_1)).to_have_attribute("data-state", "running", timeout=1500)
+    expect(entry(page, WEB_1)).to_have_attribute("data-state", "running")
+    assert len(fleet_requests(record)) == asked, "the change came by a listing, not an event"
 
 
 def test_the_charts_ask_for_their_history_once_then_only_what_is_new(page, server, record):

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from ..conftest import WEB_1
-from .pages import expect, log_in, screenshot, select
+from .pages import expect, log_in, requests_once, screenshot, select
 
 
 def colour(page, selector, prop):
@@ -105,8 +105,7 @@ def test_charts_ask_for_the_history_once_then_only_what_is_new(page, server, rec
     log_in(page, server.url, "admin")
     expect(page.locator("[data-host] [data-chart='host-cpu'] path.line.series-0")) \
         .to_have_attribute("d", re.compile(r"^M"))
-    page.wait_for_timeout(3500)   # another round of the host panel
-    asked = [url for url in record.requests if "/stats/cpu?" in url]
+    asked = requests_once(page, record, "/stats/cpu?", 2)   # another round of the host panel
     assert re.search(r"/stats/cpu\?history=1$", asked[0]), asked
     assert len(asked) >= 2 and all(re.search(r"history=1&since=\d", url)
                                    for url in asked[1:]), asked

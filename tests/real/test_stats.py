@@ -392,8 +392,11 @@ def test_sampler_survives_a_libvirtd_restart(testapp, sampler, make_vm):
     try:
         os.kill(pid, signal.SIGKILL)
         assert wait_until(lambda: process_gone(pid), timeout=10), "libvirtd survived SIGKILL"
-        # A round that read libvirt just before the kill may still be storing its sample.
-        time.sleep(0.2)
+        # A round that read libvirt just before the kill may still be storing its sample, for
+        # as long as a loaded machine makes it: once a round has failed (it forgets the raw
+        # counters it keeps for rates), the rounds before it have all ended.
+        assert wait_until(lambda: sampler._previous is None, ROUNDS_WITHIN), (
+            "no sampling round failed after libvirtd was killed")
         rounds = sampler.rounds
         last = sampler.latest()
 
