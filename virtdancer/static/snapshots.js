@@ -187,9 +187,17 @@ export class SnapshotsView {
   }
 
   draw() {
+    // Redrawn rows drop the focused button (Revert… once a revert ends): its twin in the new
+    // rows takes the focus, or, its snapshot gone, the name field of "Take a snapshot".
+    const active = document.activeElement;
+    const focused = this.tree.contains(active) ? active.getAttribute("aria-label") : null;
     this.empty.hidden = this.snapshots.length > 0;
     this.tree.replaceChildren(...withDepth(this.snapshots).map(
       ({ snapshot, level }) => this.row(snapshot, level)));
+    if (focused === null) return;
+    const twin = [...this.tree.querySelectorAll("button")]
+      .find((one) => one.getAttribute("aria-label") === focused);
+    (twin || this.name.control).focus({ preventScroll: Boolean(twin) });
   }
 
   row(snapshot, level) {
