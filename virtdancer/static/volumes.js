@@ -55,6 +55,7 @@ export class VolumesPanel {
     this.root.setAttribute("aria-labelledby", "volumes-title");
     this.title = element("h3", "volumes-title", "Volumes");
     this.title.id = "volumes-title";
+    this.title.tabIndex = -1;   // the focus lands here when its volume's row is gone
     this.message = statusLine();
     this.form = this.volumeForm();
     this.shown = null;   // the volumes on screen
@@ -147,6 +148,7 @@ export class VolumesPanel {
   }
 
   render(volumes, emptyWords) {
+    const focused = this.focusedButton();
     this.shown = volumes;
     this.list.table.querySelector("th:last-child").hidden = !this.admin;
     this.empty.textContent = emptyWords;
@@ -163,6 +165,21 @@ export class VolumesPanel {
       if (this.admin) row.append(cell(this.volumeButtons(volume), "", "row-actions"));
       return row;
     }));
+    if (focused === null) return;
+    // The redrawn rows dropped the focus: its twin takes it, or, its volume gone, the title.
+    const twin = [...this.list.body.querySelectorAll("button")]
+      .find((one) => one.getAttribute("aria-label") === focused);
+    (twin || this.title).focus({ preventScroll: Boolean(twin) });
+  }
+
+  /** What names the focused control of the listing ("Clone data.qcow2"), or null. */
+  focusedButton() {
+    const active = document.activeElement;
+    if (!this.list.body.contains(active)) return null;
+    // The parts of a grow form name no volume: they stand for their row's Grow button.
+    const growing = active.closest(".grow-form");
+    return growing ? `Grow ${growing.closest("tr").dataset.volume}`
+      : active.getAttribute("aria-label") ?? "";
   }
 
   volumeButtons(volume) {
@@ -210,6 +227,9 @@ export class VolumesPanel {
     buttons.append(button("Grow", null, { className: "primary", type: "submit" }),
                    button("Cancel", () => this.changed()));
     form.append(size, buttons);
+    form.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") this.changed();   // as Cancel
+    });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const mib = size.mib();
