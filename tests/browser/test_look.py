@@ -82,6 +82,18 @@ def test_a_dialogs_disabled_danger_button_is_in_the_pages_scheme(page, server, s
     assert abs(luminance(button) - luminance(paper)) < 0.2, (button, paper)
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_vm_row_under_the_mouse_stays_readable(page, server, scheme):
+    # In dark mode the row turned near-white under the mouse, its light text unreadable.
+    page.emulate_media(color_scheme=scheme)
+    log_in(page, server.url, "admin")
+    row = f"[data-fleet] [data-uuid='{WEB_1}']"
+    page.hover(row)
+    paper = colour(page, f"{row} td", "backgroundColor")
+    assert contrast(colour(page, f"{row} .vm-name", "color"), paper) >= 4.5, paper
+    assert (luminance(paper) < 0.05) == (scheme == "dark"), paper
+
+
 @pytest.mark.console_errors(r"status of 401")
 def test_the_login_screen_in_dark(page, server):
     page.emulate_media(color_scheme="dark")
