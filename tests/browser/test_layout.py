@@ -34,6 +34,7 @@ def test_at_360_pixels_nothing_scrolls_sideways_and_the_panels_stack(page, serve
 
     page.click("[data-action=destroy]")
     expect(page.locator("[data-confirm-dialog]")).to_be_visible()
+    expect(page.locator("[data-confirm]")).to_have_class("danger")
     assert scroll_width(page) <= NARROW["width"]
     page.click("[data-cancel]")
     expect(entry(page, WEB_1)).to_have_attribute("data-state", "running")

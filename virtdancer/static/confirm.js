@@ -27,13 +27,17 @@ export function setUpConfirm() {
   });
 }
 
-/** Resolve to true when the user confirms, false when they cancel or press Escape. */
-export function confirmAction({ title, text, confirmLabel }) {
+/**
+ * Resolve to true when the user confirms, false when they cancel or press Escape. `danger`:
+ * the button destroys something (red); starting VMs, say, is not.
+ */
+export function confirmAction({ title, text, confirmLabel, danger = true }) {
   const { dialog, title: titleElement, text: textElement, confirm } = dialogParts();
   if (dialog.open) dialog.close("cancel");
   titleElement.textContent = title;
   textElement.textContent = text;
   confirm.textContent = confirmLabel;
+  confirm.className = danger ? "danger" : "primary";
   dialog.returnValue = "";
   return new Promise((resolve) => {
     pending = resolve;
