@@ -250,6 +250,12 @@ def test_the_keyboard_stays_in_the_volumes_when_their_rows_are_redrawn(page, ser
     expect(view.locator(".volumes [role=status]")).to_have_text("Volume keys.img deleted.")
     expect(view.locator("#volumes-title")).to_be_focused()   # its row is gone
 
+    # A pool's Autostart becomes No autostart in the redrawn row: that one has the focus.
+    pool_row(view, "default").get_by_role("button", name="Autostart default").focus()
+    page.keyboard.press("Enter")
+    expect(pool_row(view, "default").get_by_role("button", name="No autostart default")) \
+        .to_be_focused()
+
 
 @pytest.mark.console_errors(r"status of 409")
 def test_a_volume_a_running_vm_uses_is_not_cloned_and_the_dialog_says_why(page, server):

@@ -7,8 +7,8 @@ import { del, get, patch } from "./api.js";
 import { nameProblem } from "./checks.js";
 import { CloneVolumeDialog } from "./clonevolume.js";
 import { confirmAction } from "./confirm.js";
-import { button, cell, element, field, input, select, sendSaying, statusLine, table }
-  from "./dom.js";
+import { button, cell, element, field, input, keepingFocus, select, sendSaying, statusLine,
+         table } from "./dom.js";
 import { bytes, sentence } from "./format.js";
 import { onHost } from "./hosts.js";
 import { postTask } from "./tasks.js";
@@ -55,7 +55,7 @@ export class VolumesPanel {
     this.root.setAttribute("aria-labelledby", "volumes-title");
     this.title = element("h3", "volumes-title", "Volumes");
     this.title.id = "volumes-title";
-    this.title.tabIndex = -1;   // the focus lands here when its volume's row is gone
+    this.title.tabIndex = -1;   // keepingFocus's place when a volume's row is gone
     this.message = statusLine();
     this.form = this.volumeForm();
     this.shown = null;   // the volumes on screen
@@ -148,7 +148,10 @@ export class VolumesPanel {
   }
 
   render(volumes, emptyWords) {
-    const focused = this.focusedButton();
+    keepingFocus(this.list.body, () => this.draw(volumes, emptyWords), this.title);
+  }
+
+  draw(volumes, emptyWords) {
     this.shown = volumes;
     this.list.table.querySelector("th:last-child").hidden = !this.admin;
     this.empty.textContent = emptyWords;
@@ -165,21 +168,6 @@ export class VolumesPanel {
       if (this.admin) row.append(cell(this.volumeButtons(volume), "", "row-actions"));
       return row;
     }));
-    if (focused === null) return;
-    // The redrawn rows dropped the focus: its twin takes it, or, its volume gone, the title.
-    const twin = [...this.list.body.querySelectorAll("button")]
-      .find((one) => one.getAttribute("aria-label") === focused);
-    (twin || this.title).focus({ preventScroll: Boolean(twin) });
-  }
-
-  /** What names the focused control of the listing ("Clone data.qcow2"), or null. */
-  focusedButton() {
-    const active = document.activeElement;
-    if (!this.list.body.contains(active)) return null;
-    // The parts of a grow form name no volume: they stand for their row's Grow button.
-    const growing = active.closest(".grow-form");
-    return growing ? `Grow ${growing.closest("tr").dataset.volume}`
-      : active.getAttribute("aria-label") ?? "";
   }
 
   volumeButtons(volume) {
