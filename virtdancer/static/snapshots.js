@@ -106,7 +106,7 @@ export class SnapshotsView {
     this.name = field("Name", { name: "snapshot-name", attributes: {
       maxlength: "64", autocomplete: "off", spellcheck: "false", required: "",
       pattern: "[A-Za-z0-9_][A-Za-z0-9._\\-]*" },
-      hint: "Letters, digits, . _ and -, up to 64." });
+      hint: "Letters, digits, dots, dashes and underscores; up to 64." });
     this.description = field("Description", { tag: "textarea", name: "snapshot-description",
                                               attributes: { rows: "2", maxlength: "1000" } });
     this.memory = checkbox("With its memory (it comes back running)", "snapshot-memory");
