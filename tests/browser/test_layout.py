@@ -1,9 +1,13 @@
 """The page on a phone-sized screen."""
 
-from ..conftest import WEB_1
+import pytest
+
+from ..conftest import DEMO_URI, LAB_URI, WEB_1
 from .pages import entry, expect, log_in, screenshot, select
 
 NARROW = {"width": 360, "height": 740}
+PHONE = {"width": 390, "height": 844}
+TWO_HOSTS = {"virtdancer.hosts": f"demo = {DEMO_URI}\nlab = {LAB_URI}"}
 
 
 def scroll_width(page):
@@ -30,6 +34,19 @@ def test_at_360_pixels_nothing_scrolls_sideways_and_the_panels_stack(page, serve
 
     page.click("[data-action=destroy]")
     expect(page.locator("[data-confirm-dialog]")).to_be_visible()
+    expect(page.locator("[data-confirm]")).to_have_class("danger")
     assert scroll_width(page) <= NARROW["width"]
     page.click("[data-cancel]")
     expect(entry(page, WEB_1)).to_have_attribute("data-state", "running")
+
+
+@pytest.mark.app_settings(TWO_HOSTS)
+def test_on_a_phone_the_fleet_filters_are_wide_enough_to_read(page, server):
+    # In one row, the three were cut to "All", "Filter by" and "any stat".
+    page.set_viewport_size(PHONE)
+    log_in(page, server.url, "admin")
+    for control in ("#fleet-host", "#fleet-filter", "#fleet-state"):
+        expect(page.locator(control)).to_be_visible()
+        box = page.locator(control).bounding_box()
+        assert box["width"] >= 140, f"{control} is only {box['width']:.0f} px wide"
+    assert scroll_width(page) <= PHONE["width"]

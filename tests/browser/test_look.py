@@ -67,6 +67,33 @@ def test_every_screen_is_readable_in_light_and_dark(page, server, scheme):
     screenshot(page, f"look-{scheme}-api")
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_dialogs_disabled_danger_button_is_in_the_pages_scheme(page, server, scheme):
+    # It was a light grey in dark mode too: a white button in the dark Delete dialog.
+    page.emulate_media(color_scheme=scheme)
+    log_in(page, server.url, "admin")
+    select(page, WEB_1, "web-1")
+    page.click("[data-delete-vm]")
+    submit = page.locator("[data-delete-submit]")
+    expect(submit).to_be_disabled()   # until the VM's name is typed
+    paper = colour(page, "[data-delete-dialog]", "backgroundColor")
+    button = colour(page, "[data-delete-submit]", "backgroundColor")
+    assert (luminance(button) < 0.05) == (scheme == "dark"), button
+    assert abs(luminance(button) - luminance(paper)) < 0.2, (button, paper)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_vm_row_under_the_mouse_stays_readable(page, server, scheme):
+    # In dark mode the row turned near-white under the mouse, its light text unreadable.
+    page.emulate_media(color_scheme=scheme)
+    log_in(page, server.url, "admin")
+    row = f"[data-fleet] [data-uuid='{WEB_1}']"
+    page.hover(row)
+    paper = colour(page, f"{row} td", "backgroundColor")
+    assert contrast(colour(page, f"{row} .vm-name", "color"), paper) >= 4.5, paper
+    assert (luminance(paper) < 0.05) == (scheme == "dark"), paper
+
+
 @pytest.mark.console_errors(r"status of 401")
 def test_the_login_screen_in_dark(page, server):
     page.emulate_media(color_scheme="dark")

@@ -47,6 +47,25 @@ def test_an_admin_defines_a_network_and_deletes_it(page, server, api):
     assert api.call("GET", "networks/h4lab")[0] == 404
 
 
+def test_the_keyboard_keeps_its_place_when_the_networks_are_redrawn(page, server, api):
+    made = api.call("POST", "networks", {"name": "keys", "subnet": "10.45.0.0/24"})
+    assert made[0] == 201, made
+    log_in(page, server.url, "admin")
+    view = open_view(page, "networks")
+    row = network_row(view, "keys")
+    row.get_by_role("button", name="Autostart keys").focus()
+    page.keyboard.press("Enter")
+    # The redrawn row has No autostart where Autostart was: it has the focus.
+    expect(row.get_by_role("button", name="No autostart keys")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(row.get_by_role("button", name="Autostart keys")).to_be_focused()
+    row.get_by_role("button", name="Delete keys").focus()
+    page.keyboard.press("Enter")
+    confirm(page, "Delete the network keys?")
+    expect(row).to_have_count(0)
+    expect(view.locator("#networks-title")).to_be_focused()   # its row is gone
+
+
 @pytest.mark.parametrize("subnet, start, end, words, field", [
     ("10.44.0.0", "", "", "“10.44.0.0” is not an IPv4 subnet such as 10.0.5.0/24.", "subnet"),
     ("10.44.0.0/31", "", "", "A prefix of /31 is outside 8 to 30.", "subnet"),

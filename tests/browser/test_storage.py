@@ -176,6 +176,8 @@ def test_a_finished_upload_is_told_and_the_form_is_ready_for_the_next(page, serv
         "/var/lib/libvirt/images/tiny.iso.")
     expect(view.locator("#upload-name")).to_have_value("")
     expect(view.locator("button", has_text="Cancel upload")).to_be_hidden()
+    # Disabled while it ran, Upload had lost the focus to the page's body: it has it back.
+    expect(view.locator("[data-upload-form] button[type=submit]")).to_be_focused()
 
 
 def test_an_upload_can_be_cancelled_while_virtdancer_writes_it(page, server):
@@ -221,6 +223,40 @@ def test_a_volume_is_cloned_from_its_row_into_a_pool_chosen(page, server, api, s
     assert "orig-copy.img" in {volume["name"] for volume in api.get("pools/default/volumes")}
 
 
+def test_the_keyboard_stays_in_the_volumes_when_their_rows_are_redrawn(page, server, api):
+    made = api.task("pools/default/volumes",
+                    {"name": "keys.img", "format": "raw", "capacity_mib": 1})
+    assert made["state"] == "done", made
+    log_in(page, server.url, "admin")
+    view = open_view(page, "storage")
+    grow = view.get_by_role("button", name="Grow keys.img")
+    grow.focus()
+    page.keyboard.press("Enter")
+    expect(view.get_by_label("New size of keys.img")).to_be_focused()
+    page.keyboard.press("Escape")   # as the grow form's Cancel
+    expect(grow).to_be_focused()
+
+    clone = view.get_by_role("button", name="Clone keys.img")
+    clone.focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    expect(view.locator(".volumes [role=status]")).to_have_text(
+        "keys.img copied as keys-copy.img into default (1 MiB, raw).")
+    # The redrawn rows had dropped the focus: the twin of the button pressed has it.
+    expect(clone).to_be_focused()
+
+    view.get_by_role("button", name="Delete keys.img").click()
+    confirm(page, "Delete the volume keys.img?")
+    expect(view.locator(".volumes [role=status]")).to_have_text("Volume keys.img deleted.")
+    expect(view.locator("#volumes-title")).to_be_focused()   # its row is gone
+
+    # A pool's Autostart becomes No autostart in the redrawn row: that one has the focus.
+    pool_row(view, "default").get_by_role("button", name="Autostart default").focus()
+    page.keyboard.press("Enter")
+    expect(pool_row(view, "default").get_by_role("button", name="No autostart default")) \
+        .to_be_focused()
+
+
 @pytest.mark.console_errors(r"status of 409")
 def test_a_volume_a_running_vm_uses_is_not_cloned_and_the_dialog_says_why(page, server):
     log_in(page, server.url, "admin")
@@ -231,6 +267,8 @@ def test_a_volume_a_running_vm_uses_is_not_cloned_and_the_dialog_says_why(page, 
     expect(dialog.locator("[role=alert]")).to_contain_text(
         "web-1.qcow2 was not copied: in use: web-1.qcow2 is used by web-1; a copy of a disk a "
         "running VM writes to would be inconsistent")
+    # Disabled while it sent, the button had lost the focus to the page's body.
+    expect(dialog.locator("[data-clone-volume-submit]")).to_be_focused()
 
 
 @pytest.mark.console_errors(r"status of 413")

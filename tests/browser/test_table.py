@@ -80,6 +80,8 @@ def test_marked_vms_start_with_one_confirmation(page, server, api):
     expect(dialog.locator("[data-confirm-title]")).to_have_text("Start 2 VMs?")
     expect(dialog.locator("[data-confirm-text]")).to_have_text(
         "Start: db-1, web-1. build-1: cannot be started now, left as is.")
+    # Starting destroys nothing: not the red button of Destroy and Delete.
+    expect(dialog.locator("[data-confirm]")).to_have_class("primary")
     screenshot(page, "table-bulk-confirm", full_page=False)
     dialog.locator("[data-confirm]").click()
     expect(page.locator("[data-fleet-message]")).to_have_text(

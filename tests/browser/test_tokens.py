@@ -103,6 +103,17 @@ def test_a_viewer_may_make_read_tokens_only_and_a_name_is_needed(page, server):
     expect(view.locator("[data-token-made]")).to_be_hidden()
 
 
+def test_escape_closes_the_view_and_the_keyboard_goes_back_to_its_button(page, server):
+    log_in(page, server.url, "viewer")
+    view = open_tokens(page)
+    expect(page.locator("#token-name")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(view).to_be_hidden()
+    toggle = page.locator("[data-tokens-toggle]")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_be_focused()
+
+
 def test_the_view_goes_at_logout(page, server):
     log_in(page, server.url, "tenant")
     view = open_tokens(page)

@@ -134,6 +134,19 @@ def test_nothing_changed_sends_nothing(page, server):
         "Nothing to save: nothing was changed.")
 
 
+def test_the_keyboard_stays_on_save_changes_once_saved(page, server):
+    log_in(page, server.url, "admin")
+    select(page, DB_1, "db-1")
+    open_view(page, "edit")
+    page.fill("[data-edit-form] input[name=vcpus]", "3")
+    save = page.locator("[data-edit-form]").get_by_role("button", name="Save changes")
+    save.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-edit-message]")).to_have_text(contains("Saved CPUs of db-1."))
+    # Disabled while it saved, the button had lost the focus to the page's body.
+    expect(save).to_be_focused()
+
+
 def raw_put_xml(server, uuid, text, etag):
     """Save a definition as another admin would, behind the page's back."""
     request = urllib.request.Request(

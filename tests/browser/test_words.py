@@ -55,3 +55,15 @@ def test_after_an_action_the_focus_stays_on_the_action_bar(page, server):
     assert focused, page.evaluate("document.activeElement.outerHTML")
     # Pause is no longer possible: the focus went to a button that is.
     expect(page.locator("[data-actions] :focus")).to_be_enabled()
+
+
+def test_a_vms_name_and_a_snapshots_name_are_explained_in_the_same_words(page, server):
+    # The snapshot's hint said "Letters, digits, . _ and -", the Create dialog's in words.
+    log_in(page, server.url, "admin")
+    page.click("[data-create-vm]")
+    vm_hint = page.locator("[data-create-dialog] .field-hint").first.inner_text()
+    page.keyboard.press("Escape")
+    select(page, DB_1, "db-1")
+    page.click("[data-view=snapshots]")
+    snapshot_hint = page.locator("[data-snapshot-form] .field-hint").first
+    expect(snapshot_hint).to_have_text(vm_hint.rstrip(".") + "; up to 64.")

@@ -51,6 +51,7 @@ export class BulkBar {
       title: `${words.label} ${count}?`,
       text: [`${words.label}: ${names(able)}.`, leftWords].filter(Boolean).join(" "),
       confirmLabel: `${words.label} ${count}`,
+      danger: false,   // a start or a clean shutdown destroys nothing: not a red button
     });
     if (!confirmed) return;
     this.tell(`${words.label}: asking for ${names(able)}…`);

@@ -46,6 +46,36 @@ export function table(className, caption, headings) {
   return { table: made, body };
 }
 
+/**
+ * Run `redraw()`, which replaces the rows inside `container`, keeping the keyboard's place: a
+ * replaced row drops the focused button. Its twin (the same name for screen readers) takes the
+ * focus back; else the button at its place in the same group (Autostart became No autostart);
+ * else the first one of its row (a grow form gave way to the row's buttons); else `fallback`
+ * (the row is gone: give it tabIndex -1).
+ */
+export function keepingFocus(container, redraw, fallback) {
+  const active = document.activeElement;
+  if (!active || !container.contains(active)) {
+    redraw();
+    return;
+  }
+  const groupOf = (control) => control.closest("[role=group]");
+  const rowOf = (control) => JSON.stringify({ ...control.closest("tr")?.dataset });
+  const label = active.getAttribute("aria-label");
+  const group = groupOf(active)?.getAttribute("aria-label");
+  const at = group ? [...groupOf(active).querySelectorAll("button")].indexOf(active) : -1;
+  const row = rowOf(active);
+  redraw();
+  if (container.contains(active)) return;
+  const usable = [...container.querySelectorAll("button")].filter((one) => !one.disabled);
+  const twin = label && usable.find((one) => one.getAttribute("aria-label") === label);
+  const inGroup = usable.filter(
+    (one) => group && groupOf(one)?.getAttribute("aria-label") === group);
+  const sameRow = row !== "{}" && usable.find((one) => rowOf(one) === row);
+  const next = twin || inGroup[at] || inGroup[0] || sameRow;
+  (next || fallback)?.focus({ preventScroll: Boolean(next) });
+}
+
 /** A labelled field: <div class=field><label for=id>…</label><input id=id …></div>. */
 export function field(labelText, control, hint) {
   const wrap = element("div", "field");

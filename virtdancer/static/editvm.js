@@ -179,6 +179,9 @@ export class EditPanel {
       }
     } finally {
       this.save.disabled = false;
+      // Disabled while saving, the button lost the focus to the page's body: give it back,
+      // so that the keyboard stays in the form (a wrong field has taken it instead).
+      if (document.activeElement === document.body && !this.form.hidden) this.save.focus();
     }
   }
 

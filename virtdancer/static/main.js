@@ -472,9 +472,14 @@ async function start() {
   $("[data-logout]").addEventListener("click", logOut);
   createButton.addEventListener("click", openCreate);
   tokensToggle.addEventListener("click", () => showTokens(!tokens.open));
-  $("[data-tokens-close]").addEventListener("click", () => {
+  const closeTokens = () => {
     showTokens(false);
     tokensToggle.focus();
+  };
+  $("[data-tokens-close]").addEventListener("click", closeTokens);
+  // Escape closes the panel as Close does (a confirmation over it is a dialog of its own).
+  $("[data-tokens]").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closeTokens();
   });
   try {
     const { data } = await get("session");

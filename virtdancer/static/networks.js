@@ -8,7 +8,7 @@ import { del, post } from "./api.js";
 import { nameProblem, subnetProblem } from "./checks.js";
 import { confirmAction } from "./confirm.js";
 import {
-  DONE_WORDS, button, cell, element, field, input, sendSaying, statusLine, table,
+  DONE_WORDS, button, cell, element, field, input, keepingFocus, sendSaying, statusLine, table,
 } from "./dom.js";
 import { yesNo } from "./format.js";
 import { HostPage } from "./hostpage.js";
@@ -39,6 +39,7 @@ export class NetworksView extends HostPage {
     const head = element("div", "panel-head");
     this.title = element("h2", "", "Networks");
     this.title.id = "networks-title";
+    this.title.tabIndex = -1;   // keepingFocus's place when a network's row is gone
     head.append(this.title, button("Refresh", () => this.load(), { className: "refresh" }));
     this.note = element("p", "muted read-only", "You may look: networks are changed by admins.");
     this.message = statusLine();
@@ -85,6 +86,10 @@ export class NetworksView extends HostPage {
   }
 
   render(networks) {
+    keepingFocus(this.scroll, () => this.draw(networks), this.title);
+  }
+
+  draw(networks) {
     // Leases come to admins only: the column is there when the answer has them.
     const withLeases = networks.some((network) => "leases" in network);
     const headings = ["Network", "State", "Autostart", "Bridge", "Forward", "Addresses", "DHCP"];

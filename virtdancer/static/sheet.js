@@ -56,5 +56,13 @@ export class SheetDialog {
   say(text) {
     this.message.textContent = text;
     this.message.hidden = !text;
+    // The submit button, disabled while it sent, lost the focus to the page's body: once the
+    // dialog's send() has ended (a microtask later), the keyboard comes back to the dialog.
+    if (text) queueMicrotask(() => this.keepFocus());
+  }
+
+  keepFocus() {
+    if (!this.dialog.open || document.activeElement !== document.body) return;
+    (this.submit.disabled ? this.cancel : this.submit).focus();
   }
 }

@@ -106,7 +106,7 @@ export class SnapshotsView {
     this.name = field("Name", { name: "snapshot-name", attributes: {
       maxlength: "64", autocomplete: "off", spellcheck: "false", required: "",
       pattern: "[A-Za-z0-9_][A-Za-z0-9._\\-]*" },
-      hint: "Letters, digits, . _ and -, up to 64." });
+      hint: "Letters, digits, dots, dashes and underscores; up to 64." });
     this.description = field("Description", { tag: "textarea", name: "snapshot-description",
                                               attributes: { rows: "2", maxlength: "1000" } });
     this.memory = checkbox("With its memory (it comes back running)", "snapshot-memory");
@@ -187,9 +187,17 @@ export class SnapshotsView {
   }
 
   draw() {
+    // Redrawn rows drop the focused button (Revert… once a revert ends): its twin in the new
+    // rows takes the focus, or, its snapshot gone, the name field of "Take a snapshot".
+    const active = document.activeElement;
+    const focused = this.tree.contains(active) ? active.getAttribute("aria-label") : null;
     this.empty.hidden = this.snapshots.length > 0;
     this.tree.replaceChildren(...withDepth(this.snapshots).map(
       ({ snapshot, level }) => this.row(snapshot, level)));
+    if (focused === null) return;
+    const twin = [...this.tree.querySelectorAll("button")]
+      .find((one) => one.getAttribute("aria-label") === focused);
+    (twin || this.name.control).focus({ preventScroll: Boolean(twin) });
   }
 
   row(snapshot, level) {

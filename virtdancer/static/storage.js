@@ -7,7 +7,7 @@ import { del, post } from "./api.js";
 import { nameProblem } from "./checks.js";
 import { confirmAction } from "./confirm.js";
 import {
-  DONE_WORDS, button, cell, element, field, input, sendSaying, statusLine, table,
+  DONE_WORDS, button, cell, element, field, input, keepingFocus, sendSaying, statusLine, table,
 } from "./dom.js";
 import { bytes, yesNo } from "./format.js";
 import { HostPage } from "./hostpage.js";
@@ -40,6 +40,7 @@ export class StorageView extends HostPage {
     const head = element("div", "panel-head");
     const title = element("h2", "", "Storage");
     title.id = "storage-title";
+    title.tabIndex = -1;   // keepingFocus's place when a pool's row is gone
     this.title = title;
     head.append(title, button("Refresh", () => this.load(), { className: "refresh" }));
     this.note = element("p", "muted read-only",
@@ -99,6 +100,10 @@ export class StorageView extends HostPage {
   }
 
   render(pools) {
+    keepingFocus(this.pools.body, () => this.draw(pools), this.title);
+  }
+
+  draw(pools) {
     this.pools.table.querySelector("th:last-child").hidden = !this.admin;
     this.empty.hidden = pools.length > 0;
     this.pools.table.hidden = pools.length === 0;

@@ -115,6 +115,8 @@ export class UploadForm {
       this.running = null;
       this.submit.disabled = false;
       this.cancelButton.hidden = true;
+      // Upload (disabled) or Cancel upload (hidden) had the focus: the keyboard stays here.
+      if (document.activeElement === document.body && !this.root.hidden) this.submit.focus();
       this.changed();
     }
   }

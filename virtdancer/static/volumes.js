@@ -7,8 +7,8 @@ import { del, get, patch } from "./api.js";
 import { nameProblem } from "./checks.js";
 import { CloneVolumeDialog } from "./clonevolume.js";
 import { confirmAction } from "./confirm.js";
-import { button, cell, element, field, input, select, sendSaying, statusLine, table }
-  from "./dom.js";
+import { button, cell, element, field, input, keepingFocus, select, sendSaying, statusLine,
+         table } from "./dom.js";
 import { bytes, sentence } from "./format.js";
 import { onHost } from "./hosts.js";
 import { postTask } from "./tasks.js";
@@ -55,6 +55,7 @@ export class VolumesPanel {
     this.root.setAttribute("aria-labelledby", "volumes-title");
     this.title = element("h3", "volumes-title", "Volumes");
     this.title.id = "volumes-title";
+    this.title.tabIndex = -1;   // keepingFocus's place when a volume's row is gone
     this.message = statusLine();
     this.form = this.volumeForm();
     this.shown = null;   // the volumes on screen
@@ -147,6 +148,10 @@ export class VolumesPanel {
   }
 
   render(volumes, emptyWords) {
+    keepingFocus(this.list.body, () => this.draw(volumes, emptyWords), this.title);
+  }
+
+  draw(volumes, emptyWords) {
     this.shown = volumes;
     this.list.table.querySelector("th:last-child").hidden = !this.admin;
     this.empty.textContent = emptyWords;
@@ -210,6 +215,9 @@ export class VolumesPanel {
     buttons.append(button("Grow", null, { className: "primary", type: "submit" }),
                    button("Cancel", () => this.changed()));
     form.append(size, buttons);
+    form.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") this.changed();   // as Cancel
+    });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const mib = size.mib();
