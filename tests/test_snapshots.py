@@ -63,6 +63,16 @@ def test_delete_keeps_or_removes_the_children(testapp):
     assert testapp.get(f"/vm/{DB_1}/snapshots").json == []
 
 
+def test_a_vm_with_snapshots_is_deleted_with_their_records(testapp):
+    """The delete dialog promises the snapshots' records go with the VM: the test driver, which
+    refuses the NVRAM flag, took the undefine without any flag and refused it."""
+    take(testapp, DB_1, "a")
+    take(testapp, DB_1, "b")
+    testapp.delete(f"/vm/{DB_1}", status=200)
+    testapp.get(f"/vm/{DB_1}", status=404)
+    testapp.get(f"/vm/{DB_1}/snapshots", status=404)
+
+
 @pytest.mark.parametrize("uuid, body, words", [
     (WEB_1, {"name": "x"}, "web-1 is running: libvirt keeps a running VM's snapshot only "
                            "with its memory"),
