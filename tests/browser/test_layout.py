@@ -50,3 +50,22 @@ def test_on_a_phone_the_fleet_filters_are_wide_enough_to_read(page, server):
         box = page.locator(control).bounding_box()
         assert box["width"] >= 140, f"{control} is only {box['width']:.0f} px wide"
     assert scroll_width(page) <= PHONE["width"]
+
+
+def test_on_a_phone_the_account_controls_share_one_line_under_the_user(page, server):
+    page.set_viewport_size(PHONE)
+    log_in(page, server.url, "admin")
+    user = page.locator("[data-user]").bounding_box()
+    boxes = [page.locator(selector).bounding_box()
+             for selector in ("[data-tokens-toggle]", "[data-api-link]", "[data-logout]")]
+    # Log out wrapped onto a line of its own, indented by its padding.
+    middles = [box["y"] + box["height"] / 2 for box in boxes]
+    assert max(middles) - min(middles) <= 2, boxes
+    assert boxes[0]["y"] >= user["y"] + user["height"] - 1, (user, boxes)
+    # The words of the line's first control start under the user's.
+    text_left = page.evaluate("""() => { const words = document.createRange();
+        words.selectNodeContents(document.querySelector('[data-tokens-toggle]'));
+        return words.getBoundingClientRect().x; }""")
+    assert abs(text_left - user["x"]) <= 2, (user, text_left)
+    assert all(box["x"] + box["width"] <= PHONE["width"] for box in boxes)
+    screenshot(page, "header-phone")
