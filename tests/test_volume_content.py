@@ -32,14 +32,16 @@ class FakeStream:
     def __init__(self, gate=None, fail_after=None):
         self.sent = bytearray()
         self.finished = self.aborted = False
-        self.gate = gate            # when given, sends after the first wait for it
+        # When given, sends after the first wait for it: every test sets it once done, and
+        # on a loaded machine its requests meanwhile may take longer than a few seconds.
+        self.gate = gate
         self.fail_after = fail_after
         self.first_sent = threading.Event()
 
     def send(self, data):
         if self.gate is not None and self.sent:
             self.first_sent.set()
-            self.gate.wait(5)
+            self.gate.wait(60)
         if self.fail_after is not None and len(self.sent) >= self.fail_after:
             raise libvirt.libvirtError("the disk went away")
         self.sent += data
@@ -224,7 +226,7 @@ def test_a_clone_cannot_be_cancelled_once_it_runs(admin, monkeypatch):
     original = libvirt.virStoragePool.createXMLFrom
 
     def slow(pool, xml, vol, flags=0):
-        gate.wait(5)
+        gate.wait(60)      # set once the test has tried to cancel, however long that took
         return original(pool, xml, vol, flags)
 
     monkeypatch.setattr(libvirt.virStoragePool, "createXMLFrom", slow)
