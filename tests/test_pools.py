@@ -251,6 +251,7 @@ def test_an_upload_the_driver_cannot_take_leaves_the_volume(admin):
                        content_type="application/octet-stream", status=202)
     done = finished(admin, answer.location)
     assert done["state"] == "failed" and "virStorageVolUpload" in done["error"]
+    assert "libvirt driver cannot write a file into a volume" in done["error"]
     assert "spare.raw" in by_name(admin.get("/pools/images/volumes").json)
 
 
@@ -258,6 +259,7 @@ def test_growing_on_the_test_driver_is_a_clear_error_and_shrinking_a_400(admin):
     admin.patch_json("/pools/images/volumes/spare.raw", {"capacity_mib": 8}, status=400)
     answer = admin.patch_json("/pools/images/volumes/spare.raw", {"capacity_mib": 32},
                               status=501)
+    assert answer.json["message"].startswith("this host's libvirt driver cannot grow a volume (")
     assert "virStorageVolResize" in answer.json["message"]
 
 

@@ -97,7 +97,8 @@ def test_an_admin_defines_a_pool_stops_it_and_deletes_it_and_is_told_why_a_volum
         "Give web-1.qcow2 a size larger than 20 GiB: a volume can only grow.")
     size.fill("30000")
     volume.locator("button[type=submit]").click()
-    expect(volumes_message).to_contain_text("web-1.qcow2 was not grown: this function is not "
+    expect(volumes_message).to_contain_text("web-1.qcow2 was not grown: this host's libvirt "
+                                            "driver cannot grow a volume (this function is not "
                                             "supported by the connection driver")
     expect(volume.get_by_role("button", name="Grow web-1.qcow2")).to_be_visible()
 
@@ -118,7 +119,8 @@ def test_an_upload_shows_its_progress_and_the_hosts_refusal(page, server, api):
     # it fails, and the page says so in words, after the whole file went out.
     message = view.locator(".volumes [role=status]")
     expect(message).to_contain_text("tiny.iso was not uploaded: VirtDancer could not write it "
-                                    "into the volume: this function is not supported")
+                                    "into the volume: this host's libvirt driver cannot write a "
+                                    "file into a volume")
     assert sent == [(f"{server.url}hosts/default/pools/default/volumes/tiny.iso/content",
                      "application/octet-stream")]
     expect(view.locator("[data-upload-form] button[type=submit]")).to_be_enabled()

@@ -190,7 +190,7 @@ class HostConnection:
             self._lost(conn, message)
             return self._unavailable()
         if code == libvirt.VIR_ERR_NO_SUPPORT:
-            return Unsupported(message)
+            return Unsupported.from_libvirt(message)
         if code in _THE_CLIENTS_MISTAKES:
             return InvalidRequest(message)
         if code in _NOT_NOW:

@@ -51,6 +51,20 @@ class DefinitionChanged(HypervisorError):
 class Unsupported(HypervisorError):
     """The host's libvirt driver cannot do this at all (libvirt's test driver cannot upload)."""
 
+    # libvirt's message names the call its driver lacks; the ones a user meets, in words.
+    CALLS_IN_WORDS = {
+        "virStorageVolResize": "grow a volume",
+        "virStorageVolUpload": "write a file into a volume",
+        "virStorageVolDownload": "read a volume's content",
+    }
+
+    @classmethod
+    def from_libvirt(cls, message):
+        """What the host cannot do first, then libvirt's own words (they name the call)."""
+        call = message.rsplit(":", 1)[-1].strip()
+        what = cls.CALLS_IN_WORDS.get(call)
+        return cls(f"this host's libvirt driver cannot {what} ({message})" if what else message)
+
 
 class InvalidRequest(HypervisorError):
     """libvirt refused what it was asked as wrong in itself (invalid XML, a bad argument)."""
