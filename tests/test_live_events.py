@@ -178,6 +178,32 @@ def test_a_client_resumes_from_its_last_seq(app):
     assert [message["seq"] for message in asyncio.run(scenario())] == [missed["seq"]]
 
 
+def test_a_channel_without_since_starts_when_its_ticket_was_issued(app):
+    """The page says "Live" as soon as its socket opens, before the server has subscribed it:
+    what was published after POST /events comes first, not lost."""
+    hub = app.registry.getUtility(IEventHub)
+    url = channel_url(app, "tenant", since=None)
+    hub.publish("lifecycle", "default", {"uuid": BUILD_1, "name": "build-1"}, state_name="x")
+    between = hub.publish("lifecycle", "default", {"uuid": WEB_2, "name": "web-2"},
+                          state_name="between")
+
+    async def scenario():
+        async with connect(url, origin=ORIGIN, proxy=None) as websocket:
+            return await receive(websocket, about(WEB_2, "between"))
+
+    # Only what the tenant sees of it: build-1's event is not the tenant's.
+    assert [message["seq"] for message in asyncio.run(scenario())] == [between["seq"]]
+
+
+def test_a_mark_of_another_hub_means_nothing_here(app):
+    hub = app.registry.getUtility(IEventHub)
+    assert hub.since_mark(hub.mark) == hub.seq
+    # Another process's hub (a separate proxy's, or this one before a restart) counts its own.
+    assert hub.since_mark(f"{'0' * 16}:{hub.seq}") is None
+    for mark in ("", ":", f"{hub.numbering}:", f"{hub.numbering}:-1", f"{hub.numbering}:x"):
+        assert hub.since_mark(mark) is None, mark
+
+
 def test_a_client_too_far_behind_is_told_to_reload(app):
     hub = app.registry.getUtility(IEventHub)
     first = hub.publish("lifecycle", "default", {"uuid": WEB_1, "name": "web-1"})["seq"]

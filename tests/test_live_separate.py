@@ -3,11 +3,8 @@ connections to the hosts."""
 
 import asyncio
 import json
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,14 +13,9 @@ from websockets.asyncio.client import connect
 from virtdancer.live.tickets import EventTickets
 
 from .conftest import DEMO_URI, DEMO_USERS, SECRET
+from .processes import free_port, stop, wait_for_listener
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -43,24 +35,11 @@ def separate_proxy(tmp_path):
                                     str(ini)], cwd=REPO, stdin=subprocess.DEVNULL,
                                    stdout=log, stderr=log)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log_file.read_text()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, log_file.read_text()
-                time.sleep(0.1)
+        wait_for_listener(process, port, log_file)
         yield port
         assert process.poll() is None, log_file.read_text()
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process, timeout=10)
     assert "Traceback" not in log_file.read_text()
 
 

@@ -53,7 +53,7 @@ def test_a_bool_passes_only_where_a_claim_is_a_bool():
     claims = {"u": "t", "h": "default", "v": "u", "o": "o", "e": True, "n": "x"}
     with pytest.raises(TokenRefused, match="^malformed console token$"):
         tokens.verify(signed(tokens, json.dumps(claims)), hosts=("default",))
-    claims = {"u": "t", "o": "o", "p": True, "e": 4e9, "n": "x"}
+    claims = {"u": "t", "o": "o", "p": True, "m": "", "e": 4e9, "n": "x"}
     assert tickets.verify(signed(tickets, json.dumps(claims)))["p"] is True
 
 

@@ -41,6 +41,14 @@ def test_an_admin_creates_a_vm_and_deletes_it_with_its_volume(page, server, api)
     dialog.get_by_label("Size (GiB)").fill("2")
     dialog.get_by_label("CD-ROM (ISO)").select_option("default/debian-12-netinst.iso")
     expect(dialog.get_by_label("Network")).to_have_value("default")   # libvirt's own
+    # The pool's free room is said under it, whole (in the option it was cut at the edge).
+    pool = dialog.get_by_label("Pool")
+    expect(pool.locator("option:checked")).to_have_text("default")
+    hint = dialog.locator(f"#{pool.get_attribute('id')}-hint")
+    expect(hint).to_have_text(re.compile(r"^\d+(\.\d)? [KMGT]iB free$"))
+    number, unit = hint.inner_text().split()[:2]
+    said = float(number) * 1024 ** "KMGT".index(unit[0]) * 1024
+    assert abs(said - api.get("pools/default")["available"]) <= 0.05 * said
     screenshot(page, "vm-create-desktop")
     dialog.locator("[data-create-submit]").click()
 

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from ..processes import free_port, stop
+
 URI = "qemu:///system"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_LIBVIRTD = REPO_ROOT / "scripts" / "start-libvirtd.sh"
@@ -250,7 +252,7 @@ def pserve():
     started = []
 
     def start(folder, users_file, logging=""):
-        port = served.free_port()
+        port = free_port()
         log_path = folder / served.SERVER_LOG
         process = served.start(served.write_ini(folder, port, users_file, logging), log_path)
         started.append(process)     # before the wait: stopped even if it never answers
@@ -259,7 +261,7 @@ def pserve():
 
     yield start
     for process in started:
-        served.stop(process)
+        stop(process)
 
 
 # -- libvirtd itself (for the fault test) ---------------------------------------------------

@@ -7,8 +7,6 @@ The `pserve` fixture of conftest.py puts these together for a test.
 import http.client
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,13 +20,6 @@ from .conftest import RECONNECT_MAX_DELAY, REPO_ROOT, URI, wait_until
 
 STATE_FILE = "state.sqlite"
 SERVER_LOG = "server.log"
-
-
-def free_port():
-    """A TCP port nothing listens on now (so that runs side by side cannot collide)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_ini(folder, port, users_file, logging=""):
@@ -65,17 +56,6 @@ def wait_answering(process, port, log_path):
             return process.poll() is not None
     assert wait_until(answers, 120, interval=0.2) and process.poll() is None, (
         log_path.read_text(encoding="utf-8", errors="replace"))
-
-
-def stop(process):
-    """Ctrl-C (pserve's way out), then SIGKILL if it does not exit; nothing if it has."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 class Client:

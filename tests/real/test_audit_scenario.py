@@ -20,8 +20,9 @@ import pytest
 
 from virtdancer.security.passwords import hash_password
 
+from ..processes import stop
 from .conftest import domain_names, domstate, virsh, wait_until
-from .served import SERVER_LOG, STATE_FILE, Client, stop
+from .served import SERVER_LOG, STATE_FILE, Client
 from .test_snapshots_and_tasks import qcow2_disk, qcow2_domain_xml, remove_ours
 
 PREFIX = "h12-"

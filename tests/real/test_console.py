@@ -21,8 +21,6 @@ import base64
 import json
 import os
 import secrets
-import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -38,6 +36,7 @@ from virtdancer.console.tokens import ConsoleTokens
 from virtdancer.interfaces import IConsole
 
 from ..conftest import DEMO_USERS, SECRET, close_app, make_app
+from ..processes import free_port, stop, wait_for_listener
 from .conftest import RECONNECT_MAX_DELAY, URI, domain_xml, remove_domain, virsh
 
 ORIGIN = "http://localhost"    # WebTest's host URL: the origin POST /vm/<uuid>/console binds
@@ -508,43 +507,10 @@ def test_destroying_a_vm_ends_its_console_and_no_other(testapp, console, make_vm
 
 # -- `virtdancer console-proxy`: the proxy as a process of its own ------------------------------
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def virtdancer_command():
     """The installed `virtdancer` script beside this Python, else the module."""
     script = Path(sys.executable).parent / "virtdancer"
     return [str(script)] if script.exists() else [sys.executable, "-m", "virtdancer.cli"]
-
-
-def wait_for_listener(process, port, log_file, timeout=LIBVIRTD_PATIENCE):
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"virtdancer console-proxy exited with {process.returncode}: "
-                        f"{log_file.read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() >= deadline:
-                pytest.fail(f"virtdancer console-proxy did not listen on {port} within "
-                            f"{timeout} s: {log_file.read_text()}")
-            time.sleep(0.1)
-
-
-def stop(process):
-    """Ctrl-C (the command's way out), then SIGKILL if it does not exit."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def test_the_console_proxy_command_serves_consoles_on_its_own(make_vm, tmp_path):
@@ -568,7 +534,7 @@ def test_the_console_proxy_command_serves_consoles_on_its_own(make_vm, tmp_path)
                                    stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     app = None
     try:
-        wait_for_listener(process, port, log_file)
+        wait_for_listener(process, port, log_file, timeout=LIBVIRTD_PATIENCE)
         app = make_app(**settings)
         console = app.registry.getUtility(IConsole)
         assert console.proxy_thread is None, "the app started a proxy of its own"

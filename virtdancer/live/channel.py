@@ -162,6 +162,10 @@ class EventChannel:
                 and origin.rstrip("/") not in self.allowed_origins:
             raise TokenRefused(f"origin {origin} may not open the event channel")
         self.tickets.consume(claims)
+        if since is None:
+            # Not resuming: from when the ticket was issued, if this hub issued its mark (a
+            # separate proxy's hub numbers its own events, and then starts now).
+            since = self.hub.since_mark(claims["m"])
         return claims, since
 
     async def _pump(self, websocket, subscription, claims):

@@ -12,6 +12,7 @@ one that does not keep up is dropped (`overflowed`) rather than let memory grow.
 
 import collections
 import queue
+import secrets
 import threading
 import time
 
@@ -67,11 +68,26 @@ class EventHub:
         self._lock = threading.Lock()
         self._seq = 0
         self._subscriptions = set()
+        # Names this hub's numbering: a `seq` means something only to the hub that gave it
+        # (another process, or this one restarted, counts from 0 again).
+        self.numbering = secrets.token_hex(8)
 
     @property
     def seq(self):
         """The `seq` of the newest event, 0 before the first."""
         return self._seq
+
+    @property
+    def mark(self):
+        """"<numbering>:<seq>": where a channel opened later starts (see `since_mark`)."""
+        return f"{self.numbering}:{self._seq}"
+
+    def since_mark(self, mark):
+        """The `seq` of a `mark` this hub gave, or None for another hub's (or no) mark."""
+        numbering, _, seq = (mark or "").partition(":")
+        if numbering != self.numbering or not seq.isdigit():
+            return None
+        return int(seq)
 
     def publish(self, type, host, vm=None, **fields):
         """Number, keep and deliver an event; answer it. `vm` is {uuid, name} or None."""

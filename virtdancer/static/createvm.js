@@ -37,7 +37,8 @@ export class CreateVMDialog extends SheetDialog {
         type: "number", min: String(MIN_MEMORY_MIB), step: "1", value: "1024",
         required: "" } }),
       disk: field("Disk", { tag: "select", name: "disk" }),
-      pool: field("Pool", { tag: "select", name: "pool" }),
+      // The pool's free room under it: in the option's text it was cut at the field's edge.
+      pool: field("Pool", { tag: "select", name: "pool", hint: " " }),
       size: field("Size (GiB)", { name: "size_gib", attributes: {
         type: "number", min: "1", step: "1", value: "10" } }),
       format: field("Format", { tag: "select", name: "format" }),
@@ -111,8 +112,8 @@ export class CreateVMDialog extends SheetDialog {
     vcpus.control.max = String(capabilities.max_vcpus);
     memory.control.max = String(capabilities.host_memory_mib);
     setOptions(bus.control, capabilities.disk_buses.map((name) => [name, name]), "virtio");
-    setOptions(this.fields.pool.control, this.pools.map((pool) => [
-      pool.name, `${pool.name} (${bytes(pool.available)} free)`]), this.pools[0]?.name);
+    setOptions(this.fields.pool.control, this.pools.map((pool) => [pool.name, pool.name]),
+               this.pools[0]?.name);
     const isos = [];
     for (const [pool, volumes] of this.volumes) {
       for (const volume of volumes) {
@@ -134,6 +135,8 @@ export class CreateVMDialog extends SheetDialog {
     const pool = this.pools.find((one) => one.name === this.fields.pool.control.value);
     const size = this.fields.size;
     size.control.max = pool ? String(Math.floor(pool.available / GIB)) : "";
+    this.fields.pool.wrap.querySelector(".field-hint").textContent =
+      pool ? `${bytes(pool.available)} free` : "";
     const free = (this.volumes.get(pool?.name) || []).filter(
       (volume) => !volume.in_use && !/\.iso$/i.test(volume.name));
     setOptions(this.fields.volume.control, free.map((volume) => [

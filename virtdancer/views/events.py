@@ -3,7 +3,7 @@
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotImplemented
 
 from .. import answers
-from ..interfaces import IConsole
+from ..interfaces import IConsole, IEventHub
 from ..live.hub import Viewer
 from ..permissions import Permission
 from ..resources import Root
@@ -26,8 +26,10 @@ def open_events(request):
                              "where the event channel is (set virtdancer.console.public_url)")
     root = request.context
     operates = bool(request.has_permission(Permission.OPERATE, root))
+    hub = request.registry.queryUtility(IEventHub)
     ticket, expires = service.event_tickets.issue(
         user=request.authenticated_userid or "", origin=request.host_url, operates=operates,
+        mark=hub.mark if hub is not None else "",
         viewer=Viewer(root.sees_host, root.sees, operates,
                       user=getattr(request.identity, "name", None),
                       everyone=bool(request.has_permission(Permission.ADMIN, root))))
