@@ -146,6 +146,13 @@ class Api:
             task = self.get(f"tasks/{task['id']}")
         return task
 
+    def raw_volume(self, name, pool="default"):
+        """Make a 1 MiB raw volume `name` in `pool` (a task), and check it was made."""
+        made = self.task(f"pools/{pool}/volumes",
+                         {"name": name, "format": "raw", "capacity_mib": 1})
+        assert made["state"] == "done", made
+        return made
+
 
 @pytest.fixture
 def api(server):

@@ -117,9 +117,7 @@ def test_changes_made_elsewhere_show_up_without_a_reload(page, server, api):
     log_in(page, server.url, "admin")
     view = open_view(page, "storage")
     expect(volume_row(view, "web-1.qcow2")).to_be_visible()
-    made = api.task("pools/default/volumes",
-                    {"name": "elsewhere.img", "format": "raw", "capacity_mib": 1})
-    assert made["state"] == "done", made
+    api.raw_volume("elsewhere.img")
     expect(volume_row(view, "elsewhere.img")).to_be_visible(timeout=12_000)
     expect(pool_row(view, "default")).to_contain_text("6", timeout=12_000)
 

@@ -199,9 +199,7 @@ def test_an_upload_can_be_cancelled_while_virtdancer_writes_it(page, server):
 @pytest.mark.console_errors(r"status of 409")
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_a_volume_is_cloned_from_its_row_into_a_pool_chosen(page, server, api, scheme):
-    made = api.task("pools/default/volumes",
-                    {"name": "orig.img", "format": "raw", "capacity_mib": 1})
-    assert made["state"] == "done", made
+    api.raw_volume("orig.img")
     page.emulate_media(color_scheme=scheme)
     log_in(page, server.url, "admin")
     view = open_view(page, "storage")
@@ -226,9 +224,7 @@ def test_a_volume_is_cloned_from_its_row_into_a_pool_chosen(page, server, api, s
 
 
 def test_the_keyboard_stays_in_the_volumes_when_their_rows_are_redrawn(page, server, api):
-    made = api.task("pools/default/volumes",
-                    {"name": "keys.img", "format": "raw", "capacity_mib": 1})
-    assert made["state"] == "done", made
+    api.raw_volume("keys.img")
     log_in(page, server.url, "admin")
     view = open_view(page, "storage")
     grow = view.get_by_role("button", name="Grow keys.img")
@@ -323,9 +319,7 @@ def test_an_upload_under_way_can_be_cancelled(page, server, api):
 
 
 def test_an_upload_into_a_volume_already_there_asks_first(page, server, api):
-    made = api.task("pools/default/volumes",
-                    {"name": "spare.img", "format": "raw", "capacity_mib": 1})
-    assert made["state"] == "done", made
+    api.raw_volume("spare.img")
     log_in(page, server.url, "admin")
     view = open_view(page, "storage")
     expect(volume_row(view, "spare.img")).to_be_visible()

@@ -19,11 +19,14 @@ DISK_DEVICES = {"virtio": "vd", "sata": "sd", "scsi": "sd", "ide": "hd"}
 # What an undefine removes with the definition, asked in this order: a driver without NVRAM or
 # checkpoints (the test driver) refuses the first set, and the second still takes the
 # snapshots' records along (without it, a VM with snapshots cannot be undefined at all).
-_UNDEFINE_FLAG_SETS = (
+_UNDEFINE_FLAG_NAMES = (
     ("VIR_DOMAIN_UNDEFINE_NVRAM", "VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA",
      "VIR_DOMAIN_UNDEFINE_MANAGED_SAVE", "VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA"),
     ("VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA", "VIR_DOMAIN_UNDEFINE_MANAGED_SAVE"),
 )
+# Each set as libvirt's bits (a flag this libvirt-python lacks counts as none).
+_UNDEFINE_FLAG_SETS = tuple(sum({getattr(libvirt, name, 0) for name in names})
+                            for names in _UNDEFINE_FLAG_NAMES)
 
 
 class Provisioning:
@@ -216,10 +219,7 @@ def define(conn, xml):
 
 
 def undefine(dom):
-    for names in _UNDEFINE_FLAG_SETS:
-        flags = 0
-        for name in names:
-            flags |= getattr(libvirt, name, 0)
+    for flags in _UNDEFINE_FLAG_SETS:
         try:
             dom.undefineFlags(flags)
             return
