@@ -239,13 +239,24 @@ def test_a_sha512_crypt_hash_is_upgraded_at_the_next_login(tmp_path):
 
 # -- security headers -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/", "/static/fleet.js", "/vm"])
-def test_responses_carry_security_headers(testapp, path):
+@pytest.mark.parametrize("path", ["/", "/static/fleet.js"])
+def test_pages_and_their_files_carry_security_headers(testapp, path):
     headers = testapp.get(path).headers
     assert "script-src 'self'" in headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize("path, status", [("/vm", 200), (f"/vm/{WEB_1}", 200),
+                                          ("/vm/00000000-0000-0000-0000-000000000000", 404)])
+def test_json_answers_carry_a_policy_that_allows_nothing(testapp, path, status):
+    headers = testapp.get(path, status=status).headers
+    assert headers["Content-Type"].startswith("application/json")
+    assert headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
 
 
 # -- refusing to start ------------------------------------------------------------------------

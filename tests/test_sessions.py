@@ -12,7 +12,7 @@ import pyramid.request
 import pyramid.session
 import pytest
 import webtest
-from pyramid.interfaces import ISecurityPolicy
+from pyramid.interfaces import ISecurityPolicy, ISessionFactory
 
 from virtdancer.security.passwords import hash_password
 
@@ -82,6 +82,37 @@ def renewed_session(response):
         if name == COOKIE and value and "virtdancer.user" in session_data(value):
             return session_data(value)
     return None
+
+
+def counted_sessions(app, monkeypatch):
+    """A list that grows by one each time the app makes a session of a request's cookie."""
+    factory = app.registry.getUtility(ISessionFactory)
+    made, make = [], factory._make_session
+    monkeypatch.setattr(factory, "_make_session",
+                        lambda request: made.append(request.path) or make(request))
+    return made
+
+
+def test_reading_a_session_makes_none_until_it_is_due_for_renewal(app70, clock, monkeypatch):
+    """Most requests only ask whose session it is: the cookie is read as it is, and a session
+    is made of it only when it changes (here, when it is renewed)."""
+    admin = browser(app70)
+    log_in(admin, "admin")
+    made = counted_sessions(app70, monkeypatch)
+    for _ in range(3):
+        response = admin.get(f"/vm/{WEB_1}")
+        assert response.json["actions"], "the admin's actions are offered"
+        assert renewed_session(response) is None
+    assert made == []
+    clock.now += 8           # past the 7 s reissue time of a 70 s session
+    response = admin.get(f"/vm/{WEB_1}")
+    assert made == [f"/vm/{WEB_1}"]
+    assert renewed_session(response)["virtdancer.user"] == "admin"
+    admin.get(f"/vm/{WEB_1}")     # the renewed cookie, read as it is again
+    assert len(made) == 1
+    clock.now += 71          # past the timeout: the session made of it is empty
+    admin.get(f"/vm/{WEB_1}", status=401)
+    assert len(made) == 2
 
 
 def test_an_ended_session_is_never_renewed_nor_comes_back(app70, clock):
@@ -271,6 +302,7 @@ def test_a_session_of_odd_types_is_refused_not_a_500(app70, clock, change):
     forged = with_cookie(app70, cookie)
     forged.post_json(f"/vm/{WEB_1}/action", {"action": "pause"},
                      headers={"X-CSRF-Token": token}, status=401)
+    forged.get(f"/vm/{WEB_1}", status=401)
     assert forged.get("/session").json["user"] is None
 
 

@@ -19,6 +19,8 @@ The whole application, top to bottom:
 - `audit`       who did what: a record of every write, login and users-file reload
 - `accesslog`   a WSGI access log, the filter in front of VirtDancer in production.ini
 - `request_class`  standalone, one request class with the request properties on it
+- `route_index` standalone, a routes mapper that tries only the routes a path's first segment
+                allows
 
 `includeme` adds all of it to any Pyramid configuration; `main` is the standalone application
 that `pserve development.ini` runs; `close` stops the threads of either.
@@ -73,6 +75,7 @@ def main(global_config, **settings):
     config = Configurator(settings=settings)
     try:
         with config:
+            config.include(".route_index")
             config.include(".security")
             config.include(includeme)
             config.include(".request_class")

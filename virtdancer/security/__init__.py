@@ -15,6 +15,7 @@ the prefix VirtDancer is included at: a configuration where they are not is refu
 """
 
 from pyramid.exceptions import ConfigurationError
+from pyramid.interfaces import PHASE3_CONFIG, ISessionFactory
 
 from ..interfaces import IApiTokens, IAuditTrail, IStateStore
 from ..published_secrets import PublishedSecret, refuse_published_secret
@@ -108,6 +109,10 @@ def _recorder_of_reloads(registry):
     return record
 
 
+def _peek_if_ours(policy, registry, sessions):
+    policy.sessions = sessions if registry.queryUtility(ISessionFactory) is sessions else None
+
+
 def includeme(config):
     settings = config.get_settings()
     # Its settings checked first: a missing secret is said before a state file's folder is.
@@ -119,6 +124,10 @@ def includeme(config):
     policy.authenticator.users.on_change = _recorder_of_reloads(config.registry)
     config.set_security_policy(policy)
     config.set_session_factory(sessions)
+    # Once every include's factory is set: the policy reads sessions without making them
+    # only if the sessions are VirtDancer's (a portal may set its own factory after ours).
+    config.action(None, _peek_if_ours, args=(policy, config.registry, sessions),
+                  order=PHASE3_CONFIG + 1)
     config.include(".views")
     # Checked once everything is included, whichever of the two the host included first.
     login_path = mount_path(config.route_prefix)

@@ -4,6 +4,7 @@ Permissions are granted by the resources' `__acl__` to the principals of the use
 (`role:viewer`, `role:operator`, `role:admin`); Pyramid's `ACLHelper` decides.
 """
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -63,6 +64,8 @@ def _keyed_digest(key, name, secret):
     """HMAC-SHA256 of a user name and a secret of theirs (a password, a password hash)."""
     # The name's length first: no other name and secret give the same text.
     text = f"{len(name)}:{name}{secret}".encode("utf-8")
+    # Not `hmac.digest`: its one call lets go of the interpreter lock, and taking it back
+    # behind waitress's other threads costs a busy server more than the digest itself.
     return hmac.new(key, text, hashlib.sha256).digest()
 
 
@@ -143,10 +146,10 @@ class Authenticator:
         user = self.users.get(name)
         if user is None:
             return None
-        with self._lock:
-            remembered = self._remembered.get(fingerprint)
-            if remembered is None or remembered[1] < self.clock():
-                return None
+        # Read without the lock, which only writers need: one dict lookup is safe as it is.
+        remembered = self._remembered.get(fingerprint)
+        if remembered is None or remembered[1] < self.clock():
+            return None
         return user if remembered[0] == user.password_hash else None
 
     def _forget_expired(self):
@@ -199,6 +202,8 @@ class VirtDancerSecurityPolicy:
                  clock=time.time, tokens=None):
         self.authenticator = authenticator
         self.tokens = tokens           # ApiTokens, for `Authorization: Bearer`
+        # The session factory, when it is VirtDancer's (`SessionCookies`, which can `peek`).
+        self.sessions = None
         self.acl = ACLHelper()
         self._decisions = {}
         self._decided_acls = {}      # id -> ACL: no id in a key is reused by another object
@@ -311,26 +316,42 @@ class VirtDancerSecurityPolicy:
 
     def _session_user(self, request):
         """The user of the request's login session, or None (and the session dropped)."""
+        # Most requests only read the session: its state, without making a session of it.
+        state = self.sessions.peek(request) if self.sessions is not None else None
+        if state is not None:
+            user = self._user_of(state, state.get)
+            if user is not None:
+                return user
+        # Through the session itself: it renews the cookie when due, and a session refused
+        # is dropped there and then.
         session = request.session
-        # One read through the session's accessors (which note the access, and renew the
-        # cookie when it is due); the other keys straight from the dict it is.
-        name = session.get(SESSION_USER)
-        if name is None:
+        # One read through its accessors (which note the access, and renew the cookie when it
+        # is due); the other keys straight from the dict it is.
+        if session.get(SESSION_USER) is None:
             return None
-        peek = dict.get if isinstance(session, dict) else type(session).get
-        session_id = peek(session, SESSION_ID)
-        started = peek(session, SESSION_STARTED)
-        user = self.authenticator.users.get(name) if isinstance(name, str) else None
+        user = self._user_of(session, functools.partial(dict.get, session)
+                             if isinstance(session, dict) else session.get)
+        if user is None:
+            # Invalidated, the session is not sent back renewed: the browser drops the cookie.
+            session.invalidate()
+        return user
+
+    def _user_of(self, session, peek):
+        """The user whose session this is, if it is still good; `peek` reads its keys."""
+        name = peek(SESSION_USER)
+        if not isinstance(name, str):
+            return None
+        session_id = peek(SESSION_ID)
+        started = peek(SESSION_STARTED)
+        user = self.authenticator.users.get(name)
         now = self.clock()
         if (user is None or not isinstance(session_id, str)
                 or not isinstance(started, (int, float)) or not math.isfinite(started)
                 or not now - self.session_max_age <= started <= now + CLOCK_SLACK
-                or not isinstance(peek(session, CSRF_SESSION_KEY, ""), str)
-                or not hmac.compare_digest(str(peek(session, SESSION_BINDING)),
+                or not isinstance(peek(CSRF_SESSION_KEY, ""), str)
+                or not hmac.compare_digest(str(peek(SESSION_BINDING)),
                                            str(self._binding(user)))
                 or self._ended_session(name, session_id, started)):
-            # Invalidated, the session is not sent back renewed: the browser drops the cookie.
-            session.invalidate()
             return None
         return user
 

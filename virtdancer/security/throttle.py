@@ -29,6 +29,7 @@ from collections import deque
 from contextlib import contextmanager
 
 _FORGET_FIRST = {"pair": 0, "address": 1, "name": 2}
+TRUST_RENEWED_EVERY = 1.0     # seconds
 
 
 class LoginThrottled(Exception):
@@ -69,6 +70,11 @@ class LoginThrottle:
     def check(self, user, address):
         """Raise `LoginThrottled` if an attempt now would be refused; reserves nothing."""
         keys = self._keys(user, address)
+        # Nothing counted against any key (a script sending its good password): no lock to
+        # take, which waitress's other threads would queue behind. Reading the dicts is safe
+        # without it; counting, below, is not.
+        if not any(key in self._failures or key in self._pending for key in keys):
+            return
         now = self.clock()
         with self._lock:
             wait = max(self._wait(key, now) for key in keys)
@@ -99,14 +105,18 @@ class LoginThrottle:
 
     def trust(self, user, address):
         """Renew the trust of a pair whose password was right (known good, not checked)."""
+        pair, now = (user, _network(address)), self.clock()
+        # A script sends its password many times a second; a trust of a day renewed at most
+        # once a second is the same trust.
+        if now - self._trusted.get(pair, -math.inf) < TRUST_RENEWED_EVERY:
+            return
         with self._lock:
-            self._trusted[(user, _network(address))] = self.clock()
+            self._trusted[pair] = now
 
     def _keys(self, user, address):
         address = _network(address)
         pair = ("pair", user, address)
-        with self._lock:
-            trusted = self._trusted.get((user, address))
+        trusted = self._trusted.get((user, address))
         if trusted is not None and trusted > self.clock() - self.trust_period:
             return [pair]
         return [pair, ("address", address), ("name", user)]
@@ -180,9 +190,6 @@ class LoginThrottle:
             return len(self._failures) + len(self._trusted)
 
 
-# Asked at every authenticated request; parsing the address costs more than the rest of the
-# throttle's check, and the addresses a server sees at once are few.
-@functools.lru_cache(maxsize=4096)
 @functools.lru_cache(maxsize=4096)
 def _network(address):
     """The key an address counts under: itself, or its /64 network for IPv6. Remembered (a

@@ -17,6 +17,8 @@ import re
 
 import orjson
 from pyramid.httpexceptions import HTTPNotModified
+from pyramid.interfaces import IResponseFactory
+from pyramid.response import Response
 from webob.acceptparse import create_accept_header
 
 REVALIDATE = "private, no-cache"
@@ -36,18 +38,35 @@ def unless_unchanged(request, body):
     etag = hashlib.sha256(_CPU_TIME.sub(b"", encoded)).hexdigest()[:32]
     if etag in request.if_none_match:
         raise HTTPNotModified(headers={"ETag": f'W/"{etag}"', "Cache-Control": REVALIDATE})
-    response = request.response
-    response.body = encoded
-    # The headers written at once, as WebOb's setters would write them (each of which scans
-    # and rewrites the header list: a tenth of a small answer's time).
-    response.headerlist[:] = [
-        *(header for header in response.headerlist
-          if header[0].lower() not in _HEADERS_SET_HERE),
+    headers = [
         ("Content-Type", _content_type(request.environ.get("HTTP_ACCEPT"))),
         ("ETag", f'W/"{etag}"'),
         ("Cache-Control", REVALIDATE),
     ]
+    if "response" not in vars(request) and _default_responses(request.registry):
+        # The view set nothing on `request.response`: a response made with its body and
+        # headers at once skips the default type and charset Pyramid's gets, and the setters
+        # that would then scan and rewrite its header list one by one (together about a tenth
+        # of a small answer's time).
+        return Response(body=encoded, headerlist=headers)
+    response = request.response
+    response.body = encoded
+    response.headerlist[:] = [
+        *(header for header in response.headerlist
+          if header[0].lower() not in _HEADERS_SET_HERE),
+        *headers,
+    ]
     return response
+
+
+def _default_responses(registry):
+    """Whether the application makes Pyramid's own responses (a host portal may set a response
+    factory of its own, which VirtDancer's answers then come from)."""
+    default = getattr(registry, "virtdancer_default_responses", None)
+    if default is None:
+        default = registry.virtdancer_default_responses = \
+            registry.queryUtility(IResponseFactory) is None
+    return default
 
 
 def _encoded(body):

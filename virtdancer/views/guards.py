@@ -129,6 +129,8 @@ class RequestGuards:
 
 
 def check_query_string(request):
+    if not request.environ.get("QUERY_STRING"):
+        return      # nothing to decode: no need to build an empty MultiDict
     try:
         request.GET
     except UnicodeDecodeError:

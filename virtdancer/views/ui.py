@@ -5,7 +5,8 @@ The pages and their files hold no data, so they need no permission: the login fo
 The page's URLs are relative, so it is always served at a path ending in a slash: `/virt` (a
 route prefix, or a mount point that gives VirtDancer an empty PATH_INFO) redirects to `/virt/`.
 Every response of VirtDancer's routes carries headers that keep the UI to its own origin (and
-to the console proxy's, for the console's WebSocket).
+to the console proxy's, for the console's WebSocket); a JSON answer, which no page is, carries
+a policy that allows nothing.
 """
 
 import os
@@ -33,6 +34,15 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+# A JSON answer is data, not a page: it loads nothing, runs nothing and links nowhere, so its
+# policy allows nothing and no frame may show it. Fewer and shorter headers than a page's
+# matter here: every answer a script or a polling page gets carries them.
+DATA_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+JSON_TYPE = "application/json"
 
 # Where noVNC may be, when virtdancer.novnc_path does not say: installed from npm by
 # scripts/setup.sh beside the package (a checkout), or Debian's novnc package.
@@ -136,10 +146,14 @@ def add_security_headers(event):
         return
     # The header list is read once: each `headers.setdefault` would scan it again.
     headerlist = response.headerlist
-    present = {name.lower() for name, _ in headerlist}
-    if "content-security-policy" not in present:
-        headerlist.append(("Content-Security-Policy", content_security_policy(request)))
-    for name, header in SECURITY_HEADERS.items():
+    present = {name.lower(): header for name, header in headerlist}
+    if present.get("content-type", "").startswith(JSON_TYPE):
+        wanted = DATA_SECURITY_HEADERS
+    else:
+        wanted = SECURITY_HEADERS
+        if "content-security-policy" not in present:
+            headerlist.append(("Content-Security-Policy", content_security_policy(request)))
+    for name, header in wanted.items():
         if name.lower() not in present:
             headerlist.append((name, header))
     route = request.matched_route
