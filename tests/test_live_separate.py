@@ -3,8 +3,10 @@ connections to the hosts."""
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,20 +15,34 @@ from websockets.asyncio.client import connect
 from virtdancer.live.tickets import EventTickets
 
 from .conftest import DEMO_URI, DEMO_USERS, SECRET
-from .processes import free_port, stop, wait_for_listener
+from .processes import stop, wait_for_listener
 
 REPO = Path(__file__).resolve().parents[1]
 
 
+def port_said(process, log_file, timeout=30):
+    """The port a `console-proxy` says it listens on, once it says so."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        said = re.search(r"console proxy listening on [^\s]+:(\d+)", log_file.read_text())
+        if said:
+            return int(said.group(1))
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    pytest.fail(f"the console proxy said no port: {log_file.read_text()}")
+
+
 @pytest.fixture
 def separate_proxy(tmp_path):
-    port = free_port()
     ini = tmp_path / "proxy.ini"
     ini.write_text("[app:main]\nuse = egg:virtdancer\n"
                    f"virtdancer.libvirt_uri = {DEMO_URI}\n"
                    f"virtdancer.users_file = {DEMO_USERS}\n"
                    f"virtdancer.secret = {SECRET}\n"
-                   f"virtdancer.console.listen = 127.0.0.1:{port}\n"
+                   # The system's choice of port, which the proxy then says: no port is
+                   # picked here and let go before the proxy binds it.
+                   "virtdancer.console.listen = 127.0.0.1:0\n"
                    "virtdancer.console.proxy = separate\n")
     log_file = tmp_path / "proxy.log"
     with log_file.open("wb") as log:
@@ -35,6 +51,7 @@ def separate_proxy(tmp_path):
                                     str(ini)], cwd=REPO, stdin=subprocess.DEVNULL,
                                    stdout=log, stderr=log)
     try:
+        port = port_said(process, log_file)
         wait_for_listener(process, port, log_file)
         yield port
         assert process.poll() is None, log_file.read_text()

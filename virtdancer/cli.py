@@ -181,9 +181,15 @@ def console_proxy_command(args):
     proxy = ConsoleProxy(hosts, console.tokens, allowed_origins, access,
                          events=console.event_channel(hub, allowed_origins, access.users))
     host, port = parse_listen(console.listen)
-    print(f"console proxy listening on {host}:{port}", file=sys.stderr)
+
+    def listening(server):
+        # Said once it listens, with the port it has (the one asked for, or the system's
+        # choice for port 0).
+        bound = next(iter(server.sockets)).getsockname()[1]
+        print(f"console proxy listening on {host}:{bound}", file=sys.stderr, flush=True)
+
     try:
-        asyncio.run(proxy.serve_forever(host, port))
+        asyncio.run(proxy.serve_forever(host, port, started=listening))
     except KeyboardInterrupt:
         pass
     except OSError as error:
