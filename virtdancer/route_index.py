@@ -53,14 +53,11 @@ class RoutesByFirstSegment(RoutesMapper):
         return by_segment.get(first_segment(path), placeholders)
 
     def _make_index(self):
-        routes = list(self.routelist)
-        segments = {fixed_first_segment(route.pattern) for route in routes}
-        segments.discard(None)
+        firsts = [(route, fixed_first_segment(route.pattern)) for route in self.routelist]
         by_segment = {
-            segment: [route for route in routes
-                      if fixed_first_segment(route.pattern) in (segment, None)]
-            for segment in segments}
-        placeholders = [route for route in routes if fixed_first_segment(route.pattern) is None]
+            segment: [route for route, first in firsts if first in (segment, None)]
+            for segment in {first for _, first in firsts} - {None}}
+        placeholders = [route for route, first in firsts if first is None]
         return by_segment, placeholders
 
     def __call__(self, request):

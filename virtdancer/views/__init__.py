@@ -78,6 +78,7 @@ def includeme(config):
     use_cornice(config)
     config.add_view_predicate("virtdancer_route", ".errors.VirtDancerRoutePredicate")
     config.include(".guards")
+    config.include(".etags")
     config.scan(".")
     add_novnc_view(config)
     add_slash_redirect(config)

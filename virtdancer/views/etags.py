@@ -17,7 +17,7 @@ import re
 
 import orjson
 from pyramid.httpexceptions import HTTPNotModified
-from pyramid.interfaces import IResponseFactory
+from pyramid.interfaces import PHASE3_CONFIG, IResponseFactory
 from pyramid.response import Response
 from webob.acceptparse import create_accept_header
 
@@ -43,7 +43,8 @@ def unless_unchanged(request, body):
         ("ETag", f'W/"{etag}"'),
         ("Cache-Control", REVALIDATE),
     ]
-    if "response" not in vars(request) and _default_responses(request.registry):
+    if "response" not in vars(request) and getattr(request.registry,
+                                                    "virtdancer_default_responses", False):
         # The view set nothing on `request.response`: a response made with its body and
         # headers at once skips the default type and charset Pyramid's gets, and the setters
         # that would then scan and rewrite its header list one by one (together about a tenth
@@ -59,14 +60,16 @@ def unless_unchanged(request, body):
     return response
 
 
-def _default_responses(registry):
-    """Whether the application makes Pyramid's own responses (a host portal may set a response
-    factory of its own, which VirtDancer's answers then come from)."""
-    default = getattr(registry, "virtdancer_default_responses", None)
-    if default is None:
-        default = registry.virtdancer_default_responses = \
-            registry.queryUtility(IResponseFactory) is None
-    return default
+def note_response_factory(registry):
+    """Note whether the application makes Pyramid's own responses (a host portal may set a
+    response factory of its own, which VirtDancer's answers then come from)."""
+    registry.virtdancer_default_responses = registry.queryUtility(IResponseFactory) is None
+
+
+def includeme(config):
+    # Once every include's factory is set, as the session factory is checked.
+    config.action(None, note_response_factory, args=(config.registry,),
+                  order=PHASE3_CONFIG + 1)
 
 
 def _encoded(body):
